@@ -1,0 +1,52 @@
+import { LatchkeyError } from '../errors/latchkey_error.js';
+import { parseDuration } from './duration.js';
+import { type Config, envName, OPTIONS, type OptionSpec } from './options.js';
+
+/** Raw option values as strings, keyed like {@link Config}; flags win over environment. */
+export type RawOptions = Partial<Record<keyof Config, string | undefined>>;
+
+/**
+ * Resolves every option from flags, then `LATCHKEY_*` environment variables,
+ * then defaults, validates it, and freezes the result.
+ *
+ * @example loadConfig({ httpPort: '0' }, process.env).httpPort // 0
+ * @throws LatchkeyError `invalid_option`
+ */
+export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const config: Record<string, string | number> = {};
+  for (const spec of OPTIONS) {
+    const raw = flags[spec.key] ?? env[envName(spec.flag)] ?? spec.fallback;
+    if (raw === null) continue;
+    config[spec.key] = parseOption(spec, raw);
+  }
+  config.issuer ??= `http://localhost:${config.httpPort}`;
+  return Object.freeze(config as unknown as Config);
+}
+
+function parseOption(spec: OptionSpec, raw: string): string | number {
+  switch (spec.kind) {
+    case 'string':
+      if (raw === '') throw invalid(spec, raw, 'must not be empty');
+      return raw;
+    case 'port': {
+      const port = Number(raw);
+      if (!/^\d+$/.test(raw) || port > 65_535) throw invalid(spec, raw, 'must be a port number 0-65535');
+      return port;
+    }
+    case 'integer': {
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw invalid(spec, raw, 'must be a whole number');
+      return value;
+    }
+    case 'seconds':
+      try {
+        return parseDuration(raw);
+      } catch {
+        throw invalid(spec, raw, 'must be a duration like 60s or 10m');
+      }
+  }
+}
+
+function invalid(spec: OptionSpec, raw: string, why: string): LatchkeyError {
+  return new LatchkeyError('invalid_option', `--${spec.flag} "${raw}" ${why}`);
+}

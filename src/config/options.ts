@@ -1,0 +1,74 @@
+/**
+ * Every option latchkey reads, declared once: flag, environment variable,
+ * default and meaning. The CLI builds its flags from this table and the
+ * server reads the frozen result, so a new option is one row here.
+ */
+export interface OptionSpec {
+  /** camelCase key in {@link Config}. */
+  readonly key: keyof Config;
+  /** Long flag without dashes, e.g. `mqtt-port` (env `LATCHKEY_MQTT_PORT`). */
+  readonly flag: string;
+  readonly kind: 'string' | 'port' | 'seconds' | 'integer';
+  /** Default as it would be typed on the command line; `null` = derived. */
+  readonly fallback: string | null;
+  readonly doc: string;
+}
+
+export interface Config {
+  dataDir: string;
+  certsDir: string;
+  host: string;
+  mqttPort: number;
+  mqttsPort: number;
+  httpPort: number;
+  httpsPort: number;
+  /** `iss` of every token; derived from the HTTP port when unset. */
+  issuer: string;
+  audience: string;
+  /** Seconds before expiry at which `$auth/<id>/expiring` is sent (capped at half the lifetime). */
+  expiryWarning: number;
+  /** Default access-token lifetime for new clients, seconds. */
+  tokenTtl: number;
+  /** How often the server looks for changes made by other processes (the CLI), ms. */
+  changePollMs: number;
+  /** Largest MQTT packet accepted, bytes. */
+  maxPacketSize: number;
+  /** Largest CONNECT password accepted, bytes; longer ones are refused before any parsing. */
+  maxPasswordBytes: number;
+  /** Most topic levels in a topic name or filter. */
+  maxTopicLevels: number;
+  /** Most concurrent MQTT connections from one remote address. */
+  maxConnectionsPerAddress: number;
+  /** Failed token requests per client id or per address before 429. */
+  authFailureLimit: number;
+  /** Window over which failed token requests are counted, seconds. */
+  authFailureWindow: number;
+  logLevel: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dataDir', flag: 'data-dir', kind: 'string', fallback: './data', doc: 'SQLite database latchkey.db and signing keys' },
+  { key: 'certsDir', flag: 'certs-dir', kind: 'string', fallback: './certs', doc: 'CA (ca.crt, ca.key), server certificate and key' },
+  { key: 'host', flag: 'host', kind: 'string', fallback: '0.0.0.0', doc: 'address every listener binds' },
+  { key: 'mqttPort', flag: 'mqtt-port', kind: 'port', fallback: '1883', doc: 'MQTT over TCP (0 = any free port)' },
+  { key: 'mqttsPort', flag: 'mqtts-port', kind: 'port', fallback: '8883', doc: 'MQTT over TLS, client certificates accepted' },
+  { key: 'httpPort', flag: 'http-port', kind: 'port', fallback: '8080', doc: 'OAuth server, admin API, /healthz, /metrics' },
+  { key: 'httpsPort', flag: 'https-port', kind: 'port', fallback: '8443', doc: 'the same routes over TLS, optional client certificates' },
+  { key: 'issuer', flag: 'issuer', kind: 'string', fallback: null, doc: 'iss of every token (default http://localhost:<http-port>)' },
+  { key: 'audience', flag: 'audience', kind: 'string', fallback: 'urn:latchkey:mqtt', doc: 'aud the broker requires' },
+  { key: 'expiryWarning', flag: 'expiry-warning', kind: 'seconds', fallback: '60s', doc: 'warn on $auth/<id>/expiring this long before expiry' },
+  { key: 'tokenTtl', flag: 'token-ttl', kind: 'seconds', fallback: '10m', doc: 'default access-token lifetime for new clients' },
+  { key: 'changePollMs', flag: 'change-poll-ms', kind: 'integer', fallback: '100', doc: 'poll interval for changes made by other processes' },
+  { key: 'maxPacketSize', flag: 'max-packet-size', kind: 'integer', fallback: '262144', doc: 'largest MQTT packet accepted, bytes' },
+  { key: 'maxPasswordBytes', flag: 'max-password-bytes', kind: 'integer', fallback: '8192', doc: 'largest CONNECT password, bytes' },
+  { key: 'maxTopicLevels', flag: 'max-topic-levels', kind: 'integer', fallback: '32', doc: 'most levels in a topic or filter' },
+  { key: 'maxConnectionsPerAddress', flag: 'max-connections-per-address', kind: 'integer', fallback: '0', doc: 'concurrent MQTT connections per remote address (0 = unlimited)' },
+  { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests per client or address before 429' },
+  { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
+];
+
+/** `mqtt-port` -> `LATCHKEY_MQTT_PORT`. */
+export function envName(flag: string): string {
+  return `LATCHKEY_${flag.toUpperCase().replace(/-/g, '_')}`;
+}

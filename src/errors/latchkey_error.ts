@@ -1,0 +1,40 @@
+/**
+ * Stable error codes a program can switch on. The CLI prints `error: <message>`
+ * and exits with the code's exit status; tests match on `code`, never on text.
+ */
+export type LatchkeyErrorCode =
+  | 'invalid_option'
+  | 'invalid_duration'
+  | 'invalid_id'
+  | 'invalid_scope'
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'invalid_csr'
+  | 'conflict'
+  | 'internal';
+
+/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict. */
+export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
+  invalid_option: 2,
+  invalid_duration: 2,
+  invalid_id: 2,
+  invalid_scope: 2,
+  invalid_argument: 2,
+  invalid_csr: 2,
+  not_found: 3,
+  already_exists: 4,
+  conflict: 4,
+  internal: 1,
+};
+
+/** An expected failure with a code and a message that is safe to show. */
+export class LatchkeyError extends Error {
+  constructor(
+    readonly code: LatchkeyErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LatchkeyError';
+  }
+}

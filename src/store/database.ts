@@ -1,0 +1,47 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { runMigrations } from './migrations.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the SQLite database in WAL mode and brings its
+ * schema up to date. WAL lets the CLI write while the server reads, and
+ * `synchronous=NORMAL` keeps ordinary writes cheap; credential and revocation
+ * writes go through {@link durably} instead.
+ *
+ * @example const db = openDatabase('./data/latchkey.db');
+ */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // The CLI and the server share the file; wait for a writer instead of failing.
+  db.pragma('busy_timeout = 5000');
+  runMigrations(db);
+  return db;
+}
+
+/**
+ * Runs `work` in one immediate transaction committed with `synchronous=FULL`,
+ * so an acknowledged credential or revocation change survives kill -9 and
+ * power loss. The pragma cannot change inside a transaction, hence around it.
+ *
+ * @example durably(db, () => insertSecret.run(...));
+ */
+export function durably<T>(db: Db, work: () => T): T {
+  db.pragma('synchronous = FULL');
+  try {
+    return db.transaction(work).immediate();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
+}
+
+/** Milliseconds since the epoch: every `*_at` column uses it. */
+export function nowMs(): number {
+  return Date.now();
+}

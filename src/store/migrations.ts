@@ -1,0 +1,34 @@
+import type { Db } from './database.js';
+import { AUDIT_SCHEMA } from './audit.js';
+import { CERTIFICATES_SCHEMA } from './certificates.js';
+import { CHANGES_SCHEMA } from './changes.js';
+import { CLIENTS_SCHEMA } from './clients.js';
+import { REVOCATIONS_SCHEMA } from './revocations.js';
+import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
+
+/**
+ * Schema versions, in order. A migration is applied once, in a transaction,
+ * and recorded in `PRAGMA user_version`; never edit one that has shipped,
+ * append a new one.
+ */
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'clients, secrets, signing keys, revocations, audit, changes, certificates',
+    sql: [CLIENTS_SCHEMA, SIGNING_KEYS_SCHEMA, REVOCATIONS_SCHEMA, AUDIT_SCHEMA, CHANGES_SCHEMA, CERTIFICATES_SCHEMA].join('\n'),
+  },
+];
+
+/** Applies every migration newer than the database's `user_version`. */
+export function runMigrations(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,47 @@
+import { AuditTable } from './audit.js';
+import { CertificatesTable } from './certificates.js';
+import { ChangeFeed } from './changes.js';
+import { ClientsTable } from './clients.js';
+import { type Db, durably, openDatabase } from './database.js';
+import { RevocationsTable } from './revocations.js';
+import { SigningKeysTable } from './signing_keys.js';
+
+/** Every table, over one connection. The only way the rest of latchkey reaches SQL. */
+export class Store {
+  readonly clients: ClientsTable;
+  readonly signingKeys: SigningKeysTable;
+  readonly revocations: RevocationsTable;
+  readonly certificates: CertificatesTable;
+  readonly audit: AuditTable;
+  readonly changes: ChangeFeed;
+  readonly #dataVersion;
+
+  constructor(readonly db: Db) {
+    this.clients = new ClientsTable(db);
+    this.signingKeys = new SigningKeysTable(db);
+    this.revocations = new RevocationsTable(db);
+    this.certificates = new CertificatesTable(db);
+    this.audit = new AuditTable(db);
+    this.changes = new ChangeFeed(db);
+    this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** Opens `<dataDir>/latchkey.db` (or `:memory:`). */
+  static open(file: string): Store {
+    return new Store(openDatabase(file));
+  }
+
+  /** A credential or revocation change: one transaction, fsynced before it returns. */
+  durably<T>(work: () => T): T {
+    return durably(this.db, work);
+  }
+
+  /** Moves whenever another connection commits; cheap enough to poll. */
+  dataVersion(): number {
+    return this.#dataVersion.get() as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

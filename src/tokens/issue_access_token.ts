@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { KeyRing } from '../keys/key_ring.js';
+import { SIGNING_ALG } from '../keys/key_ring.js';
+
+export interface AccessTokenRequest {
+  clientId: string;
+  scope: string;
+  /** Lifetime, seconds. */
+  ttl: number;
+  /** RFC 8705 x5t#S256 of the client certificate the token is bound to. */
+  certificateThumbprint?: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  exp: number;
+  expiresIn: number;
+}
+
+export interface TokenIssuerSettings {
+  issuer: string;
+  audience: string;
+}
+
+/**
+ * Signs an RFC 9068 access token with the current key.
+ *
+ * @example const { token } = await issueAccessToken(ring, settings, { clientId: 't1', scope: '...', ttl: 600 });
+ */
+export async function issueAccessToken(
+  ring: KeyRing,
+  settings: TokenIssuerSettings,
+  request: AccessTokenRequest,
+): Promise<IssuedAccessToken> {
+  const { kid, privateKey } = ring.current;
+  const iat = Math.floor(Date.now() / 1000);
+  const exp = iat + request.ttl;
+  const jti = randomBytes(16).toString('base64url');
+  const claims: Record<string, unknown> = { client_id: request.clientId, scope: request.scope };
+  if (request.certificateThumbprint) claims.cnf = { 'x5t#S256': request.certificateThumbprint };
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
+    .setIssuer(settings.issuer)
+    .setSubject(request.clientId)
+    .setAudience(settings.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(privateKey);
+  return { token, jti, exp, expiresIn: request.ttl };
+}
