@@ -1,0 +1,165 @@
+/**
+ * decide(): the one authorization decision for MQTT, used by the broker on
+ * every PUBLISH/SUBSCRIBE (and will) and by the CLI `explain` command.
+ * Deny by default; every answer carries a stable, human-readable reason
+ * that the audit log records.
+ */
+import { CLIENT_ID_PATTERN, expandFilter, type MqttAction, type Scope } from './scope.js';
+import {
+  DEFAULT_TOPIC_LIMITS,
+  levelsContain,
+  levelsMatch,
+  splitSharedSubscription,
+  startsWithDollar,
+  topicFilterError,
+  topicNameError,
+  type TopicLimits,
+} from './topic.js';
+
+/**
+ * Read-only: allow decisions are built once per scope and shared (frozen),
+ * so copy with a spread to change one.
+ */
+export interface Decision {
+  readonly allow: boolean;
+  /** Stable and human-readable; recorded in the audit log. */
+  readonly reason: string;
+  /** The raw scope that allowed it; null on deny and for built-in rules. */
+  readonly scope: string | null;
+}
+
+/** One mqtt scope with its filter expanded for the principal and split into levels. */
+export interface CompiledFilter {
+  readonly raw: string;
+  readonly levels: readonly string[];
+  /** Built once: the hot path returns it without allocating. */
+  readonly allowed: Decision;
+}
+
+/** A principal's scopes, prepared once so decide() only splits the topic. */
+export interface CompiledPolicy {
+  readonly principalId: string;
+  readonly publish: readonly CompiledFilter[];
+  readonly subscribe: readonly CompiledFilter[];
+}
+
+/**
+ * Prepares `scopes` for `principalId` (a client id, user name or API key
+ * name; never an MQTT client id suffix like 'alice@laptop'). Throws a
+ * TypeError if the id does not match CLIENT_ID_PATTERN. Admin scopes are
+ * dropped: they never grant MQTT actions.
+ *
+ * @example
+ * const policy = compilePolicy('t1', parseScopeString('mqtt:publish:home/{client_id}/telemetry'))
+ */
+export function compilePolicy(principalId: string, scopes: readonly Scope[]): CompiledPolicy {
+  // Checked even without a '{client_id}' scope: the id also names the $auth topics.
+  if (!CLIENT_ID_PATTERN.test(principalId)) throw new TypeError('principal id does not match ^[A-Za-z0-9._-]{1,64}$');
+  const publish: CompiledFilter[] = [];
+  const subscribe: CompiledFilter[] = [];
+  for (const s of scopes) {
+    if (s.kind !== 'mqtt') continue;
+    const compiled: CompiledFilter = Object.freeze({
+      raw: s.raw,
+      levels: Object.freeze(expandFilter(s.filter, principalId).split('/')),
+      allowed: Object.freeze({ allow: true, reason: `allowed by ${s.raw}`, scope: s.raw }),
+    });
+    (s.action === 'publish' ? publish : subscribe).push(compiled);
+  }
+  return Object.freeze({ principalId, publish: Object.freeze(publish), subscribe: Object.freeze(subscribe) });
+}
+
+const OWN_AUTH_REQUEST: Decision = Object.freeze({ allow: true, reason: 'built-in: own $auth request topic', scope: null });
+const OWN_AUTH_TOPICS: Decision = Object.freeze({ allow: true, reason: 'built-in: own $auth topics', scope: null });
+
+function deny(reason: string): Decision {
+  return { allow: false, reason, scope: null };
+}
+
+/**
+ * Whether `policy`'s principal may publish to the topic or subscribe with
+ * the filter `topicOrFilter`, and why.
+ *
+ * @example
+ * decide(policy, 'publish', 'home/t1/telemetry')
+ * // { allow: true, reason: 'allowed by mqtt:publish:home/{client_id}/telemetry', scope: 'mqtt:publish:home/{client_id}/telemetry' }
+ */
+export function decide(
+  policy: CompiledPolicy,
+  action: MqttAction,
+  topicOrFilter: string,
+  limits: TopicLimits = DEFAULT_TOPIC_LIMITS,
+): Decision {
+  if (action === 'publish') return decidePublish(policy, topicOrFilter, limits);
+  if (action === 'subscribe') return decideSubscribe(policy, topicOrFilter, limits);
+  return deny('unknown action');
+}
+
+function decidePublish(policy: CompiledPolicy, topic: string, limits: TopicLimits): Decision {
+  const err = topicNameError(topic, limits);
+  if (err !== null) return deny(`invalid topic: ${err}`);
+  const levels = topic.split('/');
+  const dollar = startsWithDollar(topic);
+  if (dollar) {
+    const first = levels[0];
+    // Only the broker writes $SYS, whatever a scope says.
+    if (first === '$SYS') return deny('publishing to $SYS is reserved for the broker');
+    // '$share/' is a subscription form, never a topic to publish to.
+    if (first === '$share') return deny('publishing to $share/ is not allowed: it is a shared subscription prefix');
+    if (first === '$auth') return decideAuthPublish(policy.principalId, levels);
+  }
+  for (const f of policy.publish) {
+    if (levelsMatch(f.levels, levels, dollar)) return f.allowed;
+  }
+  return deny(`no mqtt:publish scope matches ${topic}`);
+}
+
+/** CONTRACT §5: a device writes only its own token/request and reauth; the broker writes the rest. */
+function decideAuthPublish(id: string, levels: readonly string[]): Decision {
+  if (levels[1] !== id) return deny('$auth topics of another client');
+  const own =
+    (levels.length === 3 && levels[2] === 'reauth') ||
+    (levels.length === 4 && levels[2] === 'token' && levels[3] === 'request');
+  if (own) return OWN_AUTH_REQUEST;
+  return deny('$auth topics other than token/request and reauth are written by the broker');
+}
+
+function decideSubscribe(policy: CompiledPolicy, filter: string, limits: TopicLimits): Decision {
+  const err = topicFilterError(filter, limits);
+  if (err !== null) return deny(`invalid filter: ${err}`);
+  if (startsWithDollar(filter)) {
+    let shared: { group: string; filter: string } | null;
+    try {
+      shared = splitSharedSubscription(filter);
+    } catch (e) {
+      return deny(`malformed shared subscription: ${(e as Error).message}`);
+    }
+    if (shared !== null) {
+      // CONTRACT §3: judged on <filter>, never as a literal topic.
+      const inner = decideSubscribe(policy, shared.filter, limits);
+      return { ...inner, reason: `shared subscription judged on its filter: ${inner.reason}` };
+    }
+  }
+  const levels = filter.split('/');
+  // Only a literal first level '$auth' reaches $auth topics [MQTT-4.7.2-1].
+  if (levels[0] === '$auth') {
+    if (levels.length >= 2 && levels[1] === policy.principalId) {
+      return OWN_AUTH_TOPICS;
+    }
+    return deny('$auth topics of another client');
+  }
+  for (const f of policy.subscribe) {
+    if (levelsContain(f.levels, levels)) return f.allowed;
+  }
+  return deny(`no mqtt:subscribe scope covers ${filter}`);
+}
+
+/**
+ * Whether `scopes` grant admin API access; admin:write implies admin:read.
+ *
+ * @example
+ * hasAdmin(parseScopeString('admin:write'), 'read') // true
+ */
+export function hasAdmin(scopes: readonly Scope[], access: 'read' | 'write'): boolean {
+  return scopes.some((s) => s.kind === 'admin' && (s.access === access || s.access === 'write'));
+}
