@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../../errors/oauth_error.js';
+import type { IssueContext } from '../../tokens/token_issuer.js';
+import { BASIC_CHALLENGE, usesBasic } from '../client_auth/client_secret_basic.js';
+import { clientAuthEnv, clientAuthInput, type OAuthContext } from '../context.js';
+import { noStore } from '../errors.js';
+import { formParams } from '../form.js';
+import { GRANTS } from '../grants/index.js';
+
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2, §4.4). Steps: read the form, authenticate
+ * the client (one method, the registered one), check the grant type, run
+ * the grant. Every refusal is audited as `token.refused` with its private
+ * reason; the client sees only the RFC 6749 §5.2 answer.
+ */
+export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
+  const { deps } = ctx;
+  app.post('/oauth/token', async (request, reply) => {
+    noStore(reply);
+    const issueCtx: IssueContext = { channel: ctx.tls ? 'https' : 'http', remote: request.ip };
+    const refuse = (principal: string | null, error: OAuthError) => deps.issuer.refuse(principal, issueCtx, error);
+    const basic = usesBasic(request.headers.authorization);
+
+    let params;
+    try {
+      params = formParams(request);
+    } catch (err) {
+      throw err instanceof OAuthError ? refuse(null, err) : err;
+    }
+    const { client } = await ctx.auth.authenticate(clientAuthInput(request, params), request.ip, clientAuthEnv(ctx, ctx.urls.token), refuse);
+
+    const grantType = params.grant_type;
+    if (grantType === undefined || grantType === '') {
+      throw refuse(client.id, new OAuthError(400, 'invalid_request', 'grant_type is required'));
+    }
+    const grant = GRANTS.get(grantType);
+    if (!grant) {
+      throw refuse(client.id, new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported', `grant_type ${grantType.slice(0, 60)}`));
+    }
+    try {
+      return await grant.handle({ client, params, issuer: deps.issuer, ctx: issueCtx });
+    } catch (err) {
+      // A disabled client answers exactly like a wrong secret, challenge included (RFC 6749 §5.2).
+      if (err instanceof OAuthError && err.error === 'invalid_client' && basic && !err.headers['www-authenticate']) {
+        throw new OAuthError(err.status, err.error, err.description, err.detail, { ...err.headers, 'www-authenticate': BASIC_CHALLENGE });
+      }
+      throw err;
+    }
+  });
+}
