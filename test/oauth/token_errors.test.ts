@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { basic, post, type HttpAnswer } from './http.js';
+
+let t: TestServer;
+let url: string;
+const secrets: Record<string, string> = {};
+const CHALLENGE = 'Basic realm="latchkey", charset="UTF-8"';
+const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
+const GRANT = { grant_type: 'client_credentials' };
+
+beforeAll(async () => {
+  // A high failure limit: this file makes many failed attempts from one address on purpose.
+  t = await startTestServer({ authFailureLimit: '1000' });
+  url = `${t.baseUrl}/oauth/token`;
+  secrets['dev-basic'] = t.createClient('dev-basic', 'mqtt:publish:home/{client_id}/# mqtt:subscribe:home/+/cmd');
+  secrets['dev-post'] = t.server.registry.create({ id: 'dev-post', scope: 'mqtt:publish:x', authMethod: 'client_secret_post' }, 'test').client_secret!;
+  secrets['dev-off'] = t.createClient('dev-off', 'mqtt:publish:x');
+  t.server.registry.setStatus('dev-off', 'disabled', 'test');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function expectNoStore(res: HttpAnswer): void {
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('pragma')).toBe('no-cache');
+}
+
+describe('token endpoint errors (RFC 6749 §5.2)', () => {
+  const cases: { name: string; send: () => Promise<HttpAnswer>; status: number; body: unknown; challenge?: boolean }[] = [
+    {
+      name: 'invalid_request/missing-grant_type',
+      send: () => post(url, {}, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'grant_type is required' },
+    },
+    {
+      name: 'unsupported_grant_type/password',
+      send: () => post(url, { grant_type: 'password', username: 'u', password: 'p' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'unsupported_grant_type', error_description: 'only client_credentials is supported' },
+    },
+    {
+      name: 'invalid_request/json-body',
+      send: () => post(url, { raw: JSON.stringify(GRANT), type: 'application/json' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'the request body must be application/x-www-form-urlencoded' },
+    },
+    {
+      name: 'invalid_request/text-body',
+      send: () => post(url, { raw: 'grant_type=client_credentials', type: 'text/plain' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'the request body must be application/x-www-form-urlencoded' },
+    },
+    {
+      name: 'invalid_request/unknown-media-type',
+      send: () => post(url, { raw: '<x/>', type: 'application/xml' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'the request body must be application/x-www-form-urlencoded' },
+    },
+    {
+      name: 'invalid_request/repeated-parameter',
+      send: () =>
+        post(url, { raw: 'grant_type=client_credentials&grant_type=client_credentials', type: 'application/x-www-form-urlencoded' }, {
+          authorization: basic('dev-basic', secrets['dev-basic']!),
+        }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'parameter grant_type is repeated' },
+    },
+    {
+      name: 'invalid_request/body-too-large',
+      send: () => post(url, { ...GRANT, pad: 'x'.repeat(20_000) }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 413,
+      body: { error: 'invalid_request', error_description: 'the request body is too large' },
+    },
+    {
+      name: 'invalid_client/no-credentials',
+      send: () => post(url, GRANT),
+      status: 401,
+      body: INVALID_CLIENT,
+      challenge: true,
+    },
+    {
+      name: 'invalid_client/client_id-alone',
+      send: () => post(url, { ...GRANT, client_id: 'dev-post' }),
+      status: 401,
+      body: INVALID_CLIENT,
+      challenge: true,
+    },
+    {
+      name: 'invalid_request/two-methods-at-once',
+      send: () => post(url, { ...GRANT, client_id: 'dev-basic', client_secret: secrets['dev-basic']! }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'use exactly one client authentication method' },
+    },
+    {
+      name: 'invalid_request/malformed-basic',
+      send: () => post(url, GRANT, { authorization: 'Basic !!!notbase64' }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'malformed Basic authorization header' },
+    },
+    {
+      name: 'invalid_request/basic-without-colon',
+      send: () => post(url, GRANT, { authorization: `Basic ${Buffer.from('dev-basic').toString('base64')}` }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'malformed Basic authorization header' },
+    },
+    {
+      name: 'invalid_request/basic-and-other-client_id',
+      send: () => post(url, { ...GRANT, client_id: 'dev-post' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'client_id does not match the Authorization header' },
+    },
+    {
+      name: 'invalid_request/post-secret-without-id',
+      send: () => post(url, { ...GRANT, client_secret: 'x' }),
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'client_secret needs client_id' },
+    },
+    {
+      name: 'invalid_client/wrong-registered-method (post client using basic, right secret)',
+      send: () => post(url, GRANT, { authorization: basic('dev-post', secrets['dev-post']!) }),
+      status: 401,
+      body: INVALID_CLIENT,
+      challenge: true,
+    },
+    {
+      name: 'invalid_client/wrong-registered-method (basic client using post, right secret)',
+      send: () => post(url, { ...GRANT, client_id: 'dev-basic', client_secret: secrets['dev-basic']! }),
+      status: 401,
+      body: INVALID_CLIENT,
+    },
+    {
+      name: 'invalid_client/disabled-client',
+      send: () => post(url, GRANT, { authorization: basic('dev-off', secrets['dev-off']!) }),
+      status: 401,
+      body: INVALID_CLIENT,
+      challenge: true,
+    },
+    {
+      name: 'invalid_scope/superset',
+      send: () => post(url, { ...GRANT, scope: 'mqtt:publish:home/#' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope not allowed: mqtt:publish:home/#' },
+    },
+    {
+      name: 'invalid_scope/another-clients-topic',
+      send: () => post(url, { ...GRANT, scope: 'mqtt:publish:home/dev-post/x' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope not allowed: mqtt:publish:home/dev-post/x' },
+    },
+    {
+      name: 'invalid_scope/admin-not-held',
+      send: () => post(url, { ...GRANT, scope: 'admin:write' }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope not allowed: admin:write' },
+    },
+  ];
+
+  it.each(cases)('$name', async ({ send, status, body, challenge }) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.json).toEqual(body);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('www-authenticate')).toBe(challenge ? CHALLENGE : null);
+    expectNoStore(res);
+  });
+
+  it.each(['mqtt:publish:a/#/b', 'mqtt:nope:x', 'mqtt:subscribe:', 'read write'])('invalid_scope/malformed "%s"', async (scope) => {
+    const res = await post(url, { ...GRANT, scope }, { authorization: basic('dev-basic', secrets['dev-basic']!) });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'invalid_scope', error_description: expect.stringMatching(/scope|filter|level|#/) });
+    expectNoStore(res);
+  });
+
+  it('a requested subset is granted exactly', async () => {
+    const res = await post(url, { ...GRANT, scope: 'mqtt:publish:home/dev-basic/temp' }, { authorization: basic('dev-basic', secrets['dev-basic']!) });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ scope: 'mqtt:publish:home/dev-basic/temp', token_type: 'Bearer' });
+  });
+});
+
+function headerList(headers: Headers): [string, string][] {
+  const list: [string, string][] = [];
+  headers.forEach((value, name) => list.push([name, value]));
+  return list;
+}
+
+describe('unknown client and wrong secret are indistinguishable', () => {
+  const shape = (res: HttpAnswer) => ({
+    status: res.status,
+    body: res.text,
+    headers: headerList(res.headers).filter(([name]) => !['date', 'content-length', 'keep-alive', 'connection'].includes(name)),
+  });
+
+  it('over client_secret_basic: same status, body and headers (WWW-Authenticate included)', async () => {
+    const unknown = await post(url, GRANT, { authorization: basic('no-such-client', secrets['dev-basic']!) });
+    const wrong = await post(url, GRANT, { authorization: basic('dev-basic', 'not-the-secret') });
+    const wrongMethod = await post(url, GRANT, { authorization: basic('dev-post', 'not-the-secret') });
+    expect(unknown.status).toBe(401);
+    expect(unknown.json).toEqual(INVALID_CLIENT);
+    expect(unknown.headers.get('www-authenticate')).toBe(CHALLENGE);
+    expect(shape(wrong)).toEqual(shape(unknown));
+    expect(shape(wrongMethod)).toEqual(shape(unknown));
+  });
+
+  it('over client_secret_post: same status, body and headers', async () => {
+    const unknown = await post(url, { ...GRANT, client_id: 'no-such-client', client_secret: 'x' });
+    const wrong = await post(url, { ...GRANT, client_id: 'dev-post', client_secret: 'x' });
+    expect(unknown.status).toBe(401);
+    expect(unknown.json).toEqual(INVALID_CLIENT);
+    expect(shape(wrong)).toEqual(shape(unknown));
+  });
+
+  it('audits the private reason of each refusal, with the remote address', async () => {
+    await post(url, GRANT, { authorization: basic('ghost-1', 'x') });
+    await post(url, GRANT, { authorization: basic('dev-basic', 'wrong') });
+    await post(url, GRANT, { authorization: basic('dev-post', secrets['dev-post']!) });
+    t.server.audit.flush();
+    const reasons = (principal: string) =>
+      t.server.store.audit.query({ principal, event: 'token.refused', limit: 50 }).map((e) => ({ reason: e.reason, remote: e.remote }));
+    expect(reasons('ghost-1')).toContainEqual({ reason: 'invalid_client: unknown client', remote: '127.0.0.1' });
+    expect(reasons('dev-basic')).toContainEqual({ reason: 'invalid_client: wrong secret', remote: '127.0.0.1' });
+    expect(reasons('dev-post')).toContainEqual({
+      reason: 'invalid_client: wrong method: registered client_secret_post, used client_secret_basic',
+      remote: '127.0.0.1',
+    });
+    // Nothing that was sent as a secret reaches the audit table.
+    const all = JSON.stringify(t.server.store.audit.query({ limit: 1000 }));
+    expect(all).not.toContain(secrets['dev-post']);
+    expect(all).not.toContain(secrets['dev-basic']);
+  });
+});
+
+describe('other routes', () => {
+  it('an unknown route is a JSON 404 with no-store', async () => {
+    const res = await post(`${t.baseUrl}/oauth/nope`, GRANT);
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual({ error: 'not_found', error_description: 'no such endpoint' });
+    expectNoStore(res);
+  });
+});
