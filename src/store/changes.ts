@@ -35,6 +35,13 @@ export class ChangeFeed {
   readonly #since;
   readonly #last;
   readonly #prune;
+  /**
+   * Called (on the next turn, after the writer's transaction has committed)
+   * when this process appends a change, so the server reacts at once
+   * instead of at its next poll.
+   */
+  onAppend: (() => void) | null = null;
+  #notifyScheduled = false;
 
   constructor(db: Db) {
     this.#append = db.prepare('INSERT INTO changes (at, kind, subject) VALUES (?, ?, ?)');
@@ -45,6 +52,13 @@ export class ChangeFeed {
 
   append(kind: ChangeKind, subject: string): void {
     this.#append.run(Date.now(), kind, subject);
+    if (this.onAppend && !this.#notifyScheduled) {
+      this.#notifyScheduled = true;
+      setImmediate(() => {
+        this.#notifyScheduled = false;
+        this.onAppend?.();
+      });
+    }
   }
 
   since(id: number): Change[] {

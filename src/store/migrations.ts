@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
@@ -17,6 +18,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'clients, secrets, signing keys, revocations, audit, changes, certificates',
     sql: [CLIENTS_SCHEMA, SIGNING_KEYS_SCHEMA, REVOCATIONS_SCHEMA, AUDIT_SCHEMA, CHANGES_SCHEMA, CERTIFICATES_SCHEMA].join('\n'),
   },
+  { version: 2, name: 'MQTT retained messages, persistent sessions, queues and wills', sql: AEDES_PERSISTENCE_SCHEMA },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

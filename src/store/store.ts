@@ -15,6 +15,8 @@ export class Store {
   readonly audit: AuditTable;
   readonly changes: ChangeFeed;
   readonly #dataVersion;
+  readonly #nameTaken;
+  readonly #longestTtl;
 
   constructor(readonly db: Db) {
     this.clients = new ClientsTable(db);
@@ -24,6 +26,18 @@ export class Store {
     this.audit = new AuditTable(db);
     this.changes = new ChangeFeed(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.#nameTaken = db.prepare('SELECT 1 FROM clients WHERE id = ?');
+    this.#longestTtl = db.prepare('SELECT COALESCE(MAX(token_ttl), 86400) FROM clients').pluck();
+  }
+
+  /** Names are unique across devices, users and API keys (CONTRACT §7). */
+  nameTaken(name: string): boolean {
+    return this.#nameTaken.get(name) !== undefined;
+  }
+
+  /** The longest access-token lifetime any client has, seconds. */
+  longestTokenTtl(): number {
+    return this.#longestTtl.get() as number;
   }
 
   /** Opens `<dataDir>/latchkey.db` (or `:memory:`). */

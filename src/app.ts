@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import { ChangeWatcher } from './app/change_watcher.js';
+import { AuditLog } from './audit/audit_log.js';
+import { LatchkeyBroker } from './broker/broker.js';
+import type { Config } from './config/options.js';
+import { initialise } from './init.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { createOAuthServer } from './oauth/server.js';
+import { ClientRegistry } from './registry/clients.js';
+import type { Store } from './store/store.js';
+import { RevocationList } from './tokens/revocation_list.js';
+import { TokenIssuer } from './tokens/token_issuer.js';
+
+export interface RunningLatchkey {
+  readonly config: Readonly<Config>;
+  /** The ports actually bound (differs from config when 0 was asked for). */
+  readonly ports: { mqtt: number; mqtts: number; http: number; https: number };
+  readonly store: Store;
+  readonly broker: LatchkeyBroker;
+  readonly registry: ClientRegistry;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that wires every part together.
+ * Starts the OAuth server (HTTP and HTTPS) and the broker (MQTT and MQTTS)
+ * in one process over one store.
+ *
+ * @example const server = await startLatchkey(loadConfig({ httpPort: '0' }));
+ */
+export async function startLatchkey(config: Readonly<Config>, log: Logger = createLogger(config.logLevel)): Promise<RunningLatchkey> {
+  const { store, ring, pki } = await initialise(config);
+  const metrics = new Metrics();
+  const audit = new AuditLog(store, log);
+  const revocations = new RevocationList(store);
+  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience });
+  const registry = new ClientRegistry(store, audit, config.tokenTtl);
+  let ready = false;
+
+  const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
+  const watcher = new ChangeWatcher(
+    store,
+    {
+      token_revoked: (jti) => {
+        revocations.reload();
+        broker.onTokenRevoked(jti);
+      },
+      client: (id) => broker.onClientChanged(id),
+      secret: () => {},
+      keys: async () => {
+        await ring.reload();
+        broker.onKeysChanged();
+      },
+      certificate_revoked: (serial) => broker.onCertificateRevoked(serial),
+      principal: (name) => broker.onPrincipalChanged(name),
+    },
+    log,
+  );
+
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
+  const http = await createOAuthServer(deps, { tls: false });
+  const https = await createOAuthServer(deps, { tls: true });
+  await http.listen({ host: config.host, port: config.httpPort });
+  await https.listen({ host: config.host, port: config.httpsPort });
+  const brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);
+  watcher.start(config.changePollMs);
+  const housekeeping = setInterval(() => {
+    revocations.prune();
+    store.changes.prune(24 * 3600_000);
+  }, 60_000);
+  housekeeping.unref();
+  ready = true;
+
+  const ports = {
+    ...brokerPorts,
+    http: (http.server.address() as AddressInfo).port,
+    https: (https.server.address() as AddressInfo).port,
+  };
+  log.info({ ports, issuer: config.issuer }, 'latchkey listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    ports,
+    store,
+    broker,
+    registry,
+    audit,
+    close: () =>
+      (closing ??= (async () => {
+        ready = false;
+        clearInterval(housekeeping);
+        watcher.stop();
+        await broker.close();
+        await Promise.all([http.close(), https.close()]);
+        audit.flush();
+        store.close();
+      })()),
+  };
+}

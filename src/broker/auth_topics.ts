@@ -1,0 +1,146 @@
+import type { PublishPacket } from 'aedes';
+import { ConnackError } from '../errors/connack_error.js';
+import { OAuthError } from '../errors/oauth_error.js';
+import type { BrokerContext } from './broker_context.js';
+import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
+import type { Credential, Session } from './session.js';
+
+/** Largest request payload on `$auth/…` (a token fits many times over). */
+const MAX_REQUEST_BYTES = 16 * 1024;
+/** One renewal per second per session: signing is the costliest thing a device can ask for. */
+const MIN_RENEWAL_INTERVAL_MS = 1000;
+
+/** `$auth/<id>/token/request` or `$auth/<id>/reauth` of this session's own principal. */
+export function isOwnAuthRequest(session: Session, topic: string): boolean {
+  const prefix = `$auth/${session.principal.name}/`;
+  return topic === `${prefix}token/request` || topic === `${prefix}reauth`;
+}
+
+/** Any client's request topic: these carry tokens and are never delivered to anyone. */
+export function isAuthRequestTopic(topic: string): boolean {
+  return topic.startsWith('$auth/') && (topic.endsWith('/token/request') || topic.endsWith('/reauth'));
+}
+
+/**
+ * Renewal over MQTT (CONTRACT §5): answers a token request or a reauth on
+ * the session's own `$auth` topics. Runs after the publish is authorized;
+ * the answer is published asynchronously.
+ */
+export function handleAuthRequest(ctx: BrokerContext, session: Session, packet: PublishPacket): void {
+  const isReauth = packet.topic.endsWith('/reauth');
+  const responseTopic = isReauth ? 'reauth/response' : 'token/response';
+  let body: Record<string, unknown>;
+  try {
+    body = parseRequest(packet.payload);
+  } catch (err) {
+    publishAuth(ctx, session, responseTopic, { request_id: null, error: 'invalid_request', error_description: (err as Error).message });
+    return;
+  }
+  const requestId = body.request_id;
+  const answer = isReauth ? reauth(ctx, session, body) : tokenRequest(ctx, session, body);
+  answer.then(
+    (result) => publishAuth(ctx, session, responseTopic, { request_id: requestId, ...result }),
+    (err: unknown) => {
+      if (!(err instanceof OAuthError) && !(err instanceof ConnackError)) ctx.log.error({ err }, 'renewal failed');
+      const error = err instanceof OAuthError ? err.error : isReauth ? 'invalid_token' : 'server_error';
+      const description = err instanceof OAuthError ? err.description : err instanceof ConnackError ? err.reason : 'renewal failed';
+      ctx.audit.record({ event: 'session.renewal_refused', principal: session.principal.name, outcome: 'failure', reason: description, remote: session.remote, detail: { via: isReauth ? 'reauth' : 'token/request' } });
+      publishAuth(ctx, session, responseTopic, { request_id: requestId, error, error_description: description });
+    },
+  );
+}
+
+function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  if (bytes.length > MAX_REQUEST_BYTES) throw new Error('request too large');
+  const body = JSON.parse(bytes.toString('utf8')) as unknown;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('request must be a JSON object');
+  const requestId = (body as { request_id?: unknown }).request_id;
+  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128) throw new Error('request_id must be a string of 1-128 characters');
+  return body as Record<string, unknown>;
+}
+
+/** `token/request`: the broker issues a new token to the session's own client. */
+async function tokenRequest(ctx: BrokerContext, session: Session, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  renewalAllowed(session);
+  if (body.scope !== undefined && typeof body.scope !== 'string') throw new OAuthError(400, 'invalid_request', 'scope must be a string');
+  const client = ctx.store.clients.get(session.principal.name);
+  if (!client) throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  const issued = await ctx.issuer.issue(client, body.scope as string | undefined, {
+    channel: 'mqtt',
+    remote: session.remote,
+    ...(session.credential.certificateThumbprint ? { certificateThumbprint: session.credential.certificateThumbprint } : {}),
+  });
+  const claims = { jti: issued.jti, exp: issued.exp, iat: Math.floor(Date.now() / 1000), scope: issued.response.scope };
+  adoptCredential(ctx, session, jwtCredential(claims, presentedCertificate(session)), 'token/request');
+  return { ...issued.response };
+}
+
+/** `reauth`: a token obtained elsewhere becomes the session's credential. */
+async function reauth(ctx: BrokerContext, session: Session, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  renewalAllowed(session);
+  if (typeof body.access_token !== 'string') throw new OAuthError(400, 'invalid_request', 'access_token must be a string');
+  const claims = await ctx.jwt.verify(body.access_token);
+  if (claims.sub !== session.principal.name) throw new OAuthError(400, 'invalid_grant', 'token belongs to another client');
+  const certificate = presentedCertificate(session);
+  checkCertificateBinding(claims, certificate);
+  adoptCredential(ctx, session, jwtCredential(claims, certificate), 'reauth');
+  return { ok: true, exp: claims.exp };
+}
+
+/** The client certificate of the session's connection, which outlives any token renewal. */
+function presentedCertificate(session: Session): PresentedCertificate | null {
+  const { certificateSerial: serial, certificateThumbprint: fingerprint } = session.credential;
+  return serial && fingerprint ? { serial, fingerprint } : null;
+}
+
+function renewalAllowed(session: Session): void {
+  if (session.principal.kind !== 'client' || session.credential.method === 'certificate') {
+    throw new OAuthError(400, 'unauthorized_client', 'this session does not renew over MQTT');
+  }
+  const now = Date.now();
+  if (now - session.lastRenewalAt < MIN_RENEWAL_INTERVAL_MS) throw new OAuthError(400, 'slow_down', 'one renewal per second');
+  session.lastRenewalAt = now;
+}
+
+/** The new credential replaces the old: expiry moves, scopes are replaced and subscriptions re-checked. */
+function adoptCredential(ctx: BrokerContext, session: Session, credential: Credential, via: string): void {
+  ctx.sessions.replaceCredential(session, () => {
+    session.credential = credential;
+  });
+  session.warned = false;
+  ctx.applyScopes(session);
+  ctx.scheduleExpiry(session);
+  ctx.audit.record({ event: 'session.renewed', principal: session.principal.name, outcome: 'success', remote: session.remote, detail: { via, jti: credential.id, exp: credential.exp } });
+}
+
+/** Sends `$auth/<id>/expiring` if the session is inside its warning window. */
+export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
+  const { exp, iat } = session.credential;
+  if (!Number.isFinite(exp) || session.ending) return;
+  const now = Date.now() / 1000;
+  if (now < warningTime(ctx, exp, iat) || now >= exp) return;
+  session.warned = true;
+  publishAuth(ctx, session, 'expiring', { exp, seconds_left: Math.max(0, Math.round(exp - now)) });
+}
+
+/** `min(--expiry-warning, half the lifetime)` before expiry (CONTRACT §5). */
+export function warningTime(ctx: BrokerContext, exp: number, iat: number): number {
+  return exp - Math.min(ctx.config.expiryWarning, Math.max(0, (exp - iat) / 2));
+}
+
+/** Publishes to `$auth/<principal>/<suffix>`: QoS 0 and never retained, so no token is ever stored. */
+function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
+  ctx.aedes().publish(
+    {
+      cmd: 'publish',
+      topic: `$auth/${session.principal.name}/${suffix}`,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 0,
+      retain: false,
+      dup: false,
+    },
+    () => {},
+  );
+}
+

@@ -1,0 +1,148 @@
+import type { Client } from 'aedes';
+import type { TLSSocket } from 'node:tls';
+import { CONNACK, ConnackError } from '../errors/connack_error.js';
+import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
+import { PkiError } from '../pki/pki_error.js';
+import type { BrokerContext } from './broker_context.js';
+import { remoteOf } from './broker_context.js';
+import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
+import { effectiveScopes } from './effective_scopes.js';
+import { Session } from './session.js';
+
+type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
+
+/**
+ * The Aedes `authenticate` hook. CONNECT is refused unless a step proves
+ * the client (STYLE 6); the steps, in order:
+ * certificate → credential → client id → principal state → will → session.
+ * A refusal becomes the CONNACK code of CONTRACT §5 and an audit event.
+ */
+export function createAuthenticate(ctx: BrokerContext) {
+  return function authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void {
+    const remote = remoteOf(client.conn);
+    authenticateSteps(ctx, client, username, password, remote).then(
+      (session) => {
+        ctx.pending.set(client, session);
+        done(null, true);
+      },
+      (err: unknown) => {
+        const refusal = err instanceof ConnackError ? err : new ConnackError(CONNACK.serverUnavailable, 'internal error');
+        if (!(err instanceof ConnackError)) ctx.log.error({ err }, 'authenticate failed');
+        ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
+        ctx.audit.record({
+          event: 'mqtt.connect',
+          principal: username ?? null,
+          outcome: 'failure',
+          reason: refusal.reason,
+          remote,
+          detail: { client_id: client.id, connack: refusal.returnCode },
+        });
+        done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
+      },
+    );
+  };
+}
+
+async function authenticateSteps(
+  ctx: BrokerContext,
+  client: Client,
+  username: string | undefined,
+  password: Buffer | undefined,
+  remote: string | null,
+): Promise<Session> {
+  const certificate = peerCertificate(ctx, client);
+  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote };
+  const authenticated = await credentialStep(ctx, attempt, password);
+  checkClientId(authenticated, client.id);
+  const state = ctx.principals.lookup(authenticated.principal);
+  if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
+  if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
+  const session = new Session(
+    client,
+    authenticated.principal,
+    authenticated.credential,
+    effectiveScopes(authenticated.credential.scopes, state.scopes, authenticated.principal.name),
+    remote,
+    ctx.limits,
+  );
+  checkWill(ctx, client, session);
+  return session;
+}
+
+/**
+ * Step 1: a client certificate, when the MQTTS connection presented one.
+ * The TLS layer asks for one but does not insist (so passwords work over
+ * MQTTS too); an unverified or unfit certificate refuses the CONNECT.
+ */
+function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentity | null {
+  const socket = client.conn as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  const peer = socket.getPeerCertificate(false);
+  if (!peer || !peer.raw) return null;
+  if (!socket.authorized) {
+    throw new ConnackError(CONNACK.badCredentials, `certificate not trusted: ${String(socket.authorizationError)}`);
+  }
+  let identity: CertificateIdentity;
+  try {
+    identity = certificateIdentity(peer.raw);
+  } catch (err) {
+    if (err instanceof PkiError) throw new ConnackError(CONNACK.badCredentials, `certificate refused: ${err.code}`);
+    throw err;
+  }
+  if (ctx.revokedCertificates.has(identity.serial)) throw new ConnackError(CONNACK.notAuthorized, 'certificate revoked');
+  return identity;
+}
+
+/** Step 2: the password decides the credential; a certificate alone is one too. */
+async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, password: Buffer | undefined): Promise<Authenticated> {
+  if (password && password.length > 0) {
+    // Refuse before parsing anything: a huge password is an attack, not a token.
+    if (password.length > ctx.config.maxPasswordBytes) throw new ConnackError(CONNACK.badCredentials, 'password too large');
+    const text = password.toString('utf8');
+    const resolver = ctx.passwordResolvers.find((r) => r.handles(text)) ?? ctx.jwt;
+    const authenticated = await resolver.resolve(attempt, text);
+    if (attempt.certificate && (authenticated.principal.kind !== 'client' || authenticated.principal.name !== attempt.certificate.clientId)) {
+      throw new ConnackError(CONNACK.badCredentials, 'password credential belongs to another client than the certificate');
+    }
+    return authenticated;
+  }
+  const cert = attempt.certificate;
+  if (!cert) throw new ConnackError(CONNACK.badCredentials, 'no credential');
+  if (attempt.username !== undefined && attempt.username !== '' && attempt.username !== cert.clientId) {
+    throw new ConnackError(CONNACK.badCredentials, 'username differs from the certificate subject');
+  }
+  return {
+    principal: { kind: 'client', name: cert.clientId },
+    credential: {
+      method: 'certificate',
+      id: cert.serial,
+      scopes: null,
+      exp: cert.notAfter.getTime() / 1000,
+      iat: cert.notBefore.getTime() / 1000,
+      certificateSerial: cert.serial,
+      certificateThumbprint: cert.fingerprint,
+    },
+  };
+}
+
+/**
+ * Step 3: the MQTT client id must be the principal's (CONTRACT §5, §7): a
+ * device's own id; a person or integration may add `@suffix`. No
+ * credential can take over a session id that belongs to another principal.
+ */
+function checkClientId({ principal }: Authenticated, clientId: string): void {
+  if (clientId === principal.name) return;
+  if (principal.kind !== 'client' && clientId.startsWith(`${principal.name}@`) && clientId.length > principal.name.length + 1) return;
+  throw new ConnackError(CONNACK.identifierRejected, 'client id does not match the credential');
+}
+
+/** Step 5: a Will is authorized as a publish when the session connects (CONTRACT §3). */
+function checkWill(ctx: BrokerContext, client: Client, session: Session): void {
+  const will = (client as unknown as { _will?: { topic: string } })._will;
+  if (!will) return;
+  const decision = session.decide('publish', will.topic);
+  if (!decision.allow) {
+    ctx.denials.record(session.principal.name, 'will', will.topic, decision.reason, session.remote);
+    throw new ConnackError(CONNACK.notAuthorized, `will topic not allowed: ${decision.reason}`);
+  }
+}

@@ -1,0 +1,52 @@
+import type { Client, PublishPacket } from 'aedes';
+import { compilePolicy, decide } from '../policy/index.js';
+import type { BrokerContext } from './broker_context.js';
+import { handleAuthRequest, isOwnAuthRequest } from './auth_topics.js';
+
+/**
+ * The Aedes `authorizePublish` hook: incoming publishes and Will messages.
+ * Replacing Aedes' default also replaces its `$SYS` protection, which the
+ * policy restores (nobody publishes to `$SYS/`). A denied publish closes
+ * the connection, as Aedes does and [MQTT-3.3.5-2] allows: the client
+ * cannot be told, and a device publishing where it may not is misbehaving.
+ */
+export function createAuthorizePublish(ctx: BrokerContext) {
+  return function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+    if (client === null) return callback(authorizeStaleWill(ctx, packet));
+    const session = ctx.sessions.byClientId(client.id);
+    if (!session || session.client !== client) return callback(new Error('no session'));
+    const decision = session.decide('publish', packet.topic);
+    if (!decision.allow) {
+      ctx.denials.record(session.principal.name, 'publish', packet.topic, decision.reason, session.remote);
+      return callback(new Error(decision.reason));
+    }
+    if (isOwnAuthRequest(session, packet.topic)) {
+      // A request to the broker, never a message to store or pass on.
+      packet.retain = false;
+      handleAuthRequest(ctx, session, packet);
+    }
+    callback(null);
+  };
+}
+
+/**
+ * A Will left in persistence by a broker that stopped (`client === null`):
+ * published only if its owner still exists, is enabled, and its current
+ * scopes allow the topic.
+ */
+function authorizeStaleWill(ctx: BrokerContext, packet: PublishPacket): Error | null {
+  const owner = (packet as PublishPacket & { clientId?: string }).clientId;
+  if (!owner) return new Error('will without owner');
+  const name = owner.split('@')[0]!;
+  for (const kind of ['client', 'user', 'apikey'] as const) {
+    const state = ctx.principals.lookup({ kind, name });
+    if (!state) continue;
+    if (!state.enabled) return new Error('will owner disabled');
+    const decision = decide(compilePolicy(name, state.scopes), 'publish', packet.topic, ctx.limits);
+    if (decision.allow) return null;
+    ctx.denials.record(name, 'will', packet.topic, decision.reason, null);
+    return new Error(decision.reason);
+  }
+  return new Error('will owner unknown');
+}
+

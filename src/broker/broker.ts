@@ -1,0 +1,286 @@
+import { Aedes, type Client } from 'aedes';
+import type { AuditLog } from '../audit/audit_log.js';
+import type { Config } from '../config/options.js';
+import type { KeyRing } from '../keys/key_ring.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { CertificateAuthority } from '../pki/ca.js';
+import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import type { Store } from '../store/store.js';
+import type { RevocationList } from '../tokens/revocation_list.js';
+import type { TokenIssuer } from '../tokens/token_issuer.js';
+import { sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { createAuthenticate } from './authenticate.js';
+import { createAuthorizeForward } from './authorize_forward.js';
+import { createAuthorizePublish } from './authorize_publish.js';
+import { createAuthorizeSubscribe } from './authorize_subscribe.js';
+import type { BrokerContext, EndReason } from './broker_context.js';
+import type { PasswordResolver } from './credentials/credential_resolver.js';
+import { JwtResolver } from './credentials/jwt_resolver.js';
+import { DenialLog } from './denial_log.js';
+import { effectiveScopes } from './effective_scopes.js';
+import { ExpiryWheel } from './expiry_wheel.js';
+import { Listeners } from './listeners.js';
+import { ClientPrincipals, type PrincipalSource, Principals } from './principals.js';
+import type { Session } from './session.js';
+import { SessionTable } from './session_table.js';
+
+export interface BrokerDeps {
+  config: Readonly<Config>;
+  store: Store;
+  ring: KeyRing;
+  revocations: RevocationList;
+  issuer: TokenIssuer;
+  audit: AuditLog;
+  metrics: Metrics;
+  log: Logger;
+  pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+}
+
+/** A live session as the admin API shows it. */
+export interface SessionView {
+  client_id: string;
+  principal: string;
+  kind: Session['principal']['kind'];
+  method: Session['credential']['method'];
+  remote: string | null;
+  connected_at: string;
+  credential_expires_at: string | null;
+  subscriptions: string[];
+}
+
+/**
+ * Aedes with latchkey's hooks, its sessions, and the reactions to every
+ * change (revocation, disable, delete, scope change, expiry) on live
+ * sessions. Aedes authenticates only at CONNECT; this class keeps each
+ * session's credential and acts on it afterwards (STYLE 8).
+ */
+export class LatchkeyBroker {
+  readonly #ctx: BrokerContext;
+  readonly #aedes: Aedes;
+  readonly #listeners: Listeners;
+  readonly #wheel: ExpiryWheel<Session>;
+  readonly #revocations: RevocationList;
+  readonly #deps: BrokerDeps;
+
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+    this.#deps = deps;
+    this.#ctx = ctx;
+    this.#aedes = aedes;
+    this.#wheel = wheel;
+    this.#revocations = deps.revocations;
+    this.#listeners = new Listeners(aedes, deps.config, deps.log);
+  }
+
+  static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
+    const { config, store, log, audit, metrics } = deps;
+    const principals = new Principals();
+    principals.add(new ClientPrincipals(store));
+    let aedes: Aedes | null = null;
+    let broker: LatchkeyBroker | null = null;
+    const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
+    const ctx: BrokerContext = {
+      config,
+      log,
+      audit,
+      metrics,
+      store,
+      issuer: deps.issuer,
+      sessions: new SessionTable(),
+      principals,
+      jwt: new JwtResolver(deps.ring, deps.revocations, {
+        issuer: config.issuer,
+        audience: config.audience,
+        maxTokenBytes: config.maxPasswordBytes,
+      }),
+      passwordResolvers: [],
+      revokedCertificates: new Set(store.certificates.revoked().map((c) => c.serial)),
+      denials: new DenialLog(audit, metrics),
+      limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
+      pending: new WeakMap(),
+      aedes: () => aedes!,
+      endSession: (session, reason, detail) => broker!.endSession(session, reason, detail),
+      applyScopes: (session) => broker!.applyScopes(session),
+      scheduleExpiry: (session) => broker!.scheduleExpiry(session),
+    };
+    aedes = await Aedes.createBroker({
+      persistence: createSqlitePersistence(store.db),
+      authenticate: createAuthenticate(ctx),
+      authorizePublish: createAuthorizePublish(ctx),
+      authorizeSubscribe: createAuthorizeSubscribe(ctx),
+      authorizeForward: createAuthorizeForward(ctx),
+      maxTopicLevels: Math.min(config.maxTopicLevels, 100),
+      // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
+      maxClientsIdLength: 23,
+    });
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker.#wire();
+    return broker;
+  }
+
+  /** Lets users' PATs and API keys in (CONTRACT §7). */
+  addCredentialKind(resolver: PasswordResolver, source: PrincipalSource): void {
+    this.#ctx.passwordResolvers.push(resolver);
+    this.#ctx.principals.add(source);
+  }
+
+  async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
+    this.#wheel.start();
+    this.#ctx.denials.start();
+    const { pki } = this.#deps;
+    return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
+  }
+
+  async close(): Promise<void> {
+    this.#wheel.stop();
+    await this.#listeners.close();
+    await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+    this.#ctx.denials.stop();
+  }
+
+  sessions(): SessionView[] {
+    return [...this.#ctx.sessions.all()].map((s) => ({
+      client_id: s.clientId,
+      principal: s.principal.name,
+      kind: s.principal.kind,
+      method: s.credential.method,
+      remote: s.remote,
+      connected_at: new Date(s.connectedAt).toISOString(),
+      credential_expires_at: Number.isFinite(s.credential.exp) ? new Date(s.credential.exp * 1000).toISOString() : null,
+      subscriptions: Object.keys((s.client as unknown as { subscriptions: Record<string, unknown> }).subscriptions ?? {}),
+    }));
+  }
+
+  // ---- reactions to changes (the change feed calls these) ----
+
+  onTokenRevoked(jti: string): void {
+    this.#revocations.reload();
+    for (const session of this.#ctx.sessions.byCredential(jti)) this.endSession(session, 'revoked', 'token revoked');
+  }
+
+  /** A client was created, changed, disabled or deleted: re-judge its sessions. */
+  onClientChanged(id: string): void {
+    this.#ctx.principals.forget(id);
+    for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
+  }
+
+  /** A user, PAT or API key changed. */
+  onPrincipalChanged(name: string): void {
+    this.#ctx.principals.forget(name);
+    for (const session of this.#ctx.sessions.byPrincipal(name)) {
+      const resolver = this.#ctx.passwordResolvers.find((r) => r.name === session.credential.method);
+      if (resolver?.currentExpiry) {
+        const exp = resolver.currentExpiry(session.credential);
+        if (exp === null) {
+          this.endSession(session, 'revoked', `${session.credential.method} revoked`);
+          continue;
+        }
+        if (exp !== session.credential.exp) {
+          session.credential = { ...session.credential, exp };
+          this.scheduleExpiry(session);
+        }
+      }
+      this.applyScopes(session);
+    }
+  }
+
+  onCertificateRevoked(serial: string): void {
+    this.#ctx.revokedCertificates.add(serial);
+    for (const session of this.#ctx.sessions.byCertificate(serial)) this.endSession(session, 'certificate_revoked', 'certificate revoked');
+  }
+
+  onKeysChanged(): void {
+    // Tokens stay valid while their key is published; nothing to end.
+  }
+
+  // ---- session lifecycle ----
+
+  /** Re-reads the principal; ends the session or narrows it, dropping subscriptions no longer allowed. */
+  applyScopes(session: Session): void {
+    const state = this.#ctx.principals.lookup(session.principal);
+    if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
+    if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
+    session.setScopes(effectiveScopes(session.credential.scopes, state.scopes, session.principal.name));
+    const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
+    const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
+    if (dropped.length === 0) return;
+    // No messageId: Aedes then removes them without an UNSUBACK; persistent sessions forget them too.
+    const persistence = (this.#aedes as unknown as { persistence: { removeSubscriptions(c: Client, s: string[]): Promise<void> } }).persistence;
+    void persistence.removeSubscriptions(client, dropped).catch(() => {});
+    client.unsubscribe({ unsubscriptions: dropped } as never, () => {});
+    this.#ctx.audit.record({
+      event: 'session.subscriptions_dropped',
+      principal: session.principal.name,
+      outcome: 'success',
+      reason: 'scope no longer allows them',
+      remote: session.remote,
+      detail: { filters: dropped },
+    });
+  }
+
+  scheduleExpiry(session: Session): void {
+    const { exp, iat } = session.credential;
+    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat));
+  }
+
+  /** The wheel calls this at a session's warning time and again at its expiry. */
+  onDeadline(session: Session): void {
+    if (session.ending || this.#ctx.sessions.byClientId(session.clientId) !== session) return;
+    if (Date.now() / 1000 >= session.credential.exp) {
+      this.endSession(session, 'expired', `${session.credential.method} expired`);
+      return;
+    }
+    sendExpiringIfDue(this.#ctx, session);
+    session.warned = true;
+    this.#wheel.schedule(session, session.credential.exp);
+  }
+
+  endSession(session: Session, reason: EndReason, detail?: string): void {
+    if (session.ending) return;
+    session.ending = true;
+    this.#wheel.cancel(session);
+    this.#ctx.metrics.brokerDisconnects.inc({ reason });
+    this.#ctx.audit.record({
+      event: 'mqtt.disconnected_by_broker',
+      principal: session.principal.name,
+      outcome: 'success',
+      reason: detail ?? reason,
+      remote: session.remote,
+      detail: { client_id: session.clientId, credential: session.credential.method },
+    });
+    session.client.close();
+  }
+
+  #wire(): void {
+    const { sessions, pending, metrics, audit } = this.#ctx;
+    // 'client' fires once Aedes has registered the connection (after any takeover), before CONNACK.
+    this.#aedes.on('client', (client) => {
+      const session = pending.get(client);
+      if (!session) return;
+      pending.delete(client);
+      const replaced = sessions.byClientId(client.id);
+      if (replaced && replaced !== session) sessions.remove(replaced);
+      sessions.add(session);
+      this.scheduleExpiry(session);
+      metrics.sessionsOpen.inc({ method: session.credential.method });
+      metrics.connects.inc({ outcome: 'accepted', reason: session.credential.method });
+      audit.record({
+        event: 'mqtt.connect',
+        principal: session.principal.name,
+        outcome: 'success',
+        reason: `authenticated by ${session.credential.method}`,
+        remote: session.remote,
+        detail: { client_id: client.id, credential: session.credential.id.slice(0, 8) },
+      });
+    });
+    this.#aedes.on('clientDisconnect', (client) => {
+      const session = sessions.byClientId(client.id);
+      if (!session || session.client !== client) return;
+      sessions.remove(session);
+      this.#wheel.cancel(session);
+      metrics.sessionsOpen.dec({ method: session.credential.method });
+    });
+    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: client.id, err: err.message }, 'client error'));
+    this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
+  }
+}

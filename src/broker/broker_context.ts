@@ -1,0 +1,50 @@
+import type { Aedes } from 'aedes';
+import type { AuditLog } from '../audit/audit_log.js';
+import type { Config } from '../config/options.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { TopicLimits } from '../policy/topic.js';
+import type { Store } from '../store/store.js';
+import type { TokenIssuer } from '../tokens/token_issuer.js';
+import type { PasswordResolver } from './credentials/credential_resolver.js';
+import type { JwtResolver } from './credentials/jwt_resolver.js';
+import type { DenialLog } from './denial_log.js';
+import type { Principals } from './principals.js';
+import type { Session } from './session.js';
+import type { SessionTable } from './session_table.js';
+
+/** Why the broker ended a session; also the metric label. */
+export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'shutdown';
+
+/** Everything the hooks share. Built once by the broker; hooks hold no state of their own. */
+export interface BrokerContext {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly metrics: Metrics;
+  readonly store: Store;
+  readonly issuer: TokenIssuer;
+  readonly sessions: SessionTable;
+  readonly principals: Principals;
+  readonly jwt: JwtResolver;
+  /** PAT and API key resolvers, tried by prefix before the JWT one. */
+  readonly passwordResolvers: PasswordResolver[];
+  readonly revokedCertificates: Set<string>;
+  readonly denials: DenialLog;
+  readonly limits: TopicLimits;
+  /** Sessions authenticated whose CONNACK is not yet sent. */
+  readonly pending: WeakMap<object, Session>;
+  aedes(): Aedes;
+  /** Ends a session on the broker's initiative, audited once. */
+  endSession(session: Session, reason: EndReason, detail?: string): void;
+  /** Re-reads what `session` may do after a change, dropping subscriptions no longer allowed. */
+  applyScopes(session: Session): void;
+  /** Puts the session's credential expiry (and its warning) on the timer wheel. */
+  scheduleExpiry(session: Session): void;
+}
+
+/** The remote address of a connection, for audit. */
+export function remoteOf(conn: unknown): string | null {
+  const socket = conn as { remoteAddress?: string };
+  return socket.remoteAddress ?? null;
+}

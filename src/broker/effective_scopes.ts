@@ -1,0 +1,14 @@
+import { type Scope, scopeCovers } from '../policy/index.js';
+
+/**
+ * What a session may do now: the scopes its credential carries, cut down to
+ * those the principal still holds (an operator may have narrowed them since
+ * the token was issued). A credential without scopes of its own (a device
+ * certificate) gets exactly the principal's.
+ *
+ * @example effectiveScopes(tokenScopes, clientScopes, 't1')
+ */
+export function effectiveScopes(credentialScopes: readonly Scope[] | null, principalScopes: readonly Scope[], name: string): Scope[] {
+  if (credentialScopes === null) return [...principalScopes];
+  return credentialScopes.filter((wanted) => principalScopes.some((held) => scopeCovers(held, wanted, name)));
+}

@@ -1,0 +1,62 @@
+import { parseScopeString, type Scope } from '../policy/index.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from './session.js';
+
+/** What the broker needs to know of a principal right now. */
+export interface PrincipalState {
+  enabled: boolean;
+  scopes: readonly Scope[];
+}
+
+/** Where principals of one kind live; the broker holds their state in memory. */
+export interface PrincipalSource {
+  readonly kind: Principal['kind'];
+  /** Current state, or null when the principal does not exist (deleted). */
+  lookup(name: string): PrincipalState | null;
+  /** Drops what is cached for `name` after a change. */
+  forget(name: string): void;
+}
+
+/**
+ * Device clients, cached in memory so a CONNECT reads no database; the
+ * change feed calls {@link forget} when a client changes.
+ */
+export class ClientPrincipals implements PrincipalSource {
+  readonly kind = 'client' as const;
+  readonly #cache = new Map<string, PrincipalState | null>();
+
+  constructor(private readonly store: Store) {}
+
+  lookup(name: string): PrincipalState | null {
+    let state = this.#cache.get(name);
+    if (state === undefined) {
+      const record = this.store.clients.get(name);
+      state = record ? { enabled: record.status === 'enabled', scopes: parseScopeString(record.scope) } : null;
+      // Bounded: unknown names from attackers must not grow the cache forever.
+      if (this.#cache.size > 100_000) this.#cache.clear();
+      this.#cache.set(name, state);
+    }
+    return state;
+  }
+
+  forget(name: string): void {
+    this.#cache.delete(name);
+  }
+}
+
+/** Every principal source by kind. Users and API keys register theirs here. */
+export class Principals {
+  readonly #sources = new Map<Principal['kind'], PrincipalSource>();
+
+  add(source: PrincipalSource): void {
+    this.#sources.set(source.kind, source);
+  }
+
+  lookup(principal: Principal): PrincipalState | null {
+    return this.#sources.get(principal.kind)?.lookup(principal.name) ?? null;
+  }
+
+  forget(name: string): void {
+    for (const source of this.#sources.values()) source.forget(name);
+  }
+}

@@ -1,0 +1,165 @@
+import type { AuditLog } from '../audit/audit_log.js';
+import { LatchkeyError } from '../errors/latchkey_error.js';
+import { generateSecret, hashSecret } from '../keys/secrets.js';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
+import type { Store } from '../store/store.js';
+import { normaliseScopes, validateName } from './validate.js';
+
+/** What an operator sees of a client: never a secret or its hash. */
+export interface ClientView {
+  client_id: string;
+  scope: string;
+  token_ttl: number;
+  auth_method: ClientAuthMethod;
+  status: ClientStatus;
+  created_at: string;
+  updated_at: string;
+  /** End of each valid secret's life; null for the current one. */
+  secrets: { expires_at: string | null }[];
+}
+
+export interface NewClient {
+  id: string;
+  scope: string;
+  /** Seconds; the server default when absent. */
+  tokenTtl?: number;
+  authMethod?: ClientAuthMethod;
+  /** Public JWK (JSON) for private_key_jwt. */
+  publicJwk?: string | null;
+}
+
+/** Who made a change, for the audit trail: `cli`, `admin:<name>`, `oauth`. */
+export type Actor = string;
+
+/**
+ * Provisioning of device clients, shared by the CLI and the admin API:
+ * validation, the durable write with its change-feed entry, and the audit
+ * event, in that order, for every operation.
+ */
+export class ClientRegistry {
+  constructor(
+    private readonly store: Store,
+    private readonly audit: AuditLog,
+    private readonly defaultTokenTtl: number,
+  ) {}
+
+  /**
+   * Registers a client. Returns the secret once (null for methods without one).
+   *
+   * @throws LatchkeyError invalid_id, invalid_scope, invalid_argument, already_exists
+   */
+  create(input: NewClient, actor: Actor): { client_id: string; client_secret: string | null } {
+    const id = validateName(input.id);
+    const { scope } = normaliseScopes(input.scope);
+    const authMethod = input.authMethod ?? 'client_secret_basic';
+    if (!CLIENT_AUTH_METHODS.includes(authMethod)) {
+      throw new LatchkeyError('invalid_argument', `unknown auth method "${authMethod}": use ${CLIENT_AUTH_METHODS.join(', ')}`);
+    }
+    if (authMethod === 'private_key_jwt' && !input.publicJwk) {
+      throw new LatchkeyError('invalid_argument', 'private_key_jwt needs a public key (--jwk)');
+    }
+    const tokenTtl = input.tokenTtl ?? this.defaultTokenTtl;
+    if (!Number.isSafeInteger(tokenTtl) || tokenTtl <= 0) throw new LatchkeyError('invalid_duration', 'token ttl must be positive');
+    const usesSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
+    const secret = usesSecret ? generateSecret() : null;
+    const now = Date.now();
+    this.store.durably(() => {
+      if (this.store.nameTaken(id)) throw new LatchkeyError('already_exists', `"${id}" already exists`);
+      this.store.clients.insert({
+        id,
+        scope,
+        tokenTtl,
+        authMethod,
+        publicJwk: input.publicJwk ?? null,
+        status: 'enabled',
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (secret) this.store.clients.replaceSecret(id, hashSecret(secret), now, now);
+      this.store.changes.append('client', id);
+    });
+    this.audit.record({ event: 'client.created', principal: id, outcome: 'success', detail: { actor, scope, auth_method: authMethod } });
+    return { client_id: id, client_secret: secret };
+  }
+
+  list(): ClientView[] {
+    const now = Date.now();
+    return this.store.clients.list().map((c) => this.#view(c, now));
+  }
+
+  /** @throws LatchkeyError not_found */
+  show(id: string): ClientView {
+    return this.#view(this.#require(id), Date.now());
+  }
+
+  /** Replaces the allowed scopes; live sessions lose what is no longer allowed. */
+  setScope(id: string, scopeText: string, actor: Actor): ClientView {
+    this.#require(id);
+    const { scope } = normaliseScopes(scopeText);
+    this.store.durably(() => {
+      this.store.clients.setScope(id, scope);
+      this.store.changes.append('client', id);
+    });
+    this.audit.record({ event: 'client.scope_changed', principal: id, outcome: 'success', detail: { actor, scope } });
+    return this.show(id);
+  }
+
+  /**
+   * Issues a new secret; the ones valid now keep working for `graceSeconds`
+   * (0 ends them at once), so devices in the field can be moved over.
+   */
+  rotateSecret(id: string, graceSeconds: number, actor: Actor): { client_id: string; client_secret: string } {
+    const client = this.#require(id);
+    if (client.authMethod !== 'client_secret_basic' && client.authMethod !== 'client_secret_post') {
+      throw new LatchkeyError('invalid_argument', `client "${id}" authenticates with ${client.authMethod}, not a secret`);
+    }
+    const secret = generateSecret();
+    const now = Date.now();
+    this.store.durably(() => {
+      this.store.clients.replaceSecret(id, hashSecret(secret), now + graceSeconds * 1000, now);
+      this.store.changes.append('secret', id);
+    });
+    this.audit.record({ event: 'client.secret_rotated', principal: id, outcome: 'success', detail: { actor, grace_seconds: graceSeconds } });
+    return { client_id: id, client_secret: secret };
+  }
+
+  setStatus(id: string, status: ClientStatus, actor: Actor): ClientView {
+    this.#require(id);
+    this.store.durably(() => {
+      this.store.clients.setStatus(id, status);
+      this.store.changes.append('client', id);
+    });
+    this.audit.record({ event: status === 'enabled' ? 'client.enabled' : 'client.disabled', principal: id, outcome: 'success', detail: { actor } });
+    return this.show(id);
+  }
+
+  delete(id: string, actor: Actor): void {
+    this.#require(id);
+    this.store.durably(() => {
+      this.store.clients.delete(id);
+      this.store.changes.append('client', id);
+    });
+    this.audit.record({ event: 'client.deleted', principal: id, outcome: 'success', detail: { actor } });
+  }
+
+  #require(id: string): ClientRecord {
+    const client = this.store.clients.get(id);
+    if (!client) throw new LatchkeyError('not_found', `no client "${id}"`);
+    return client;
+  }
+
+  #view(c: ClientRecord, now: number): ClientView {
+    return {
+      client_id: c.id,
+      scope: c.scope,
+      token_ttl: c.tokenTtl,
+      auth_method: c.authMethod,
+      status: c.status,
+      created_at: new Date(c.createdAt).toISOString(),
+      updated_at: new Date(c.updatedAt).toISOString(),
+      secrets: this.store.clients
+        .validSecrets(c.id, now)
+        .map((s) => ({ expires_at: s.notAfter === null ? null : new Date(s.notAfter).toISOString() })),
+    };
+  }
+}

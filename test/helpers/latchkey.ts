@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startLatchkey, type RunningLatchkey } from '../../src/app.js';
+import { loadConfig, type RawOptions } from '../../src/config/load_config.js';
+import { createLogger } from '../../src/log/logger.js';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+export interface TestServer {
+  server: RunningLatchkey;
+  dataDir: string;
+  certsDir: string;
+  baseUrl: string;
+  httpsUrl: string;
+  mqttUrl: string;
+  mqttsUrl: string;
+  /** Registers a client in-process; returns its secret. */
+  createClient(id: string, scope: string, opts?: { tokenTtl?: number }): string;
+  /** client_credentials at the token endpoint with client_secret_basic. */
+  token(id: string, secret: string, scope?: string): Promise<{ access_token: string; expires_in: number; scope: string }>;
+  /** Runs the CLI against this server's data and certs directories. */
+  cli(...args: string[]): Promise<CliResult>;
+  close(): Promise<void>;
+}
+
+/** A fresh temporary directory, removed by the caller. */
+export function tempDir(prefix = 'latchkey-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Starts a real latchkey on 127.0.0.1 with every port 0 in a temporary
+ * data directory. Logs are silent unless LATCHKEY_TEST_LOG is set.
+ */
+export async function startTestServer(options: RawOptions = {}): Promise<TestServer> {
+  const root = tempDir();
+  const dataDir = join(root, 'data');
+  const certsDir = join(root, 'certs');
+  const config = loadConfig(
+    {
+      dataDir,
+      certsDir,
+      host: '127.0.0.1',
+      mqttPort: '0',
+      mqttsPort: '0',
+      httpPort: '0',
+      httpsPort: '0',
+      issuer: 'http://localhost:test',
+      logLevel: process.env.LATCHKEY_TEST_LOG ?? 'silent',
+      ...options,
+    },
+    {},
+  );
+  const server = await startLatchkey(config, createLogger(config.logLevel, process.stderr));
+  const baseUrl = `http://127.0.0.1:${server.ports.http}`;
+  return {
+    server,
+    dataDir,
+    certsDir,
+    baseUrl,
+    httpsUrl: `https://127.0.0.1:${server.ports.https}`,
+    mqttUrl: `mqtt://127.0.0.1:${server.ports.mqtt}`,
+    mqttsUrl: `mqtts://127.0.0.1:${server.ports.mqtts}`,
+    createClient(id, scope, opts = {}) {
+      const created = server.registry.create({ id, scope, ...(opts.tokenTtl ? { tokenTtl: opts.tokenTtl } : {}) }, 'test');
+      return created.client_secret!;
+    },
+    async token(id, secret, scope) {
+      const body = new URLSearchParams({ grant_type: 'client_credentials' });
+      if (scope !== undefined) body.set('scope', scope);
+      const res = await fetch(`${baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` },
+        body,
+      });
+      const json = (await res.json()) as { access_token: string; expires_in: number; scope: string };
+      if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    cli: (...args) => runCli(['--data-dir', dataDir, '--certs-dir', certsDir, ...args]),
+    async close() {
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`npm test` builds it first) as a child process. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
