@@ -3,7 +3,8 @@
  * and locks a key out once it reaches `limit` failures inside one window.
  *
  * Memory is bounded: at most `maxEntries` keys are tracked; when full,
- * expired entries are swept first, then the oldest are dropped. Keys that
+ * expired entries are swept first, then the oldest unlocked, and only
+ * then the oldest locked ones. Keys that
  * only ever succeed are never stored.
  *
  * @example
@@ -64,8 +65,13 @@ export class FailureLimiter {
     for (const [key, entry] of this.#entries) {
       if (now >= entry.windowEnds && now >= entry.lockedUntil) this.#entries.delete(key);
     }
+    // Then unlocked keys, oldest first: a flood of fresh failures must not push a lock out.
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size < this.#maxEntries) return;
+      if (entry.lockedUntil <= now) this.#entries.delete(key);
+    }
     for (const key of this.#entries.keys()) {
-      if (this.#entries.size < this.#maxEntries) break;
+      if (this.#entries.size < this.#maxEntries) return;
       this.#entries.delete(key);
     }
   }

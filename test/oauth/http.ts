@@ -1,4 +1,5 @@
 /** Small HTTP helpers for the OAuth tests: real fetch against a real server. */
+import { request as httpRequest } from 'node:http';
 
 /** RFC 6749 §2.3.1 Basic credentials: each part form-urlencoded, then base64. */
 export function basic(id: string, secret: string): string {
@@ -49,4 +50,36 @@ export function claimsOf(token: string): Record<string, unknown> {
 
 export function headerOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/**
+ * POSTs a form from a chosen loopback source address (127.0.0.2, …), so a
+ * test can play several remote addresses against one server.
+ */
+export function postFrom(localAddress: string, url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const body = new URLSearchParams(form).toString();
+    const req = httpRequest(
+      url,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') h.set(name, value);
+          let json: unknown;
+          try {
+            json = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: h, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
