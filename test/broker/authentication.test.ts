@@ -1,0 +1,113 @@
+import { SignJWT, generateKeyPair } from 'jose';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { connect, connectDevice, refusalCode } from '../helpers/mqtt.js';
+
+const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
+
+let lk: TestServer;
+let secret: string;
+
+beforeAll(async () => {
+  lk = await startTestServer();
+  secret = lk.createClient('t1', SCOPE);
+  lk.createClient('t2', SCOPE);
+});
+afterAll(() => lk.close());
+
+async function token(): Promise<string> {
+  return (await lk.token('t1', secret)).access_token;
+}
+
+describe('CONNACK codes (CONTRACT §5)', () => {
+  test('accepted: username = client id = sub, password = token', async () => {
+    const client = await connectDevice(lk.mqttUrl, 't1', await token());
+    expect(client.connected).toBe(true);
+    await client.endAsync();
+  });
+
+  test.each([
+    ['garbage password', async () => ({ username: 't1', password: 'not-a-token' })],
+    ['no password', async () => ({ username: 't1' })],
+    ['username of another client', async () => ({ username: 't2', password: await token() })],
+    ['token signed by a foreign key', async () => ({ username: 't1', password: await foreignToken() })],
+    ['64 KB password (65,000 bytes, near the MQTT string limit)', async () => ({ username: 't1', password: 'x'.repeat(65_000) })],
+  ])('4 bad credentials: %s', async (_name, credentials) => {
+    const code = await refusalCode(connect(lk.mqttUrl, { clientId: 't1', ...(await credentials()) }));
+    expect(code).toBe(4);
+  });
+
+  test('a password over 8 KB is refused before any parsing', async () => {
+    const code = await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: `${await token()}${'='.repeat(9000)}` }));
+    expect(code).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const audit = lk.server.store.audit.query({ event: 'mqtt.connect', principal: 't1', limit: 1 });
+    expect(audit[0]?.reason).toBe('password too large');
+  });
+
+  test('2 identifier rejected: client id differs from the token subject', async () => {
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't2', username: 't1', password: await token() }))).toBe(2);
+  });
+
+  test('5 not authorized: revoked token, then disabled client', async () => {
+    const revoked = await token();
+    const jti = JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti as string;
+    const res = await fetch(`${lk.baseUrl}/oauth/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`t1:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: revoked }),
+    });
+    expect(res.status).toBe(200);
+    expect(await refusalCode(connectDevice(lk.mqttUrl, 't1', revoked))).toBe(5);
+    const audit = lk.server.store.audit.query({ event: 'mqtt.connect', principal: 't1', limit: 1 });
+    expect(audit[0]).toMatchObject({ outcome: 'failure', reason: 'token revoked: token revoked' });
+
+    const fresh = await token();
+    lk.server.registry.setStatus('t1', 'disabled', 'test');
+    try {
+      expect(await refusalCode(connectDevice(lk.mqttUrl, 't1', fresh))).toBe(5);
+    } finally {
+      lk.server.registry.setStatus('t1', 'enabled', 'test');
+    }
+  });
+
+  test('a malformed packet and a huge password leave the broker serving everyone else', async () => {
+    const good = await connectDevice(lk.mqttUrl, 't1', await token());
+    // A CONNECT whose protocol name is garbage, then random bytes.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(lk.server.ports.mqtt, '127.0.0.1', () => {
+        socket.write(Buffer.from([0x10, 0x0a, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x58, 0x04, 0x02, 0x00, 0x3c]));
+        socket.write(Buffer.from('\xff\xff\xff\xff\xff garbage', 'binary'));
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+    // A packet announcing 200 MB is cut off at its header, not buffered.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(lk.server.ports.mqtt, '127.0.0.1', () => socket.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f])));
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: 'y'.repeat(65_000) }))).toBe(4);
+    expect(good.connected).toBe(true);
+    await good.publishAsync('home/t1/telemetry', 'still here', { qos: 1 });
+    const another = await connectDevice(lk.mqttUrl, 't1', await token(), { clientId: 't1' });
+    await another.endAsync();
+    await good.endAsync(true);
+  });
+});
+
+async function foreignToken(): Promise<string> {
+  const { privateKey } = await generateKeyPair('ES256');
+  const ring = await (await fetch(`${lk.baseUrl}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] };
+  return new SignJWT({ client_id: 't1', scope: SCOPE })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: ring.keys[0]!.kid })
+    .setIssuer('http://localhost:test')
+    .setSubject('t1')
+    .setAudience('urn:latchkey:mqtt')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .setJti('forged')
+    .sign(privateKey);
+}
