@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../config/duration.js';
+import { LatchkeyError } from '../../errors/latchkey_error.js';
+import type { AuditEvent } from '../../store/audit.js';
+import { action, withStore } from '../context.js';
+import { table } from '../output.js';
+
+const DEFAULT_LIMIT = '50';
+const MAX_LIMIT = 100_000;
+
+/**
+ * `latchkey audit`: audit events, newest first. `--json` prints JSON Lines,
+ * one event per line, so the output streams into jq or a log shipper.
+ *
+ * @example registerAuditCommand(program) // latchkey audit --client t1 --since 1h --json
+ */
+export function registerAuditCommand(program: Command): void {
+  program
+    .command('audit')
+    .description('show audit events, newest first (--json: one object per line)')
+    .option('--client <id>', 'only events about this client (or user, or API key)')
+    .option('--event <name>', 'only this event, e.g. client.created or token.issued')
+    .option('--since <when>', 'only events this recent (1h, 30m, 7d) or after an ISO 8601 time')
+    .option('--limit <n>', 'at most this many events', DEFAULT_LIMIT)
+    .action(
+      action((_args, opts, cmd) => {
+        const limit = parseLimit(String(opts.limit));
+        const since = typeof opts.since === 'string' ? parseSince(opts.since, Date.now()) : undefined;
+        return withStore(cmd, ({ store }) => {
+          const events = store.audit.query({
+            limit,
+            ...(typeof opts.client === 'string' ? { principal: opts.client } : {}),
+            ...(typeof opts.event === 'string' ? { event: opts.event } : {}),
+            ...(since !== undefined ? { since } : {}),
+          });
+          const lines = events.map(toJson);
+          const text =
+            events.length === 0
+              ? 'no audit events'
+              : table([
+                  ['TIME', 'EVENT', 'PRINCIPAL', 'OUTCOME', 'REASON'],
+                  ...events.map((e) => [new Date(e.at).toISOString(), e.event, e.principal ?? '-', e.outcome, e.reason ?? '']),
+                ]);
+          return { jsonLines: lines, text };
+        });
+      }),
+    );
+}
+
+function toJson(e: AuditEvent): Record<string, unknown> {
+  return {
+    at: new Date(e.at).toISOString(),
+    event: e.event,
+    principal: e.principal,
+    outcome: e.outcome,
+    reason: e.reason,
+    remote: e.remote,
+    detail: e.detail,
+  };
+}
+
+function parseLimit(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_LIMIT) {
+    throw new LatchkeyError('invalid_argument', `--limit "${text}" must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  return n;
+}
+
+/** `1h` means "the last hour"; an ISO 8601 time means "since then". Milliseconds since the epoch. */
+export function parseSince(text: string, now: number): number {
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) throw new LatchkeyError('invalid_duration', `--since "${text}" is not a valid time`);
+    return at;
+  }
+  return now - parseDuration(text) * 1000;
+}

@@ -1,0 +1,165 @@
+import type { Command } from 'commander';
+import { formatDuration, parseDuration } from '../../config/duration.js';
+import type { ClientView } from '../../registry/clients.js';
+import { LatchkeyError } from '../../errors/latchkey_error.js';
+import { positiveDuration } from '../../registry/validate.js';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
+import { action, CLI_ACTOR, withStore } from '../context.js';
+import { fields, table, type CommandOutput } from '../output.js';
+
+const DEFAULT_GRACE = '24h';
+
+/**
+ * `latchkey client …`: register and manage devices (CONTRACT §2).
+ * Every change goes through the ClientRegistry: validated, durable, on the
+ * change feed for a running server, audited.
+ *
+ * @example registerClientCommands(program) // latchkey client create t1 --scope "mqtt:publish:a/b"
+ */
+export function registerClientCommands(program: Command): void {
+  const client = program.command('client').description('register and manage device clients');
+
+  client
+    .command('create')
+    .description('register a device; its secret is shown once')
+    .argument('<id>', 'client id: 1-64 of A-Z a-z 0-9 . _ -')
+    .requiredOption('--scope <scopes>', 'allowed scopes, space separated, e.g. "mqtt:publish:home/{client_id}/telemetry"')
+    .option('--token-ttl <duration>', 'access-token lifetime, e.g. 10m (default: the server default)')
+    .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')}`, 'client_secret_basic')
+    .action(
+      action(([id], opts, cmd) => {
+        const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
+        return withStore(cmd, ({ registry }) => {
+          const created = registry.create(
+            {
+              id: id!,
+              scope: requireScope(opts.scope),
+              ...(tokenTtl !== undefined ? { tokenTtl } : {}),
+              authMethod: String(opts.authMethod) as ClientAuthMethod,
+            },
+            CLI_ACTOR,
+          );
+          const view = registry.show(created.client_id);
+          return secretOutput(created, `created client ${view.client_id}`, view);
+        });
+      }),
+    );
+
+  client
+    .command('list')
+    .description('list clients (never their secrets)')
+    .action(
+      action((_args, _opts, cmd) =>
+        withStore(cmd, ({ registry }) => {
+          const clients = registry.list();
+          const text =
+            clients.length === 0
+              ? 'no clients'
+              : table([
+                  ['CLIENT ID', 'STATUS', 'AUTH', 'TOKEN TTL', 'SCOPE'],
+                  ...clients.map((c) => [c.client_id, c.status, c.auth_method, formatDuration(c.token_ttl), c.scope]),
+                ]);
+          return { json: { clients }, text };
+        }),
+      ),
+    );
+
+  client
+    .command('show')
+    .description('show one client (never its secret)')
+    .argument('<id>')
+    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.show(id!)))));
+
+  client
+    .command('set-scope')
+    .description('replace the allowed scopes; live sessions lose what is no longer allowed')
+    .argument('<id>')
+    .requiredOption('--scope <scopes>', 'the new scopes, space separated')
+    .action(
+      action(([id], opts, cmd) =>
+        withStore(cmd, ({ registry }) => viewOutput(registry.setScope(id!, requireScope(opts.scope), CLI_ACTOR))),
+      ),
+    );
+
+  client
+    .command('rotate-secret')
+    .description('issue a new secret; the old one keeps working until the grace period ends')
+    .argument('<id>')
+    .option('--grace <duration>', 'how long the old secret stays valid (0 ends it now)', DEFAULT_GRACE)
+    .action(
+      action(([id], opts, cmd) => {
+        const grace = parseDuration(String(opts.grace));
+        return withStore(cmd, ({ registry }) => {
+          const rotated = registry.rotateSecret(id!, grace, CLI_ACTOR);
+          const note = grace === 0 ? 'old secret ended now' : `old secret valid for ${formatDuration(grace)} more`;
+          return secretOutput(rotated, `rotated secret of ${rotated.client_id}; ${note}`);
+        });
+      }),
+    );
+
+  for (const status of ['disable', 'enable'] as const) {
+    client
+      .command(status)
+      .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
+      .argument('<id>')
+      .action(
+        action(([id], _opts, cmd) =>
+          withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR))),
+        ),
+      );
+  }
+
+  client
+    .command('delete')
+    .description('delete the client and end its live sessions')
+    .argument('<id>')
+    .action(
+      action(([id], _opts, cmd) =>
+        withStore(cmd, ({ registry }) => {
+          registry.delete(id!, CLI_ACTOR);
+          return { json: { client_id: id!, deleted: true }, text: `deleted client ${id!}` };
+        }),
+      ),
+    );
+}
+
+/**
+ * An empty `--scope ""` is almost always a shell quoting slip, not a wish
+ * for a client that may do nothing (`client disable` says that plainly).
+ */
+function requireScope(value: unknown): string {
+  const scope = typeof value === 'string' ? value : '';
+  if (scope.trim() === '') throw new LatchkeyError('invalid_scope', '--scope must name at least one scope, e.g. "mqtt:publish:home/{client_id}/telemetry"');
+  return scope;
+}
+
+function viewOutput(view: ClientView): CommandOutput {
+  return { json: { ...view }, text: describe(view) };
+}
+
+function describe(view: ClientView): string {
+  return fields([
+    ['client id', view.client_id],
+    ['status', view.status],
+    ['auth method', view.auth_method],
+    ['token ttl', formatDuration(view.token_ttl)],
+    ['scope', view.scope],
+    ['secrets', view.secrets.map((s) => (s.expires_at === null ? 'current' : `until ${s.expires_at}`)).join(', ') || 'none'],
+    ['created', view.created_at],
+    ['updated', view.updated_at],
+  ]);
+}
+
+/** The only output that carries a secret: shown once, and said so. */
+function secretOutput(
+  result: { client_id: string; client_secret: string | null },
+  headline: string,
+  view?: ClientView,
+): CommandOutput {
+  const lines = [headline];
+  if (view) lines.push(describe(view));
+  if (result.client_secret !== null) {
+    lines.push('', `client_secret: ${result.client_secret}`, 'Store this secret now: it will not be shown again.');
+  }
+  return { json: { client_id: result.client_id, client_secret: result.client_secret }, text: lines.join('\n') };
+}

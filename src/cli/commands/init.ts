@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PKI_FILES } from '../../pki/pki_files.js';
+import { Store } from '../../store/store.js';
+import { action, cliConfig, cliDatabasePath } from '../context.js';
+import { fields } from '../output.js';
+
+/**
+ * `latchkey init`: data and certs directories, database, signing key, CA
+ * and server certificate. Idempotent; reports what it created and what it found.
+ *
+ * @example registerInitCommand(program) // latchkey init --data-dir ./data --json
+ */
+export function registerInitCommand(program: Command): void {
+  program
+    .command('init')
+    .description('create the data and certs directories, database, signing key, CA and server certificate')
+    .action(
+      action(async (_args, _opts, cmd) => {
+        const config = cliConfig(cmd);
+        const database = resolve(cliDatabasePath(config));
+        const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
+        const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
+        const before = {
+          database: existsSync(database),
+          ca: existsSync(caCert),
+          server: existsSync(serverCert),
+          // The CLI may have made the database before any key existed.
+          key: existsSync(database) && hasSigningKey(database),
+        };
+        // The PKI is slow to load; only init and start need it.
+        const { initialise } = await import('../../init.js');
+        const { store, ring } = await initialise(config);
+        store.close();
+        const created = [
+          ...(before.database ? [] : ['database']),
+          ...(before.key ? [] : ['signing key']),
+          ...(before.ca ? [] : ['CA']),
+          ...(before.server ? [] : ['server certificate']),
+        ];
+        const json = {
+          data_dir: resolve(config.dataDir),
+          certs_dir: resolve(config.certsDir),
+          database,
+          ca_cert: caCert,
+          server_cert: serverCert,
+          signing_kid: ring.current.kid,
+          created,
+        };
+        return {
+          json,
+          text: [
+            created.length === 0 ? 'already initialised; nothing to do' : `created ${created.join(', ')}`,
+            fields([
+              ['database', database],
+              ['CA certificate', caCert],
+              ['server certificate', serverCert],
+              ['signing key', json.signing_kid],
+            ]),
+          ].join('\n'),
+        };
+      }),
+    );
+}
+
+function hasSigningKey(database: string): boolean {
+  const store = Store.open(database);
+  try {
+    return store.signingKeys.published(Date.now()).some((k) => k.retiredAt === null);
+  } finally {
+    store.close();
+  }
+}

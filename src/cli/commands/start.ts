@@ -1,0 +1,52 @@
+import { type Command, Option } from 'commander';
+import type { RawOptions } from '../../config/load_config.js';
+import { envName, OPTIONS } from '../../config/options.js';
+import { cliConfig } from '../context.js';
+import { reportError } from '../output.js';
+
+/** Options every command already takes from the root; `start` reads them from there. */
+const GLOBAL_KEYS = new Set(['dataDir', 'certsDir']);
+
+/** How long a graceful stop may take before the process gives up waiting. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * `latchkey start`: the server. Its flags are the OPTIONS table, one flag
+ * per row with its `LATCHKEY_*` variable, so a new option needs no CLI code.
+ * The server modules are imported only here, keeping every other command quick.
+ *
+ * @example registerStartCommand(program) // latchkey start --http-port 0 --mqtt-port 0
+ */
+export function registerStartCommand(program: Command): void {
+  const start = program.command('start').description('run the OAuth server and the MQTT broker (runs init if needed)');
+  const flagged = OPTIONS.filter((spec) => !GLOBAL_KEYS.has(spec.key)).map((spec) => {
+    const fallback = spec.fallback === null ? '' : `, default ${spec.fallback}`;
+    // No commander default: loadConfig applies flag, then environment, then default.
+    const option = new Option(`--${spec.flag} <value>`, `${spec.doc} (env ${envName(spec.flag)}${fallback})`);
+    start.addOption(option);
+    return { spec, option };
+  });
+  start.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+    const flags: RawOptions = {};
+    for (const { spec, option } of flagged) flags[spec.key] = opts[option.attributeName()];
+    const config = cliConfig(cmd, flags);
+    const { startLatchkey } = await import('../../app.js');
+    const server = await startLatchkey(config);
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      const timer = setTimeout(() => {
+        process.stderr.write(`error: did not stop within ${STOP_TIMEOUT_MS / 1000}s after ${signal}\n`);
+        process.exit(1);
+      }, STOP_TIMEOUT_MS);
+      timer.unref();
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => process.exit(reportError(err)),
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { revokeToken } from '../../registry/tokens.js';
+import { action, CLI_ACTOR, withStore } from '../context.js';
+
+/**
+ * `latchkey token revoke <jti>`: puts an access token on the deny-list;
+ * a running server ends live sessions using it within a second.
+ * Idempotent: revoking twice is not an error.
+ *
+ * @example registerTokenCommands(program) // latchkey token revoke 9f1c…
+ */
+export function registerTokenCommands(program: Command): void {
+  const token = program.command('token').description('access tokens');
+  token
+    .command('revoke')
+    .description('revoke an access token by its jti and end sessions using it')
+    .argument('<jti>', 'the token\'s "jti" claim')
+    .action(
+      action(([jti], _opts, cmd) =>
+        withStore(cmd, ({ store, audit }) => {
+          const added = revokeToken(store, audit, { jti: jti! }, CLI_ACTOR);
+          return {
+            json: { jti: jti!, revoked: true, already_revoked: !added },
+            text: added ? `revoked token ${jti!}` : `token ${jti!} was already revoked`,
+          };
+        }),
+      ),
+    );
+}

@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerClientCommands } from './commands/client.js';
+import { registerExplainCommand } from './commands/explain.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerStartCommand } from './commands/start.js';
+import { registerTokenCommands } from './commands/token.js';
+
+/**
+ * The command table: one register function per command group, in the order
+ * `--help` lists them. A new group (cert, user, pat, apikey) is one file in
+ * commands/ and one line here.
+ */
+const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
+  registerInitCommand,
+  registerStartCommand,
+  registerClientCommands,
+  registerTokenCommands,
+  registerKeysCommands,
+  registerAuditCommand,
+  registerExplainCommand,
+];
+
+/**
+ * Builds the `latchkey` program. Errors are not printed or exited on here:
+ * commander throws, and main's one error path prints one line and picks
+ * the exit status.
+ *
+ * @example await buildProgram().parseAsync(['client', 'list', '--json'], { from: 'user' })
+ */
+export function buildProgram(version = '0.0.0'): Command {
+  const program = new Command('latchkey')
+    .description('auth broker for IoT devices: OAuth 2.0 client credentials, mTLS and scoped MQTT')
+    .version(version, '-V, --version')
+    // Declared once on the root, accepted before or after any subcommand.
+    .option('--data-dir <dir>', 'SQLite database and signing keys (env LATCHKEY_DATA_DIR, default ./data)')
+    .option('--certs-dir <dir>', 'CA and server certificate (env LATCHKEY_CERTS_DIR, default ./certs)')
+    .option('--json', 'machine-readable output: one JSON object on stdout')
+    // Set before any subcommand exists: commander copies them to each one.
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .helpCommand(false);
+  for (const register of COMMAND_GROUPS) register(program);
+  return program;
+}

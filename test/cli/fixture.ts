@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'vitest';
+
+/**
+ * The built CLI (`npm test` builds first). Spawned here rather than through
+ * test/helpers/latchkey.ts, which imports the whole server: these tests
+ * need only the CLI and the store.
+ */
+export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/src/cli/main.js ...args` and collects its output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd ? { cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+export function tempDir(prefix = 'latchkey-cli-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The hub/thermostat example of the README. */
+export const THERMOSTAT_SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
+export const HUB_SCOPE = 'mqtt:subscribe:home/+/telemetry mqtt:publish:home/+/setpoint';
+
+export interface CliDirs {
+  root: string;
+  dataDir: string;
+  certsDir: string;
+  /** Runs the built CLI with this fixture's --data-dir and --certs-dir after the arguments. */
+  run(...args: string[]): Promise<CliResult>;
+  /** Runs with --json, expects exit 0 and exactly one JSON object on stdout. */
+  json(...args: string[]): Promise<Record<string, unknown>>;
+  /** Every row of every table, to prove a command changed nothing. */
+  snapshot(): string;
+  remove(): void;
+}
+
+/** A fresh data and certs directory, driven only through the CLI. */
+export function cliDirs(): CliDirs {
+  const root = tempDir('latchkey-cli-');
+  const dataDir = join(root, 'data');
+  const certsDir = join(root, 'certs');
+  const run = (...args: string[]) => runCli([...args, '--data-dir', dataDir, '--certs-dir', certsDir]);
+  return {
+    root,
+    dataDir,
+    certsDir,
+    run,
+    async json(...args) {
+      const result = await run(...args, '--json');
+      expect(result.stderr, `stderr of ${args.join(' ')}`).toBe('');
+      expect(result.code, `exit of ${args.join(' ')}`).toBe(0);
+      return parseOneObject(result.stdout);
+    },
+    snapshot: () => dumpDatabase(join(dataDir, 'latchkey.db')),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** `--json` prints exactly one line holding one object. */
+export function parseOneObject(stdout: string): Record<string, unknown> {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  const value: unknown = JSON.parse(lines[0]!);
+  expect(value).toBeTypeOf('object');
+  return value as Record<string, unknown>;
+}
+
+/** JSON Lines: one object per line. */
+export function parseLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A failing command: the exit status, one `error: …` line on stderr, nothing on stdout. */
+export function expectOneError(result: CliResult, status: number): void {
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.split('\n').filter((l) => l !== '');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: \S/);
+  expect(result.code).toBe(status);
+}
+
+/** Every row of every table, read-only, as text. */
+export function dumpDatabase(file: string): string {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+    return tables.map((t) => `${t}: ${JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())}`).join('\n');
+  } finally {
+    db.close();
+  }
+}
