@@ -1,0 +1,98 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databasePath } from '../../src/init.js';
+import { cliDatabasePath } from '../../src/cli/context.js';
+import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, tempDir } from './fixture.js';
+
+describe('latchkey global options and init', () => {
+  let cli: CliDirs;
+  const scratch: string[] = [];
+  const scratchDir = () => {
+    const dir = tempDir();
+    scratch.push(dir);
+    return dir;
+  };
+  beforeAll(() => {
+    cli = cliDirs();
+  });
+  afterAll(() => {
+    cli.remove();
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('init creates everything once, then finds it (idempotent)', async () => {
+    const first = await cli.json('init');
+    expect(Object.keys(first).sort()).toEqual(['ca_cert', 'certs_dir', 'created', 'data_dir', 'database', 'server_cert', 'signing_kid']);
+    expect(first.created).toEqual(['database', 'signing key', 'CA', 'server certificate']);
+    expect(first.database).toBe(join(cli.dataDir, 'latchkey.db'));
+    for (const file of [first.database, first.ca_cert, first.server_cert]) expect(existsSync(file as string)).toBe(true);
+    const second = await cli.json('init');
+    expect(second).toEqual({ ...first, created: [] });
+  });
+
+  it('--data-dir, --certs-dir and --json work before and after the subcommand', async () => {
+    const dirs = ['--data-dir', cli.dataDir, '--certs-dir', cli.certsDir];
+    await cli.json('client', 'create', 'opt-1', '--scope', 'mqtt:publish:o');
+    const forms = [
+      [...dirs, '--json', 'client', 'list'],
+      ['--json', 'client', 'list', ...dirs],
+      ['client', 'list', '--json', ...dirs],
+      [...dirs, 'client', '--json', 'list'],
+      ['client', 'show', 'opt-1', ...dirs, '--json'],
+    ];
+    for (const args of forms) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toContain('"opt-1"');
+      parseOneObject(result.stdout);
+    }
+  });
+
+  it('LATCHKEY_DATA_DIR and LATCHKEY_CERTS_DIR stand in for the flags; flags win', async () => {
+    const env = { LATCHKEY_DATA_DIR: cli.dataDir, LATCHKEY_CERTS_DIR: cli.certsDir };
+    const viaEnv = await runCli(['client', 'show', 'opt-1', '--json'], env);
+    expect(viaEnv.code).toBe(0);
+    expect(parseOneObject(viaEnv.stdout).client_id).toBe('opt-1');
+    const other = scratchDir();
+    const flagWins = await runCli(['client', 'show', 'opt-1', '--data-dir', other], env);
+    expectOneError(flagWins, 3);
+  });
+
+  it('defaults to ./data and ./certs under the working directory', async () => {
+    const cwd = scratchDir();
+    const result = await runCli(['init', '--json'], {}, cwd);
+    expect(result.code).toBe(0);
+    expect(parseOneObject(result.stdout)).toMatchObject({ data_dir: join(cwd, 'data'), certs_dir: join(cwd, 'certs') });
+  });
+
+  it('--help and --version exit 0 on stdout', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: latchkey/);
+    for (const command of ['init', 'start', 'client', 'token', 'keys', 'audit', 'explain']) expect(help.stdout).toContain(`  ${command}`);
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('start has a flag for every option of the config table', async () => {
+    const { OPTIONS } = await import('../../src/config/options.js');
+    const help = await runCli(['start', '--help']);
+    expect(help.code).toBe(0);
+    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} <`);
+  });
+
+  it('usage errors are one line and exit 2', async () => {
+    expectOneError(await runCli([]), 2);
+    expectOneError(await runCli(['--data-dir']), 2);
+    expectOneError(await runCli(['--nope', 'client', 'list']), 2);
+    expectOneError(await runCli(['start', '--http-port', 'eighty', '--data-dir', cli.dataDir]), 2);
+  });
+
+  it('the CLI opens the same database file init creates', () => {
+    for (const dataDir of ['./data', '/var/lib/latchkey', 'rel/dir']) {
+      expect(cliDatabasePath({ dataDir })).toBe(databasePath({ dataDir }));
+    }
+  });
+});
