@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { CLI } from './latchkey.js';
+
+export interface ChildServer {
+  child: ChildProcess;
+  ports: { http: number; https: number; mqtt: number; mqtts: number };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL, then wait for the exit: what a crash or power cut looks like to the process. */
+  crash(): Promise<void>;
+}
+
+/**
+ * `latchkey start` as a child process on ephemeral ports of 127.0.0.1; the
+ * bound ports come from its 'latchkey listening' log line on stdout.
+ */
+export function startChildServer(dataDir: string, certsDir: string, extra: string[] = []): Promise<ChildServer> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--data-dir', dataDir, '--certs-dir', certsDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0',
+      '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((done, fail) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let entry: { msg?: string; ports?: ChildServer['ports'] };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if (entry.msg === 'latchkey listening' && entry.ports) {
+        done({
+          child,
+          ports: entry.ports,
+          exited,
+          async crash() {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+    void exited.then(({ code }) => fail(new Error(`latchkey start exited ${code}: ${stderr}`)));
+  });
+}
