@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { decodeJwt } from 'jose';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, type CliDirs, cliDirs, THERMOSTAT_SCOPE } from './fixture.js';
+
+interface Started {
+  child: ChildProcess;
+  ports: { http: number; https: number; mqtt: number; mqtts: number };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * `latchkey start` as a child process on ephemeral ports; the bound ports
+ * come from its 'latchkey listening' log line on stdout.
+ */
+function startServer(cli: CliDirs): Promise<Started> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--data-dir', cli.dataDir, '--certs-dir', cli.certsDir, '--host', '127.0.0.1',
+      '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => done({ code, signal })),
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((done, fail) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let entry: { msg?: string; ports?: Started['ports'] };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return; // logs are JSON lines; anything else is not ours to read
+      }
+      if (entry.msg === 'latchkey listening' && entry.ports) done({ child, ports: entry.ports, exited });
+    });
+    void exited.then(({ code }) => fail(new Error(`latchkey start exited ${code}: ${stderr}`)));
+  });
+}
+
+async function token(port: number, id: string, secret: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+function revoked(cli: CliDirs, jti: string): boolean {
+  const db = new Database(join(cli.dataDir, 'latchkey.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti) !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
+describe('latchkey start as a child process', () => {
+  let cli: CliDirs;
+  let running: Started | null = null;
+  beforeAll(() => {
+    cli = cliDirs();
+  });
+  afterAll(() => {
+    running?.child.kill('SIGKILL');
+    cli.remove();
+  });
+
+  it('keeps a CLI-made client and a CLI revocation across kill -9', async () => {
+    running = await startServer(cli);
+    expect((await fetch(`http://127.0.0.1:${running.ports.http}/healthz`)).status).toBe(200);
+
+    // The CLI writes while the server runs; the server sees the new client at once.
+    const created = await cli.json('client', 'create', 'thermostat-1', '--scope', THERMOSTAT_SCOPE);
+    const accessToken = await token(running.ports.http, 'thermostat-1', created.client_secret as string);
+    const { jti } = decodeJwt(accessToken);
+    expect(await cli.json('token', 'revoke', jti!)).toEqual({ jti, revoked: true, already_revoked: false });
+
+    running.child.kill('SIGKILL');
+    expect((await running.exited).signal).toBe('SIGKILL');
+    running = await startServer(cli);
+
+    expect(await cli.json('client', 'show', 'thermostat-1')).toMatchObject({ client_id: 'thermostat-1', scope: THERMOSTAT_SCOPE, status: 'enabled' });
+    expect(revoked(cli, jti!)).toBe(true);
+    // And the restarted server still accepts the secret the CLI printed.
+    await token(running.ports.http, 'thermostat-1', created.client_secret as string);
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    running ??= await startServer(cli);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+    running = null;
+  });
+});
