@@ -1,0 +1,87 @@
+/**
+ * The `$auth/<client_id>/` topics of CONTRACT §5: how a live session renews
+ * its credential without reconnecting. Builders for the topic names and
+ * parsers that turn the broker's JSON into typed values (or null when a
+ * payload is not what the contract says, which the device then ignores).
+ */
+
+export const authTopics = (clientId: string) =>
+  ({
+    /** Subscribe to this for every message the broker sends about our credential. */
+    all: `$auth/${clientId}/#`,
+    expiring: `$auth/${clientId}/expiring`,
+    tokenRequest: `$auth/${clientId}/token/request`,
+    tokenResponse: `$auth/${clientId}/token/response`,
+    reauth: `$auth/${clientId}/reauth`,
+    reauthResponse: `$auth/${clientId}/reauth/response`,
+  }) as const;
+
+export type AuthTopics = ReturnType<typeof authTopics>;
+
+/** broker → device: `{"exp","seconds_left"}` */
+export interface ExpiringNotice {
+  exp: number;
+  seconds_left: number;
+}
+
+/** broker → device on `token/response`. */
+export type TokenResponse =
+  | { request_id: string; access_token: string; token_type?: string; expires_in?: number; scope?: string }
+  | { request_id: string; error: string; error_description?: string };
+
+/** broker → device on `reauth/response`. */
+export type ReauthResponse = { request_id: string; ok: true; exp?: number } | { request_id: string; error: string; error_description?: string };
+
+function parseObject(payload: Buffer | string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(payload.toString());
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @example parseExpiring(payload)?.seconds_left */
+export function parseExpiring(payload: Buffer | string): ExpiringNotice | null {
+  const o = parseObject(payload);
+  if (o === null || typeof o.exp !== 'number' || typeof o.seconds_left !== 'number') return null;
+  return { exp: o.exp, seconds_left: o.seconds_left };
+}
+
+/** @example const res = parseTokenResponse(payload); if (res && 'access_token' in res) … */
+export function parseTokenResponse(payload: Buffer | string): TokenResponse | null {
+  const o = parseObject(payload);
+  if (o === null || typeof o.request_id !== 'string') return null;
+  if (typeof o.access_token === 'string') {
+    return {
+      request_id: o.request_id,
+      access_token: o.access_token,
+      ...(typeof o.token_type === 'string' ? { token_type: o.token_type } : {}),
+      ...(typeof o.expires_in === 'number' ? { expires_in: o.expires_in } : {}),
+      ...(typeof o.scope === 'string' ? { scope: o.scope } : {}),
+    };
+  }
+  if (typeof o.error === 'string') {
+    return {
+      request_id: o.request_id,
+      error: o.error,
+      ...(typeof o.error_description === 'string' ? { error_description: o.error_description } : {}),
+    };
+  }
+  return null;
+}
+
+/** @example const res = parseReauthResponse(payload); if (res && 'ok' in res) … */
+export function parseReauthResponse(payload: Buffer | string): ReauthResponse | null {
+  const o = parseObject(payload);
+  if (o === null || typeof o.request_id !== 'string') return null;
+  if (o.ok === true) return { request_id: o.request_id, ok: true, ...(typeof o.exp === 'number' ? { exp: o.exp } : {}) };
+  if (typeof o.error === 'string') {
+    return {
+      request_id: o.request_id,
+      error: o.error,
+      ...(typeof o.error_description === 'string' ? { error_description: o.error_description } : {}),
+    };
+  }
+  return null;
+}
