@@ -41,8 +41,12 @@ export interface ClientClaim {
 
 /**
  * One client authentication method (RFC 8414 / RFC 7591 name), one file
- * each. `present` must look only at this method's own credentials, so the
- * dispatcher can tell when a request carries two at once.
+ * each, listed in methods.ts. `present` says whether the request carries
+ * this method's credentials (Basic: the header; post: client_secret;
+ * private_key_jwt: client_assertion), so the dispatcher can refuse a request
+ * carrying two. A method signalled only by a bare client_id
+ * (tls_client_auth, RFC 8705 §2) is present when a peer certificate and
+ * client_id come without any other method's credentials.
  */
 export interface ClientAuthMethodHandler {
   readonly name: ClientAuthMethod;

@@ -18,6 +18,7 @@ export function registerMetadata(app: FastifyInstance, ctx: OAuthContext): void 
     // RFC 8414 §2: REQUIRED, but there is no authorization endpoint, so no response type.
     response_types_supported: [],
     token_endpoint_auth_methods_supported: methods,
+    // RFC 8414 §2: required once a JWT-based method (private_key_jwt) is listed; meaningless before.
     ...(algs.length > 0 ? { token_endpoint_auth_signing_alg_values_supported: algs } : {}),
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,

@@ -17,6 +17,7 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
   const { deps } = ctx;
   app.post('/oauth/token', async (request, reply) => {
     noStore(reply);
+    // RFC 8705 §3: a token issued over mutual TLS gets bound here (certificateThumbprint) once the HTTPS path checks the certificate.
     const issueCtx: IssueContext = { channel: ctx.tls ? 'https' : 'http', remote: request.ip };
     const refuse = (principal: string | null, error: OAuthError) => deps.issuer.refuse(principal, issueCtx, error);
     const basic = usesBasic(request.headers.authorization);
