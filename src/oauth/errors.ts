@@ -39,10 +39,11 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
     if (error instanceof OAuthError) return sendOAuthError(reply, error);
     const mapped = 'statusCode' in error || 'code' in error ? fromFastifyError(error as FastifyError) : null;
     if (mapped) {
-      log.debug({ code: mapped.detail, url: request.url }, 'request refused before its handler');
+      // The route pattern, never request.url: a careless client may put credentials in the query string.
+      log.debug({ code: mapped.detail, route: request.routeOptions.url ?? null }, 'request refused before its handler');
       return sendOAuthError(reply, mapped);
     }
-    log.error({ err: error, method: request.method, url: request.routeOptions.url }, 'unexpected error in the OAuth server');
+    log.error({ err: error, method: request.method, route: request.routeOptions.url ?? null }, 'unexpected error in the OAuth server');
     return sendOAuthError(reply, new OAuthError(500, 'server_error', 'the server could not complete the request'));
   });
   app.setNotFoundHandler((request, reply) =>
