@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
+import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
@@ -19,6 +20,8 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [CLIENTS_SCHEMA, SIGNING_KEYS_SCHEMA, REVOCATIONS_SCHEMA, AUDIT_SCHEMA, CHANGES_SCHEMA, CERTIFICATES_SCHEMA].join('\n'),
   },
   { version: 2, name: 'MQTT retained messages, persistent sessions, queues and wills', sql: AEDES_PERSISTENCE_SCHEMA },
+  // Version 3 is reserved (users, PATs, API keys); keep this list in version order.
+  { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection)', sql: ASSERTION_JTIS_SCHEMA },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

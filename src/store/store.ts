@@ -1,3 +1,4 @@
+import { AssertionJtisTable } from './assertion_jtis.js';
 import { AuditTable } from './audit.js';
 import { CertificatesTable } from './certificates.js';
 import { ChangeFeed } from './changes.js';
@@ -14,6 +15,7 @@ export class Store {
   readonly certificates: CertificatesTable;
   readonly audit: AuditTable;
   readonly changes: ChangeFeed;
+  readonly assertionJtis: AssertionJtisTable;
   readonly #dataVersion;
   readonly #nameTaken;
   readonly #longestTtl;
@@ -25,6 +27,7 @@ export class Store {
     this.certificates = new CertificatesTable(db);
     this.audit = new AuditTable(db);
     this.changes = new ChangeFeed(db);
+    this.assertionJtis = new AssertionJtisTable(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#nameTaken = db.prepare('SELECT 1 FROM clients WHERE id = ?');
     this.#longestTtl = db.prepare('SELECT COALESCE(MAX(token_ttl), 86400) FROM clients').pluck();
