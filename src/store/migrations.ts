@@ -1,12 +1,15 @@
 import type { Db } from './database.js';
 import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
+import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLIENTS_SCHEMA } from './clients.js';
+import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
+import { USERS_SCHEMA } from './users.js';
 
 /**
  * Schema versions, in order. A migration is applied once, in a transaction,
@@ -20,7 +23,11 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [CLIENTS_SCHEMA, SIGNING_KEYS_SCHEMA, REVOCATIONS_SCHEMA, AUDIT_SCHEMA, CHANGES_SCHEMA, CERTIFICATES_SCHEMA].join('\n'),
   },
   { version: 2, name: 'MQTT retained messages, persistent sessions, queues and wills', sql: AEDES_PERSISTENCE_SCHEMA },
-  // Version 3 is reserved (users, PATs, API keys); keep this list in version order.
+  {
+    version: 3,
+    name: 'users, personal access tokens, API keys and their secrets',
+    sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
+  },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection)', sql: ASSERTION_JTIS_SCHEMA },
 ];
 

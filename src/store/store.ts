@@ -1,11 +1,14 @@
 import { AssertionJtisTable } from './assertion_jtis.js';
+import { ApiKeysTable } from './api_keys.js';
 import { AuditTable } from './audit.js';
 import { CertificatesTable } from './certificates.js';
 import { ChangeFeed } from './changes.js';
 import { ClientsTable } from './clients.js';
 import { type Db, durably, openDatabase } from './database.js';
+import { PersonalAccessTokensTable } from './personal_access_tokens.js';
 import { RevocationsTable } from './revocations.js';
 import { SigningKeysTable } from './signing_keys.js';
+import { UsersTable } from './users.js';
 
 /** Every table, over one connection. The only way the rest of latchkey reaches SQL. */
 export class Store {
@@ -15,6 +18,9 @@ export class Store {
   readonly certificates: CertificatesTable;
   readonly audit: AuditTable;
   readonly changes: ChangeFeed;
+  readonly users: UsersTable;
+  readonly personalAccessTokens: PersonalAccessTokensTable;
+  readonly apiKeys: ApiKeysTable;
   readonly assertionJtis: AssertionJtisTable;
   readonly #dataVersion;
   readonly #nameTaken;
@@ -27,15 +33,20 @@ export class Store {
     this.certificates = new CertificatesTable(db);
     this.audit = new AuditTable(db);
     this.changes = new ChangeFeed(db);
+    this.users = new UsersTable(db);
+    this.personalAccessTokens = new PersonalAccessTokensTable(db);
+    this.apiKeys = new ApiKeysTable(db);
     this.assertionJtis = new AssertionJtisTable(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
-    this.#nameTaken = db.prepare('SELECT 1 FROM clients WHERE id = ?');
+    this.#nameTaken = db.prepare(
+      'SELECT 1 FROM clients WHERE id = @name UNION ALL SELECT 1 FROM users WHERE name = @name UNION ALL SELECT 1 FROM api_keys WHERE name = @name',
+    );
     this.#longestTtl = db.prepare('SELECT COALESCE(MAX(token_ttl), 86400) FROM clients').pluck();
   }
 
   /** Names are unique across devices, users and API keys (CONTRACT §7). */
   nameTaken(name: string): boolean {
-    return this.#nameTaken.get(name) !== undefined;
+    return this.#nameTaken.get({ name }) !== undefined;
   }
 
   /** The longest access-token lifetime any client has, seconds. */
