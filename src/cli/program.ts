@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerCertCommands } from './commands/cert.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
@@ -16,6 +17,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerInitCommand,
   registerStartCommand,
   registerClientCommands,
+  registerCertCommands,
   registerTokenCommands,
   registerKeysCommands,
   registerAuditCommand,
