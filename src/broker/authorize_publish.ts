@@ -25,6 +25,12 @@ export function createAuthorizePublish(ctx: BrokerContext) {
       packet.retain = false;
       handleAuthRequest(ctx, session, packet);
     }
+    if (packet.retain && packet.qos > 0) {
+      // Aedes sends PUBACK before it stores a retained message; storing it here,
+      // before this hook answers, makes an acknowledged retained message survive kill -9.
+      ctx.persistRetained(packet).then(() => callback(null), (err: Error) => callback(err));
+      return;
+    }
     callback(null);
   };
 }

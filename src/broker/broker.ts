@@ -77,6 +77,7 @@ export class LatchkeyBroker {
     const principals = new Principals();
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
+    const persistence = createSqlitePersistence(store.db);
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -99,12 +100,14 @@ export class LatchkeyBroker {
       limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
       pending: new WeakMap(),
       aedes: () => aedes!,
+      persistRetained: (packet) =>
+        persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
       endSession: (session, reason, detail) => broker!.endSession(session, reason, detail),
       applyScopes: (session) => broker!.applyScopes(session),
       scheduleExpiry: (session) => broker!.scheduleExpiry(session),
     };
     aedes = await Aedes.createBroker({
-      persistence: createSqlitePersistence(store.db),
+      persistence,
       authenticate: createAuthenticate(ctx),
       authorizePublish: createAuthorizePublish(ctx),
       authorizeSubscribe: createAuthorizeSubscribe(ctx),

@@ -35,6 +35,8 @@ export interface BrokerContext {
   /** Sessions authenticated whose CONNACK is not yet sent. */
   readonly pending: WeakMap<object, Session>;
   aedes(): Aedes;
+  /** Writes a retained message to persistence now (see authorize_publish.ts). */
+  persistRetained(packet: { topic: string; payload: Buffer | string; qos: number }): Promise<void>;
   /** Ends a session on the broker's initiative, audited once. */
   endSession(session: Session, reason: EndReason, detail?: string): void;
   /** Re-reads what `session` may do after a change, dropping subscriptions no longer allowed. */

@@ -37,7 +37,8 @@ export async function issueAccessToken(
   const { kid, privateKey } = ring.current;
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + request.ttl;
-  const jti = randomBytes(16).toString('base64url');
+  // Hex, not base64url: a jti starting with '-' would read as an option in `latchkey token revoke <jti>`.
+  const jti = randomBytes(16).toString('hex');
   const claims: Record<string, unknown> = { client_id: request.clientId, scope: request.scope };
   if (request.certificateThumbprint) claims.cnf = { 'x5t#S256': request.certificateThumbprint };
   const token = await new SignJWT(claims)

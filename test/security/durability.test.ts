@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,6 +17,15 @@ const certsDir = join(root, 'certs');
 const cli = (...args: string[]) => runCli([...args, '--data-dir', dataDir, '--certs-dir', certsDir, '--json']);
 let server: ChildServer | null = null;
 const secrets: Record<string, string> = {};
+
+function queuedRows(): number {
+  const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM aedes_outgoing').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 async function token(id: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${server!.ports.http}/oauth/token`, {
@@ -48,9 +58,12 @@ describe('kill -9', () => {
     expect(await subscribeCodes(t1, ['home/t1/setpoint'])).toEqual([1]);
     await t1.endAsync();
     const hub = await connectDevice(`mqtt://127.0.0.1:${server!.ports.mqtt}`, 'hub', await token('hub'));
-    await hub.publishAsync('home/t2/setpoint', '18', { qos: 1, retain: true });
     await hub.publishAsync('home/t1/setpoint', '21', { qos: 1 });
-    // PUBACKs received: crash now.
+    // Aedes acknowledges a QoS 1 publish before it routes it, so the queued copy
+    // is durable once routed (the same turn): wait for the row, then crash.
+    await eventually(() => queuedRows() > 0, 3000, 'queued row');
+    await hub.publishAsync('home/t2/setpoint', '18', { qos: 1, retain: true });
+    // The retained message is stored before its PUBACK: crash right after it.
     await server!.crash();
     hub.end(true);
 
