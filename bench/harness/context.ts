@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import type { Row } from './results.js';
+import { startServer, type ServerHandle } from './server_process.js';
+
+/** What every scenario gets from the runner. */
+export interface BenchContext {
+  quick: boolean;
+  /** Repetitions per figure; the median is reported. */
+  reps: number;
+  /** Temporary directory of this run (data dirs, certificates, logs); removed at the end. */
+  workDir: string;
+  /** When set, latchkey children run under `--cpu-prof` and write their profiles here. */
+  profileDir: string | null;
+  /** Path of the mosquitto binary, or null when it is not installed. */
+  mosquitto: string | null;
+  log(message: string): void;
+  /** Registers work to run when the bench ends (removing directories outside workDir). */
+  cleanup(task: () => void): void;
+}
+
+export interface Scenario {
+  /** Name used by `--only`. */
+  name: string;
+  title: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+/** `quick` in a smoke run, `full` otherwise. */
+export function size(ctx: BenchContext, full: number, quick: number): number {
+  return ctx.quick ? quick : full;
+}
+
+let serial = 0;
+
+/**
+ * Starts a server child for a scenario with its log in the run's directory;
+ * latchkey gets `--cpu-prof` when profiling was asked for.
+ *
+ * @example const aedes = await launch(ctx, 'aedes', 'aedes', {});
+ */
+export function launch(ctx: BenchContext, name: string, kind: string, options: unknown): Promise<ServerHandle> {
+  const label = `${String(++serial).padStart(2, '0')}-${name}`;
+  const nodeFlags = ctx.profileDir && kind === 'latchkey' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : [];
+  return startServer(name, kind, options, { logFile: join(ctx.workDir, `${label}.log`), nodeFlags });
+}
+
+/**
+ * Runs `work` against `server` and returns its result with the server CPU
+ * time it cost (ms, /proc utime + stime, 10 ms resolution).
+ *
+ * @example const { result, cpuMs } = await withCpu(server, () => connectStorm(opts));
+ */
+export async function withCpu<T>(server: ServerHandle, work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const before = server.cpuMs();
+  const result = await work();
+  return { result, cpuMs: server.cpuMs() - before };
+}
+
+/**
+ * Repetitions interleaved across servers (A B A B ...) so that drift on a
+ * shared machine spreads over both sides of a ratio instead of one.
+ *
+ * @example await interleave(3, ['aedes', 'latchkey'], async (rep, name) => { ... });
+ */
+export async function interleave<N extends string>(reps: number, names: readonly N[], each: (rep: number, name: N) => Promise<void>): Promise<void> {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const name of names) await each(rep, name);
+  }
+}

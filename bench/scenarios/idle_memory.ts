@@ -1,0 +1,112 @@
+import { type BenchContext, launch, type Scenario, size } from '../harness/context.js';
+import { openFileLimit } from '../harness/proc.js';
+import { compareRow, type Measurement } from '../harness/results.js';
+import type { ServerHandle } from '../harness/server_process.js';
+import { connectPacket } from '../loadgen/encode.js';
+import { RawMqttClient, type Target } from '../loadgen/mqtt_client.js';
+import { createClients, fetchTokens, mqttTarget, startLatchkey } from './fixtures.js';
+
+/** Sockets being opened at once while the sessions pile up. */
+const CONCURRENCY = 100;
+
+/**
+ * Memory per idle authenticated session: the server's VmRSS growth (after a
+ * forced GC on both readings) with N sessions held open, divided by N.
+ * latchkey's sessions each carry their own client's JWT; plain Aedes takes
+ * the same CONNECT packets. One repetition per server: RSS does not return
+ * to its baseline after the sessions leave, so a second pass would measure
+ * reuse, not cost.
+ */
+export const memoryScenario: Scenario = {
+  name: 'memory',
+  title: 'Idle authenticated sessions, memory per session',
+  async run(ctx) {
+    let sessions = size(ctx, 10_000, 1_000);
+    const notes: string[] = [];
+    // Each side of a connection is one descriptor in its own process: the generator holds N.
+    const limit = openFileLimit(process.pid);
+    if (limit < sessions + 200) {
+      notes.push(`open-file limit ${limit}: ${limit - 200} sessions instead of ${sessions}`);
+      sessions = limit - 200;
+    }
+    // Provisioning 10,000 clients is 10,000 fsync'd commits: kept off the disk, it is not what is measured.
+    const lk = await startLatchkey(ctx, 'memory', { memoryDisk: true });
+    const aedes = await launch(ctx, 'aedes', 'aedes', {});
+    try {
+      if (openFileLimit(lk.server.pid) < sessions + 200) notes.push(`server open-file limit ${openFileLimit(lk.server.pid)}`);
+      const ids = Array.from({ length: sessions }, (_, i) => `idle-${i}`);
+      ctx.log(`  registering ${sessions} clients and fetching their tokens`);
+      const creds = await createClients(lk.server, ids, 'mqtt:subscribe:idle/{client_id}/#');
+      const tokens = await fetchTokens(lk.server, creds, 1);
+      const packets = ids.map((id, i) => connectPacket({ clientId: id, username: id, password: tokens[i]![0]! }));
+
+      const results: Record<string, Measurement> = {};
+      for (const server of [aedes, lk.server]) {
+        const m = await measure(ctx, server, mqttTarget(server, 'mqtt'), packets);
+        results[server.name] = m;
+      }
+      const l = results.latchkey ?? null;
+      const r = results.aedes ?? null;
+      return [
+        compareRow({
+          id: 'memory.idle-session',
+          scenario: 'memory',
+          title: `Memory per idle session, ${sessions.toLocaleString('en-US')} sessions, vs plain Aedes`,
+          latchkey: l,
+          reference: r && { name: 'aedes', m: r },
+          target: { kind: 'max', ratio: 1.2 },
+          notes: [...notes, 'VmRSS growth after GC ÷ sessions; one repetition; latchkey data dir on /dev/shm for provisioning speed'],
+          invalid: Boolean(l?.note ?? r?.note),
+        }),
+      ];
+    } finally {
+      await Promise.all([lk.server.stop(), aedes.stop()]);
+    }
+  },
+};
+
+async function measure(ctx: BenchContext, server: ServerHandle, target: Target, packets: Buffer[]): Promise<Measurement> {
+  await server.request('gc');
+  await settle();
+  const before = server.rssKb();
+  const clients: RawMqttClient[] = [];
+  let refused = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < packets.length) {
+        const { client, returnCode } = await RawMqttClient.connect(target, packets[next++]!);
+        if (returnCode === 0) clients.push(client);
+        else {
+          refused++;
+          client.destroy();
+        }
+      }
+    }),
+  );
+  await settle();
+  await server.request('gc');
+  await settle();
+  const after = server.rssKb();
+  const open = clients.filter((c) => c.closedAt === null).length;
+  const sessionsSeen = server.name === 'latchkey' ? await server.request<number>('sessionCount') : open;
+  const perSession = ((after - before) * 1024) / Math.max(1, open);
+  ctx.log(`  ${server.name}: ${open} sessions open (${sessionsSeen} seen by the server), RSS ${before} → ${after} kB, ${perSession.toFixed(0)} B/session`);
+  for (const c of clients) c.destroy();
+  await Promise.all(clients.map((c) => c.closed));
+  const problems = [
+    refused ? `${refused} refused` : '',
+    open !== packets.length ? `${packets.length - open} not open at measurement` : '',
+    sessionsSeen !== open ? `server counted ${sessionsSeen} sessions` : '',
+  ].filter(Boolean);
+  return {
+    value: perSession / 1024,
+    unit: 'KiB/session',
+    reps: [perSession / 1024],
+    ...(problems.length ? { note: problems.join(', ') } : {}),
+  };
+}
+
+function settle(ms = 1_000): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,82 @@
+import { startLatchkey } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load_config.js';
+import { createLogger } from '../../src/log/logger.js';
+import { loadCa } from '../../src/pki/ca.js';
+import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
+import type { BenchServer } from './bench_server.js';
+
+export interface LatchkeyServerOptions {
+  dataDir: string;
+  certsDir: string;
+  /** pino level; the bench runs at `info` like an operator would. */
+  logLevel?: string;
+}
+
+export interface CreateClientsArgs {
+  ids: string[];
+  scope: string;
+  /** Seconds. */
+  tokenTtl?: number;
+}
+
+/**
+ * latchkey as `latchkey start` composes it (src/app.ts), every listener on
+ * 127.0.0.1 with port 0, plus the provisioning the bench needs before a timed
+ * part: clients through the registry (as `client create` does) and device
+ * certificates from the latchkey CA. Logs go to the process's stdout, which
+ * the harness sends to a file.
+ *
+ * @example await startLatchkeyServer({ dataDir: '/tmp/d', certsDir: '/tmp/c' });
+ */
+export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<BenchServer> {
+  const config = loadConfig(
+    {
+      dataDir: opts.dataDir,
+      certsDir: opts.certsDir,
+      host: '127.0.0.1',
+      mqttPort: '0',
+      mqttsPort: '0',
+      httpPort: '0',
+      httpsPort: '0',
+      issuer: 'http://localhost:bench',
+      logLevel: opts.logLevel ?? 'info',
+    },
+    {},
+  );
+  const server = await startLatchkey(config, createLogger(config.logLevel, process.stdout));
+  const ca = await loadCa(opts.certsDir);
+  return {
+    ports: { ...server.ports },
+    ops: {
+      createClients: (raw) => {
+        const args = raw as CreateClientsArgs;
+        const secrets: Record<string, string> = {};
+        for (const id of args.ids) {
+          const created = server.registry.create({ id, scope: args.scope, ...(args.tokenTtl ? { tokenTtl: args.tokenTtl } : {}) }, 'bench');
+          secrets[id] = created.client_secret!;
+        }
+        return secrets;
+      },
+      issueCerts: async (raw) => {
+        const { ids } = raw as { ids: string[] };
+        const out: { id: string; certPem: string; keyPem: string }[] = [];
+        for (const id of ids) {
+          const issued = await issueDeviceCertificate(ca, { clientId: id, days: 1 });
+          server.store.certificates.insert({
+            issuer: ca.cert.subject,
+            serial: issued.serial,
+            clientId: id,
+            fingerprint: issued.fingerprint,
+            notBefore: issued.notBefore.getTime(),
+            notAfter: issued.notAfter.getTime(),
+            createdAt: Date.now(),
+          });
+          out.push({ id, certPem: issued.certPem, keyPem: issued.keyPem! });
+        }
+        return out;
+      },
+      sessionCount: () => server.broker.sessions().length,
+    },
+    close: () => server.close(),
+  };
+}
