@@ -103,7 +103,7 @@ async function foreignToken(): Promise<string> {
   const ring = await (await fetch(`${lk.baseUrl}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] };
   return new SignJWT({ client_id: 't1', scope: SCOPE })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: ring.keys[0]!.kid })
-    .setIssuer('http://localhost:test')
+    .setIssuer('http://latchkey.test')
     .setSubject('t1')
     .setAudience('urn:latchkey:mqtt')
     .setIssuedAt()

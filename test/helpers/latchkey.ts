@@ -47,7 +47,7 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
       mqttsPort: '0',
       httpPort: '0',
       httpsPort: '0',
-      issuer: 'http://localhost:test',
+      issuer: 'http://latchkey.test',
       logLevel: process.env.LATCHKEY_TEST_LOG ?? 'silent',
       ...options,
     },

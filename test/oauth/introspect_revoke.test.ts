@@ -36,7 +36,7 @@ describe('introspection (RFC 7662)', () => {
       sub: 'alice',
       exp: claims.exp,
       iat: claims.iat,
-      iss: 'http://localhost:test',
+      iss: 'http://latchkey.test',
       aud: 'urn:latchkey:mqtt',
       jti: claims.jti,
       token_type: 'Bearer',

@@ -10,7 +10,7 @@ import { connect, connectDevice, refusalCode } from '../helpers/mqtt.js';
  * exact CONNACK code, and the broker must keep serving a good client after.
  */
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry';
-const ISSUER = 'http://localhost:test';
+const ISSUER = 'http://latchkey.test';
 const AUDIENCE = 'urn:latchkey:mqtt';
 
 let lk: TestServer;
