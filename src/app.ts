@@ -2,12 +2,18 @@ import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
 import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
+import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
+import { PatResolver } from './broker/credentials/pat_resolver.js';
+import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import type { Config } from './config/options.js';
 import { initialise } from './init.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOAuthServer } from './oauth/server.js';
+import { ApiKeyRegistry } from './registry/api_keys.js';
 import { ClientRegistry } from './registry/clients.js';
+import { PatRegistry } from './registry/personal_access_tokens.js';
+import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
 import { RevocationList } from './tokens/revocation_list.js';
 import { TokenIssuer } from './tokens/token_issuer.js';
@@ -19,6 +25,8 @@ export interface RunningLatchkey {
   readonly store: Store;
   readonly broker: LatchkeyBroker;
   readonly registry: ClientRegistry;
+  /** Users, their personal access tokens, and API keys (CONTRACT §7). */
+  readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
   close(): Promise<void>;
 }
@@ -39,7 +47,11 @@ export async function startLatchkey(config: Readonly<Config>, log: Logger = crea
   const registry = new ClientRegistry(store, audit, config.tokenTtl);
   let ready = false;
 
+  const people = { users: new UserRegistry(store, audit), pats: new PatRegistry(store, audit), apiKeys: new ApiKeyRegistry(store, audit) };
+
   const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
+  broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
+  broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
   const watcher = new ChangeWatcher(
     store,
     {
@@ -87,6 +99,7 @@ export async function startLatchkey(config: Readonly<Config>, log: Logger = crea
     store,
     broker,
     registry,
+    people,
     audit,
     close: () =>
       (closing ??= (async () => {

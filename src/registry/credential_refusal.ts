@@ -1,0 +1,21 @@
+/**
+ * Why a presented PAT or API key was refused. The message is safe to audit
+ * and to show: it never contains the token.
+ *
+ * - `malformed`: wrong prefix, length, characters or checksum; refused before any lookup
+ * - `unknown`: well formed, but no such token
+ * - `expired`: past its expiry, or a rolled key past its grace
+ * - `revoked`: revoked one by one
+ * - `disabled`: its user or API key is disabled
+ */
+export type CredentialRefusalCode = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'disabled';
+
+export class CredentialRefusal extends Error {
+  constructor(
+    readonly code: CredentialRefusalCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CredentialRefusal';
+  }
+}
