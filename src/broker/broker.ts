@@ -193,7 +193,8 @@ export class LatchkeyBroker {
   }
 
   onKeysChanged(): void {
-    // Tokens stay valid while their key is published; nothing to end.
+    // Tokens stay valid while their key is published; only the cache of verified tokens is dropped.
+    this.#ctx.jwt.forgetVerified();
   }
 
   // ---- session lifecycle ----

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli, startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { closedWithin, collect, connectDevice, eventually, sleep, subscribeCodes } from '../helpers/mqtt.js';
+import { closedWithin, collect, connectDevice, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
 
@@ -77,6 +77,18 @@ describe('session lifecycle (CONTRACT §5)', () => {
     const started = Date.now();
     await closedWithin(client, 1500);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test('a token already verified once is still refused after its revocation', async () => {
+    const secret = lk.createClient('returning', SCOPE);
+    const { access_token } = await lk.token('returning', secret);
+    const first = await connectDevice(lk.mqttUrl, 'returning', access_token);
+    await first.endAsync();
+    const jti = JSON.parse(Buffer.from(access_token.split('.')[1]!, 'base64url').toString()).jti as string;
+    expect((await lk.cli('token', 'revoke', jti)).code).toBe(0);
+    // The server applies a change made by another process within one poll (100 ms).
+    await sleep(400);
+    expect(await refusalCode(connectDevice(lk.mqttUrl, 'returning', access_token))).toBe(5);
   });
 
   test('a token revoked over HTTP ends its live session at once', async () => {

@@ -4,6 +4,7 @@ import { parseScopeString } from '../../policy/index.js';
 import type { AccessTokenClaims } from '../../tokens/access_token_checks.js';
 import type { RevocationList } from '../../tokens/revocation_list.js';
 import { TokenError } from '../../tokens/token_error.js';
+import { VerifiedTokenCache } from '../../tokens/verified_token_cache.js';
 import { verifyAccessToken, type VerifierSettings } from '../../tokens/verify_access_token.js';
 import type { Credential } from '../session.js';
 import type { Authenticated, ConnectAttempt, PasswordResolver } from './credential_resolver.js';
@@ -14,12 +15,18 @@ import type { Authenticated, ConnectAttempt, PasswordResolver } from './credenti
  */
 export class JwtResolver implements PasswordResolver {
   readonly name = 'jwt';
+  readonly #verified = new VerifiedTokenCache();
 
   constructor(
     private readonly ring: KeyRing,
     private readonly revocations: RevocationList,
     private readonly settings: VerifierSettings,
   ) {}
+
+  /** After a key rotation: a token is trusted only while its key is published. */
+  forgetVerified(): void {
+    this.#verified.clear();
+  }
 
   /** Anything that is not a PAT or API key is taken for a JWT. */
   handles(): boolean {
@@ -41,7 +48,15 @@ export class JwtResolver implements PasswordResolver {
    */
   async verify(token: string): Promise<AccessTokenClaims> {
     try {
-      return await verifyAccessToken(token, this.ring, this.revocations, this.settings);
+      const cached = this.#verified.get(token, Date.now() / 1000);
+      if (cached) {
+        // Signature and claims were checked before; what can change since is revocation.
+        if (this.revocations.has(cached.jti)) throw new TokenError('revoked', 'token revoked');
+        return cached;
+      }
+      const claims = await verifyAccessToken(token, this.ring, this.revocations, this.settings);
+      this.#verified.set(token, claims);
+      return claims;
     } catch (err) {
       if (err instanceof TokenError) {
         throw new ConnackError(err.code === 'revoked' ? CONNACK.notAuthorized : CONNACK.badCredentials, `token ${err.code}: ${err.message}`);

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { AccessTokenClaims } from './access_token_checks.js';
+
+/**
+ * Tokens whose signature and claims have already been verified, keyed by a
+ * SHA-256 of the token (the token itself is not kept as a key). A device
+ * that reconnects with the same token skips the ECDSA verification; expiry
+ * and revocation are still checked by the caller on every use, so a hit can
+ * never outlive either.
+ */
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, AccessTokenClaims>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  /** Claims of a previously verified token that has not expired yet. */
+  get(token: string, nowSeconds: number): AccessTokenClaims | undefined {
+    const key = keyOf(token);
+    const claims = this.#entries.get(key);
+    if (claims === undefined) return undefined;
+    if (claims.exp <= nowSeconds) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return claims;
+  }
+
+  set(token: string, claims: AccessTokenClaims): void {
+    if (this.#entries.size >= this.capacity) {
+      // Oldest first: Map keeps insertion order.
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(keyOf(token), claims);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+function keyOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
