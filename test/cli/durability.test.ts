@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, type CliDirs, cliDirs, THERMOSTAT_SCOPE } from './fixture.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { CLI, type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
 
 interface Started {
   child: ChildProcess;
@@ -98,5 +99,18 @@ describe('latchkey start as a child process', () => {
     running.child.kill('SIGTERM');
     expect(await running.exited).toEqual({ code: 0, signal: null });
     running = null;
+  });
+
+  it('a port in use: one error line, exit 1, and the process ends', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await cli.run('start', '--host', '127.0.0.1', '--http-port', String(port), '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'silent');
+      expectOneError(result, 1);
+      expect(result.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
   });
 });

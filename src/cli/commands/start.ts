@@ -31,7 +31,13 @@ export function registerStartCommand(program: Command): void {
     for (const { spec, option } of flagged) flags[spec.key] = opts[option.attributeName()];
     const config = cliConfig(cmd, flags);
     const { startLatchkey } = await import('../../app.js');
-    const server = await startLatchkey(config);
+    let server: Awaited<ReturnType<typeof startLatchkey>>;
+    try {
+      server = await startLatchkey(config);
+    } catch (err) {
+      // Listeners that did bind (e.g. MQTT before HTTP hit EADDRINUSE) would keep the process alive.
+      process.exit(reportError(err));
+    }
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
