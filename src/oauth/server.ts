@@ -9,6 +9,7 @@ import { registerIntrospect } from './routes/introspect.js';
 import { registerJwks } from './routes/jwks.js';
 import { registerMetadata } from './routes/metadata.js';
 import { registerMetrics } from './routes/metrics.js';
+import { registerPki } from './routes/pki.js';
 import { registerRevoke } from './routes/revoke.js';
 import { registerToken } from './routes/token.js';
 
@@ -83,5 +84,6 @@ export async function createOAuthServer(deps: OAuthServerDeps, opts: { tls: bool
   registerRevoke(app, ctx);
   registerHealth(app, ctx);
   registerMetrics(app, ctx);
+  registerPki(app, ctx);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
+import { parsePublicJwk } from '../keys/public_jwk.js';
 import { generateSecret, hashSecret } from '../keys/secrets.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +25,7 @@ export interface NewClient {
   /** Seconds; the server default when absent. */
   tokenTtl?: number;
   authMethod?: ClientAuthMethod;
-  /** Public JWK (JSON) for private_key_jwt. */
+  /** Public key for private_key_jwt: a JWK (JSON), a PEM public key or a PEM certificate. */
   publicJwk?: string | null;
 }
 
@@ -58,6 +59,11 @@ export class ClientRegistry {
     if (authMethod === 'private_key_jwt' && !input.publicJwk) {
       throw new LatchkeyError('invalid_argument', 'private_key_jwt needs a public key (--jwk)');
     }
+    if (authMethod !== 'private_key_jwt' && input.publicJwk) {
+      throw new LatchkeyError('invalid_argument', `a public key (--jwk) is only for private_key_jwt clients, not ${authMethod}`);
+    }
+    // Stored as the validated public members only: a private key is refused, never kept.
+    const publicJwk = input.publicJwk ? JSON.stringify(parsePublicJwk(input.publicJwk)) : null;
     const tokenTtl = input.tokenTtl ?? this.defaultTokenTtl;
     if (!Number.isSafeInteger(tokenTtl) || tokenTtl <= 0) throw new LatchkeyError('invalid_duration', 'token ttl must be positive');
     const usesSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
@@ -70,7 +76,7 @@ export class ClientRegistry {
         scope,
         tokenTtl,
         authMethod,
-        publicJwk: input.publicJwk ?? null,
+        publicJwk,
         status: 'enabled',
         createdAt: now,
         updatedAt: now,

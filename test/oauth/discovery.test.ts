@@ -12,6 +12,10 @@ afterAll(async () => {
   await t.close();
 });
 
+const METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'];
+/** private_key_jwt: every algorithm a registered key can sign assertions with (never none, never HMAC). */
+const ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'];
+
 describe('RFC 8414 metadata', () => {
   it('describes the server, every URL built from the issuer', async () => {
     const res = await get(`${t.baseUrl}/.well-known/oauth-authorization-server`);
@@ -25,9 +29,12 @@ describe('RFC 8414 metadata', () => {
       revocation_endpoint: 'https://auth.latchkey.test/oauth/revoke',
       grant_types_supported: ['client_credentials'],
       response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: METHODS,
+      token_endpoint_auth_signing_alg_values_supported: ALGS,
+      introspection_endpoint_auth_methods_supported: METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: ALGS,
+      revocation_endpoint_auth_methods_supported: METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: ALGS,
       tls_client_certificate_bound_access_tokens: true,
       access_token_signing_alg_values_supported: ['ES256'],
     });

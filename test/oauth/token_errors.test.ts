@@ -89,10 +89,12 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
       challenge: true,
     },
     {
-      name: 'invalid_request/two-methods-at-once',
+      // One method per request and per client (issue 5): two at once prove no single registered method.
+      name: 'invalid_client/two-methods-at-once',
       send: () => post(url, { ...GRANT, client_id: 'dev-basic', client_secret: secrets['dev-basic']! }, { authorization: basic('dev-basic', secrets['dev-basic']!) }),
-      status: 400,
-      body: { error: 'invalid_request', error_description: 'use exactly one client authentication method' },
+      status: 401,
+      body: INVALID_CLIENT,
+      challenge: true,
     },
     {
       name: 'invalid_request/malformed-basic',

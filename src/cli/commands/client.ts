@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
@@ -25,17 +26,21 @@ export function registerClientCommands(program: Command): void {
     .argument('<id>', 'client id: 1-64 of A-Z a-z 0-9 . _ -')
     .requiredOption('--scope <scopes>', 'allowed scopes, space separated, e.g. "mqtt:publish:home/{client_id}/telemetry"')
     .option('--token-ttl <duration>', 'access-token lifetime, e.g. 10m (default: the server default)')
-    .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')}`, 'client_secret_basic')
+    .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')} (default client_secret_basic, private_key_jwt with --jwk)`)
+    .option('--jwk <file>', 'public key for private_key_jwt: a JWK, a PEM public key or a PEM certificate (never a private key)')
     .action(
       action(([id], opts, cmd) => {
         const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
+        const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
+        const authMethod = typeof opts.authMethod === 'string' ? opts.authMethod : publicJwk !== undefined ? 'private_key_jwt' : 'client_secret_basic';
         return withStore(cmd, ({ registry }) => {
           const created = registry.create(
             {
               id: id!,
               scope: requireScope(opts.scope),
               ...(tokenTtl !== undefined ? { tokenTtl } : {}),
-              authMethod: String(opts.authMethod) as ClientAuthMethod,
+              authMethod: authMethod as ClientAuthMethod,
+              ...(publicJwk !== undefined ? { publicJwk } : {}),
             },
             CLI_ACTOR,
           );
@@ -131,6 +136,18 @@ function requireScope(value: unknown): string {
   const scope = typeof value === 'string' ? value : '';
   if (scope.trim() === '') throw new LatchkeyError('invalid_scope', '--scope must name at least one scope, e.g. "mqtt:publish:home/{client_id}/telemetry"');
   return scope;
+}
+
+/** The --jwk file; anything larger than a public key could be is a wrong path, not a key. */
+function readKeyFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LatchkeyError('invalid_argument', `--jwk: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (text.length > 64 * 1024) throw new LatchkeyError('invalid_argument', `--jwk: ${file} is too large for a public key`);
+  return text;
 }
 
 function viewOutput(view: ClientView): CommandOutput {

@@ -42,8 +42,7 @@ export function invalidClient(detail: string, basicAttempted: boolean): OAuthErr
  * with exactly one method, the one the client registered (never whichever
  * the request happens to carry). Named steps:
  *
- * 1. detect: exactly one method's credentials present (none: invalid_client;
- *    two: invalid_request);
+ * 1. detect: exactly one method's credentials present (none or two: invalid_client);
  * 2. claim: read the claimed id and proof (malformed: invalid_request);
  * 3. throttle: a locked client id or address gets 429 before any proof is
  *    checked, so a locked-out guesser learns nothing, known id or not;
@@ -79,12 +78,9 @@ export class ClientAuthenticator {
     // 1. detect
     const present = this.methods.filter((m) => m.present(input));
     if (present.length === 0) throw refuse(null, invalidClient('no client authentication', true));
-    if (present.length > 1) {
-      throw refuse(
-        null,
-        new OAuthError(400, 'invalid_request', 'use exactly one client authentication method', `methods: ${present.map((m) => m.name).join(', ')}`),
-      );
-    }
+    // RFC 6749 §2.3 forbids more than one method per request; §5.2 would allow invalid_request,
+    // but a request proving itself two ways has not proven it is one registered client: invalid_client (issue 5).
+    if (present.length > 1) throw refuse(null, invalidClient(`two methods at once: ${present.map((m) => m.name).join(', ')}`, basic));
     const method = present[0]!;
 
     // 2. claim

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../../errors/oauth_error.js';
 import type { IssueContext } from '../../tokens/token_issuer.js';
+import { invalidClient } from '../client_auth/authenticate_client.js';
 import { BASIC_CHALLENGE, usesBasic } from '../client_auth/client_secret_basic.js';
+import { checkClientCertificate } from '../client_certificate.js';
 import { clientAuthEnv, clientAuthInput, type OAuthContext } from '../context.js';
 import { noStore } from '../errors.js';
 import { formParams } from '../form.js';
@@ -17,7 +19,6 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
   const { deps } = ctx;
   app.post('/oauth/token', async (request, reply) => {
     noStore(reply);
-    // RFC 8705 §3: a token issued over mutual TLS gets bound here (certificateThumbprint) once the HTTPS path checks the certificate.
     const issueCtx: IssueContext = { channel: ctx.tls ? 'https' : 'http', remote: request.ip };
     const refuse = (principal: string | null, error: OAuthError) => deps.issuer.refuse(principal, issueCtx, error);
     const basic = usesBasic(request.headers.authorization);
@@ -28,7 +29,20 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
     } catch (err) {
       throw err instanceof OAuthError ? refuse(null, err) : err;
     }
-    const { client } = await ctx.auth.authenticate(clientAuthInput(request, params), request.ip, clientAuthEnv(ctx, ctx.urls.token), refuse);
+    const input = clientAuthInput(request, params);
+    const env = clientAuthEnv(ctx, ctx.urls.token);
+    const { client } = await ctx.auth.authenticate(input, request.ip, env, refuse);
+    if (input.peerCertificate) {
+      // RFC 8705 §3: over mutual TLS, whatever the method, the token is bound to the
+      // client's certificate (cnf.x5t#S256). A certificate that latchkey would not
+      // accept for this client is refused rather than ignored: the client asked for binding.
+      const checked = checkClientCertificate(input.peerCertificate, env);
+      if (!checked.ok) throw refuse(client.id, invalidClient(checked.reason, basic));
+      if (checked.identity.clientId !== client.id) {
+        throw refuse(client.id, invalidClient(`certificate names client "${checked.identity.clientId}"`, basic));
+      }
+      issueCtx.certificateThumbprint = checked.identity.fingerprint;
+    }
 
     const grantType = params.grant_type;
     if (grantType === undefined || grantType === '') {
