@@ -43,7 +43,7 @@ export function buildProgram(version = '0.0.0'): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .helpCommand(false);
+    .helpCommand(true);
   for (const register of COMMAND_GROUPS) register(program);
   return program;
 }

@@ -71,6 +71,9 @@ describe('latchkey global options and init', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: latchkey/);
     for (const command of ['init', 'start', 'client', 'token', 'keys', 'audit', 'explain']) expect(help.stdout).toContain(`  ${command}`);
+    const groupHelp = await runCli(['help', 'client']);
+    expect(groupHelp.code).toBe(0);
+    expect(groupHelp.stdout).toMatch(/Usage: latchkey client/);
     const version = await runCli(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
