@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     quick: values.quick,
     reps: values.reps ? Math.max(1, Number(values.reps)) : values.quick ? 1 : 3,
+    runMs: values.quick ? 1_500 : 4_000,
     workDir,
     profileDir,
     mosquitto,

@@ -7,6 +7,12 @@ export interface BenchContext {
   quick: boolean;
   /** Repetitions per figure; the median is reported. */
   reps: number;
+  /**
+   * Wall-time budget of one timed run, ms. Runs stop at their count or at
+   * this budget, whichever comes first, so a slow or busy machine still
+   * finishes the whole bench in bounded time (with fewer operations).
+   */
+  runMs: number;
   /** Temporary directory of this run (data dirs, certificates, logs); removed at the end. */
   workDir: string;
   /** When set, latchkey children run under `--cpu-prof` and write their profiles here. */

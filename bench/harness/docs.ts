@@ -37,7 +37,9 @@ ${markdownTable(results)}
   file when \`mosquitto\` is installed.
 - **Load generator**: raw sockets and pre-built packets (mqtt-packet for
   CONNECT and SUBSCRIBE, PUBLISH/PUBACK laid out by hand), raw HTTP/1.1 on
-  keep-alive sockets. Bounded counts and time, 127.0.0.1 only.
+  keep-alive sockets. Bounded counts and time (each timed run stops at its
+  count or after ${results.quick ? 1.5 : 4} s, whichever comes first, so a busy machine yields
+  fewer operations rather than a longer run), 127.0.0.1 only.
 - **CPU per operation** is the server's utime + stime from \`/proc/<pid>/stat\`
   over the timed part, divided by the operations: one generator core tops
   out near 8–10k plain connects/s, so past that the rate is the

@@ -17,11 +17,14 @@ export interface PubSubOptions {
   /** QoS 1 messages in flight per publisher (unacknowledged). */
   window: number;
   timeLimitMs: number;
+  /** Publishers stop sending after this long (ms); what they sent must still all arrive. Default: no limit. */
+  sendTimeMs?: number;
   /** Give up when no message was delivered for this long (lost messages never arrive); default 5 s. */
   stallMs?: number;
 }
 
 export interface PubSubResult {
+  /** Messages actually sent (fewer than asked when the send budget ran out). */
   published: number;
   /** published × subscribers: every message must reach every subscriber. */
   expected: number;
@@ -61,15 +64,15 @@ export async function pubSub(opts: PubSubOptions): Promise<PubSubResult> {
     }
     await connectAll(opts.publishers, publishers);
 
-    const published = opts.messagesPerPublisher * publishers.length;
-    const expected = published * subscribers.length;
     const template = publishTemplate(opts.topic, Buffer.alloc(opts.payloadBytes, 0x61), opts.qos);
+    let published = 0;
+    let sending = true;
     let delivered = 0;
     let acked = 0;
     let finish!: (timedOut: boolean) => void;
     const done = new Promise<boolean>((resolve) => (finish = resolve));
     const check = () => {
-      if (delivered >= expected && (opts.qos === 0 || acked >= published)) finish(false);
+      if (!sending && delivered >= published * subscribers.length && (opts.qos === 0 || acked >= published)) finish(false);
     };
     for (const s of subscribers) {
       let seen = 0;
@@ -86,28 +89,41 @@ export async function pubSub(opts: PubSubOptions): Promise<PubSubResult> {
       lastProgress = delivered;
     }, opts.stallMs ?? 5_000);
     const start = performance.now();
+    const sendUntil = start + (opts.sendTimeMs ?? Number.POSITIVE_INFINITY);
     if (opts.qos === 0) {
       const batch = publishBatch(template, QOS0_BATCH, 0);
       await Promise.all(
         publishers.map(async (p) => {
-          for (let sent = 0; sent < opts.messagesPerPublisher; sent += QOS0_BATCH) {
+          for (let sent = 0; sent < opts.messagesPerPublisher && performance.now() < sendUntil; sent += QOS0_BATCH) {
             const n = Math.min(QOS0_BATCH, opts.messagesPerPublisher - sent);
+            published += n;
             await p.write(n === QOS0_BATCH ? batch : batch.subarray(0, n * template.bytes.length));
             if (p.closedAt !== null) break;
           }
         }),
       );
+      sending = false;
+      check();
     } else {
+      let active = publishers.length;
       for (const p of publishers) {
         let sent = 0;
         let ackedHere = 0;
         let nextId = 1;
+        let stopped = false;
         const refill = () => {
+          if (stopped) return;
+          if (sent >= opts.messagesPerPublisher || performance.now() >= sendUntil) {
+            stopped = true;
+            if (--active === 0) sending = false;
+            return;
+          }
           const room = Math.min(opts.window - (sent - ackedHere), opts.messagesPerPublisher - sent);
           if (room <= 0) return;
           void p.write(publishBatch(template, room, nextId));
           nextId = ((nextId - 1 + room) % 65535) + 1;
           sent += room;
+          published += room;
         };
         p.onPuback = () => {
           ackedHere++;
@@ -124,7 +140,7 @@ export async function pubSub(opts: PubSubOptions): Promise<PubSubResult> {
     const durationMs = performance.now() - start;
     clearTimeout(timer);
     clearInterval(stallCheck);
-    return { published, expected, delivered, durationMs, timedOut };
+    return { published, expected: published * subscribers.length, delivered, durationMs, timedOut };
   } finally {
     await Promise.all([...publishers, ...subscribers].map((c) => c.disconnect()));
   }

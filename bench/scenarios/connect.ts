@@ -21,7 +21,8 @@ export const connectScenario: Scenario = {
   name: 'connect',
   title: 'Connect storm, MQTT over TCP',
   async run(ctx) {
-    const perWorker = size(ctx, 100, 20);
+    // Upper bounds: a run also stops at ctx.runMs.
+    const perWorker = size(ctx, 400, 100);
     const lk = await startLatchkey(ctx, 'connect');
     const aedes = await launch(ctx, 'aedes', 'aedes', {});
     let mosquitto: ServerHandle | null = null;
@@ -42,13 +43,15 @@ export const connectScenario: Scenario = {
       if (mosquitto) await warm(mqttTarget(mosquitto, 'mqtt'), mosquittoPackets);
 
       const c = new RepCollector();
-      const names = ['aedes', 'latchkey-new', 'latchkey-reused', ...(mosquitto ? ['mosquitto'] : [])] as const;
+      // latchkey-reused runs before latchkey-new: its rate bounds how many fresh tokens a run can use.
+      const names = ['aedes', 'latchkey-reused', 'latchkey-new', ...(mosquitto ? ['mosquitto'] : [])] as const;
+      let reusedRate = 0;
       await interleave(ctx.reps, names, async (rep, name) => {
         let server: ServerHandle;
         let target: Target;
         let workers: Buffer[][];
         if (name === 'latchkey-new') {
-          const fresh = await fetchTokens(lk.server, creds, perWorker);
+          const fresh = await fetchTokens(lk.server, creds, tokensPerWorker(reusedRate, ctx.runMs, perWorker));
           workers = ids.map((id, w) => fresh[w]!.map((t) => connectPacket({ clientId: id, username: id, password: t })));
           server = lk.server;
           target = lkTarget;
@@ -60,25 +63,26 @@ export const connectScenario: Scenario = {
           [server, target, workers] = [aedes, aedesTarget, reusedPackets];
         }
         await server.request('gc').catch(() => undefined);
-        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: 60_000 }));
+        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: ctx.runMs }));
+        if (name === 'latchkey-reused') reusedRate = rate(result);
         ctx.log(`  connect ${name} rep ${rep + 1}: ${rate(result).toFixed(0)}/s, cpu ${((cpuMs * 1000) / Math.max(1, result.accepted)).toFixed(0)} µs/connect`);
         c.add(name, { value: rate(result), cpuUsPerOp: (cpuMs * 1000) / Math.max(1, result.accepted), latencies: result.latencies, ...refusedNote(result) });
       });
-      return rows(ctx, c, perWorker * WORKERS);
+      return rows(ctx, c);
     } finally {
       await Promise.all([lk.server.stop(), aedes.stop(), mosquitto?.stop()]);
     }
   },
 };
 
-function rows(ctx: BenchContext, c: RepCollector, perRep: number): Row[] {
+function rows(ctx: BenchContext, c: RepCollector): Row[] {
   const unit = 'connects/s';
   const plain = c.get('aedes', unit);
   const fresh = c.get('latchkey-new', unit);
   const reused = c.get('latchkey-reused', unit);
   const others: Row['others'] = [{ name: 'mosquitto', m: c.get('mosquitto', unit), ...(ctx.mosquitto ? {} : { note: 'not installed' }) }];
   const cpuRatio = fresh?.cpuUsPerOp && plain?.cpuUsPerOp ? fresh.cpuUsPerOp / plain.cpuUsPerOp : Number.NaN;
-  const notes = [`${perRep} connects per rep, ${WORKERS} concurrent`];
+  const notes = [`${WORKERS} concurrent, ${ctx.runMs / 1000} s per rep`];
   return [
     compareRow({
       id: 'connect.jwt-new',
@@ -114,6 +118,16 @@ export function rate(r: StormResult): number {
 export function refusedNote(r: StormResult): { note?: string } {
   const refused = Object.entries(r.refused);
   return refused.length ? { note: `refused: ${refused.map(([code, n]) => `${n}× code ${code}`).join(', ')}` } : {};
+}
+
+/**
+ * Fresh tokens each worker needs for one run: 1.5× what a faster
+ * configuration managed in the same time (at least 2, at most `max`). A run
+ * that uses them all up just ends early; its rate stays right.
+ */
+export function tokensPerWorker(fasterRate: number, runMs: number, max: number): number {
+  const need = Math.ceil((fasterRate * 1.5 * runMs) / 1000 / WORKERS);
+  return Math.min(max, Math.max(2, need || max));
 }
 
 /** A short untimed storm (a few connects per worker) that must be accepted. */

@@ -71,6 +71,7 @@ export const publishScenario: Scenario = {
             filter: FILTER,
             qos: shape.qos,
             messagesPerPublisher: count,
+            sendTimeMs: ctx.runMs,
             payloadBytes: PAYLOAD_BYTES,
             window: 100,
             timeLimitMs: 60_000,
@@ -82,6 +83,8 @@ export const publishScenario: Scenario = {
           ctx.reps,
           servers.map((s) => s.name),
           async (rep, name) => {
+            // Mosquitto is context, not judged: one repetition keeps the run short.
+            if (name === 'mosquitto' && rep > 0) return;
             const s = servers.find((x) => x.name === name)!;
             await s.server.request('gc').catch(() => undefined);
             const { result, cpuMs } = await withCpu(s.server, () => run(s, messages));
@@ -95,7 +98,7 @@ export const publishScenario: Scenario = {
             });
           },
         );
-        rows.push(shapeRow(ctx, shape, c, messages));
+        rows.push(shapeRow(ctx, shape, c));
       }
       return rows;
     } finally {
@@ -104,11 +107,10 @@ export const publishScenario: Scenario = {
   },
 };
 
-function shapeRow(ctx: BenchContext, shape: Shape, c: RepCollector, messages: number): Row {
+function shapeRow(ctx: BenchContext, shape: Shape, c: RepCollector): Row {
   const unit = 'msg/s';
   const l = c.get('latchkey', unit);
   const r = c.get('aedes', unit);
-  const delivered = messages * shape.publishers * shape.subscribers;
   return compareRow({
     id: `publish.qos${shape.qos}-${shape.publishers}-${shape.subscribers}`,
     scenario: 'publish',
@@ -117,7 +119,7 @@ function shapeRow(ctx: BenchContext, shape: Shape, c: RepCollector, messages: nu
     reference: r && { name: 'aedes', m: r },
     others: [{ name: 'mosquitto', m: c.get('mosquitto', unit), ...(ctx.mosquitto ? {} : { note: 'not installed' }) }],
     target: { kind: 'min', ratio: 0.95 },
-    notes: [`${delivered.toLocaleString('en-US')} deliveries per rep, ${PAYLOAD_BYTES}-byte payloads${shape.qos ? ', 100 in flight per publisher' : ''}; CPU per delivery`],
+    notes: [`${PAYLOAD_BYTES}-byte payloads${shape.qos ? ', 100 in flight per publisher' : ''}, sending for up to ${ctx.runMs / 1000} s per rep; CPU per delivery`],
     invalid: Boolean(l?.note ?? r?.note),
   });
 }

@@ -2,7 +2,7 @@ import { startLatchkey } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load_config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { loadCa } from '../../src/pki/ca.js';
-import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
+import { CertificateRegistry } from '../../src/registry/certificates.js';
 import type { BenchServer } from './bench_server.js';
 
 export interface LatchkeyServerOptions {
@@ -44,7 +44,8 @@ export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<
     {},
   );
   const server = await startLatchkey(config, createLogger(config.logLevel, process.stdout));
-  const ca = await loadCa(opts.certsDir);
+  // What `cert issue` does, over the server's own store (CA loaded from the certs directory).
+  const certificates = new CertificateRegistry(server.store, server.audit, await loadCa(opts.certsDir));
   return {
     ports: { ...server.ports },
     ops: {
@@ -61,16 +62,7 @@ export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<
         const { ids } = raw as { ids: string[] };
         const out: { id: string; certPem: string; keyPem: string }[] = [];
         for (const id of ids) {
-          const issued = await issueDeviceCertificate(ca, { clientId: id, days: 1 });
-          server.store.certificates.insert({
-            issuer: ca.cert.subject,
-            serial: issued.serial,
-            clientId: id,
-            fingerprint: issued.fingerprint,
-            notBefore: issued.notBefore.getTime(),
-            notAfter: issued.notAfter.getTime(),
-            createdAt: Date.now(),
-          });
+          const issued = await certificates.issue(id, { days: 1 }, 'bench');
           out.push({ id, certPem: issued.certPem, keyPem: issued.keyPem! });
         }
         return out;

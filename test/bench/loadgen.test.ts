@@ -111,6 +111,27 @@ describe('pubSub against plain Aedes', () => {
     });
   }
 
+  it('stops sending at the send budget and still waits for every message sent', async () => {
+    const r = await pubSub({
+      target,
+      publishers: [connectPacket({ clientId: 'budget-pub' })],
+      subscribers: [connectPacket({ clientId: 'budget-sub-1' }), connectPacket({ clientId: 'budget-sub-2' })],
+      topic: 'budget/x',
+      filter: 'budget/+',
+      qos: 1,
+      messagesPerPublisher: 10_000_000,
+      payloadBytes: 8,
+      window: 20,
+      timeLimitMs: 15_000,
+      sendTimeMs: 300,
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.published).toBeGreaterThan(0);
+    expect(r.published).toBeLessThan(10_000_000);
+    expect(r.expected).toBe(r.published * 2);
+    expect(r.delivered).toBe(r.expected);
+  });
+
   it('notices loss: nothing arrives on a filter nobody publishes to', async () => {
     const r = await pubSub({
       target,
