@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
+import { registerAdminApi } from './admin/admin_api.js';
 import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOAuthServer } from './oauth/server.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
+import { CertificateRegistry } from './registry/certificates.js';
 import { ClientRegistry } from './registry/clients.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
 import { UserRegistry } from './registry/users.js';
@@ -74,6 +76,9 @@ export async function startLatchkey(config: Readonly<Config>, log: Logger = crea
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
   const http = await createOAuthServer(deps, { tls: false });
   const https = await createOAuthServer(deps, { tls: true });
+  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  await registerAdminApi(http, adminDeps);
+  await registerAdminApi(https, adminDeps);
   await http.listen({ host: config.host, port: config.httpPort });
   await https.listen({ host: config.host, port: config.httpsPort });
   const brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);

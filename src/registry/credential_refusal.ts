@@ -14,6 +14,8 @@ export class CredentialRefusal extends Error {
   constructor(
     readonly code: CredentialRefusalCode,
     message: string,
+    /** The user or API key it belongs to, once known (never for malformed or unknown). */
+    readonly principal: string | null = null,
   ) {
     super(message);
     this.name = 'CredentialRefusal';

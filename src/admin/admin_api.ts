@@ -1,0 +1,94 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthorized } from './admin_error.js';
+import type { AdminContext, AdminDeps } from './admin_deps.js';
+import { type AdminAccess, type AdminCaller, BearerGuard } from './bearer_guard.js';
+import { installAdminErrorHandling } from './error_handling.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerCertificateRoutes } from './routes/certificates.js';
+import { registerClientRoutes } from './routes/clients.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+
+export type { AdminDeps } from './admin_deps.js';
+
+/** The route modules under `/admin`, one per resource. */
+const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void)[] = [
+  registerClientRoutes,
+  registerCertificateRoutes,
+  registerTokenRoutes,
+  registerSessionRoutes,
+  registerAuditRoutes,
+];
+
+/**
+ * Adds the admin API (CONTRACT §7) to an HTTP server: routes under
+ * `/admin/` authenticated by `Authorization: Bearer <PAT or API key>` with
+ * `admin:read` / `admin:write`, and `GET /openapi.json`, an OpenAPI 3
+ * document built from the route schemas (which also validate input).
+ * Routes registered on `app` after this call appear in the document too.
+ *
+ * @example
+ * const http = await createOAuthServer(deps, { tls: false });
+ * await registerAdminApi(http, adminDeps);
+ */
+export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'latchkey admin API',
+        description:
+          'Operate latchkey over HTTP. Authenticate with `Authorization: Bearer <personal access token or API key>`; ' +
+          'reading needs admin:read, changing needs admin:write (which implies admin:read).',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'a personal access token (lk_pat_…) or API key (lk_key_…)' },
+        },
+      },
+      tags: [
+        { name: 'clients', description: 'device clients' },
+        { name: 'certificates', description: 'device certificates' },
+        { name: 'revocations', description: 'revoking tokens and certificates' },
+        { name: 'sessions', description: 'live MQTT sessions' },
+        { name: 'audit', description: 'the audit trail' },
+      ],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
+    // The document describes routes, never credentials: cacheable.
+    reply.header('cache-control', 'public, max-age=300');
+    return app.swagger();
+  });
+
+  const guard = new BearerGuard(deps.pats, deps.apiKeys, deps.audit);
+  const callers = new WeakMap<FastifyRequest, AdminCaller>();
+  const ctx: AdminContext = {
+    deps,
+    caller: (request) => {
+      const caller = callers.get(request);
+      // Deny by default: a route the hook did not pass has no caller.
+      if (!caller) throw unauthorized('a bearer token is required', false);
+      return caller;
+    },
+  };
+  await app.register(
+    async (admin) => {
+      installAdminErrorHandling(admin, deps.log);
+      // First thing on every admin request, before the body is parsed or
+      // validated: who is calling, and may they read or write?
+      admin.addHook('onRequest', async (request) => {
+        callers.set(request, guard.check(request, accessFor(request.method)));
+      });
+      for (const register of ROUTE_MODULES) register(admin, ctx);
+    },
+    { prefix: '/admin' },
+  );
+}
+
+/** Reading needs admin:read; anything else (POST, DELETE, …) needs admin:write. */
+function accessFor(method: string): AdminAccess {
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}

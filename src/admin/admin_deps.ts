@@ -1,0 +1,40 @@
+import type { Logger } from '../log/logger.js';
+import type { ApiKeyRegistry } from '../registry/api_keys.js';
+import type { CertificateRegistry } from '../registry/certificates.js';
+import type { ClientRegistry } from '../registry/clients.js';
+import type { PatRegistry } from '../registry/personal_access_tokens.js';
+import type { Store } from '../store/store.js';
+import type { FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/audit_log.js';
+import type { AdminCaller } from './bearer_guard.js';
+
+/** A live MQTT session as the admin API shows it (the broker's SessionView). */
+export interface AdminSessionView {
+  client_id: string;
+  principal: string;
+  kind: string;
+  method: string;
+  remote: string | null;
+  connected_at: string;
+  credential_expires_at: string | null;
+  subscriptions: string[];
+}
+
+/** What the admin API works with, handed in by the composition root. */
+export interface AdminDeps {
+  store: Store;
+  audit: AuditLog;
+  log: Logger;
+  clients: ClientRegistry;
+  certificates: CertificateRegistry;
+  pats: PatRegistry;
+  apiKeys: ApiKeyRegistry;
+  broker: { sessions(): AdminSessionView[] };
+}
+
+/** What every admin route module gets. */
+export interface AdminContext {
+  deps: AdminDeps;
+  /** The caller the guard authenticated for this request (in an onRequest hook, before any parsing). */
+  caller(request: FastifyRequest): AdminCaller;
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { AdminContext } from '../admin_deps.js';
+import { CLIENT_VIEW, ERROR_RESPONSES, NAME, SCOPE, secured } from '../schemas.js';
+
+const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
+
+/**
+ * `/admin/clients`: list, register (answering as `client create`: the
+ * secret once), show, disable, enable and delete device clients, through
+ * the same ClientRegistry as the CLI.
+ */
+export function registerClientRoutes(app: FastifyInstance, { deps, caller }: AdminContext): void {
+  app.get(
+    '/clients',
+    {
+      schema: {
+        summary: 'List device clients (never their secrets)',
+        tags: ['clients'],
+        ...secured('read'),
+        response: { 200: { type: 'object', properties: { clients: { type: 'array', items: CLIENT_VIEW } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      return { clients: deps.clients.list() };
+    },
+  );
+
+  app.post<{ Body: { client_id: string; scope: string; token_ttl?: number } }>(
+    '/clients',
+    {
+      schema: {
+        summary: 'Register a device client; its secret is in this answer only',
+        tags: ['clients'],
+        ...secured('write'),
+        body: {
+          type: 'object',
+          properties: { client_id: NAME, scope: SCOPE, token_ttl: { type: 'integer', minimum: 1, maximum: 31_536_000, description: 'access-token lifetime, seconds' } },
+          required: ['client_id', 'scope'],
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } },
+            required: ['client_id', 'client_secret'],
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const { client_id, scope, token_ttl } = request.body;
+      const created = deps.clients.create({ id: client_id, scope, ...(token_ttl !== undefined ? { tokenTtl: token_ttl } : {}) }, actor);
+      return reply.code(201).header('cache-control', 'no-store').send(created);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/clients/:id',
+    {
+      schema: {
+        summary: 'Show one device client (never its secret)',
+        tags: ['clients'],
+        ...secured('read'),
+        params: ID_PARAMS,
+        response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      return deps.clients.show(request.params.id);
+    },
+  );
+
+  for (const status of ['disable', 'enable'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/clients/:id/${status}`,
+      {
+        schema: {
+          summary: status === 'disable' ? 'Disable a client: no new tokens, live sessions end' : 'Enable a client again',
+          tags: ['clients'],
+          ...secured('write'),
+          params: ID_PARAMS,
+          response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => {
+        const { actor } = caller(request);
+        return deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor);
+      },
+    );
+  }
+
+  app.delete<{ Params: { id: string } }>(
+    '/clients/:id',
+    {
+      schema: {
+        summary: 'Delete a client; its live sessions end',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      deps.clients.delete(request.params.id, actor);
+      return { client_id: request.params.id, deleted: true };
+    },
+  );
+}
