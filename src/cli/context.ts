@@ -18,6 +18,11 @@ export interface GlobalOptions {
 /** Who the audit trail says made a CLI change. */
 export const CLI_ACTOR = 'cli';
 
+/**
+ * The root's options as seen from any command, wherever they were typed.
+ *
+ * @example globalOptions(cmd).json // true for `latchkey client list --json`
+ */
 export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
@@ -37,6 +42,8 @@ export function cliConfig(cmd: Command, flags: RawOptions = {}): Readonly<Config
  * `<data-dir>/latchkey.db`, as src/init.ts's databasePath() says (a test
  * holds them equal). Not imported from there: init.ts pulls in the PKI,
  * which would add half a second to every command.
+ *
+ * @example cliDatabasePath({ dataDir: './data' }) // 'data/latchkey.db'
  */
 export function cliDatabasePath(config: Pick<Config, 'dataDir'>): string {
   return join(config.dataDir, 'latchkey.db');

@@ -67,7 +67,11 @@ function parseLimit(text: string): number {
   return n;
 }
 
-/** `1h` means "the last hour"; an ISO 8601 time means "since then". Milliseconds since the epoch. */
+/**
+ * `1h` means "the last hour"; an ISO 8601 time means "since then". Milliseconds since the epoch.
+ *
+ * @example parseSince('1h', now) // now - 3_600_000
+ */
 export function parseSince(text: string, now: number): number {
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
     const at = Date.parse(text);
