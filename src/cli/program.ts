@@ -1,12 +1,15 @@
 import { Command } from 'commander';
+import { registerApiKeyCommands } from './commands/apikey.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerPatCommands } from './commands/pat.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerUserCommands } from './commands/user.js';
 
 /**
  * The command table: one register function per command group, in the order
@@ -18,6 +21,9 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerStartCommand,
   registerClientCommands,
   registerCertCommands,
+  registerUserCommands,
+  registerPatCommands,
+  registerApiKeyCommands,
   registerTokenCommands,
   registerKeysCommands,
   registerAuditCommand,

@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { PatRegistry, type PatView } from '../../registry/personal_access_tokens.js';
+import { positiveDuration } from '../../registry/validate.js';
+import { action, CLI_ACTOR, withStore } from '../context.js';
+import { table } from '../output.js';
+
+/**
+ * `latchkey pat …`: personal access tokens (CONTRACT §7). A token is shown
+ * once, at creation; lists show its prefix and last four characters only.
+ *
+ * @example registerPatCommands(program) // latchkey pat create alice --name laptop --scope "admin:read"
+ */
+export function registerPatCommands(program: Command): void {
+  const pat = program.command('pat').description('personal access tokens of users');
+
+  pat
+    .command('create')
+    .description('issue a token for a user; shown once')
+    .argument('<user>', 'the user the token belongs to')
+    .requiredOption('--name <label>', 'what the token is for, e.g. laptop or ci')
+    .requiredOption('--scope <scopes>', "the token's scopes, within the user's")
+    .option('--expires-in <duration>', 'lifetime, e.g. 7d or 12h, or "never"', '30d')
+    .action(
+      action(([user], opts, cmd) => {
+        const text = String(opts.expiresIn);
+        const expiresIn = text === 'never' ? ('never' as const) : positiveDuration(text, '--expires-in');
+        return withStore(cmd, ({ store, audit }) => {
+          const created = new PatRegistry(store, audit).create(
+            { user: user!, name: String(opts.name), scope: String(opts.scope), expiresIn },
+            CLI_ACTOR,
+          );
+          return {
+            json: { ...created },
+            text: [
+              `created token ${created.id} for ${user!} (${created.expires_at === null ? 'never expires' : `expires ${created.expires_at}`})`,
+              '',
+              `token: ${created.token}`,
+              'Store this token now: it will not be shown again.',
+            ].join('\n'),
+          };
+        });
+      }),
+    );
+
+  pat
+    .command('list')
+    .description('list tokens: name, scopes, created, expires, last used (never the token)')
+    .option('--user <name>', "only this user's tokens")
+    .action(
+      action((_args, opts, cmd) =>
+        withStore(cmd, ({ store, audit }) => {
+          const tokens = new PatRegistry(store, audit).list(typeof opts.user === 'string' ? opts.user : undefined);
+          return { json: { tokens }, text: tokens.length === 0 ? 'no personal access tokens' : listText(tokens) };
+        }),
+      ),
+    );
+
+  pat
+    .command('revoke')
+    .description('revoke one token; the user\'s other tokens keep working')
+    .argument('<id>', 'the token id (pat_…), from pat list')
+    .action(
+      action(([id], _opts, cmd) =>
+        withStore(cmd, ({ store, audit }) => {
+          const { view, alreadyRevoked } = new PatRegistry(store, audit).revoke(id!, CLI_ACTOR);
+          return {
+            json: { id: view.id, user: view.user, revoked: true, already_revoked: alreadyRevoked },
+            text: alreadyRevoked ? `token ${view.id} was already revoked` : `revoked token ${view.id} (${view.name}) of ${view.user}`,
+          };
+        }),
+      ),
+    );
+}
+
+function listText(tokens: readonly PatView[]): string {
+  return table([
+    ['ID', 'USER', 'NAME', 'TOKEN', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED', 'SCOPE'],
+    ...tokens.map((t) => [
+      t.id,
+      t.user,
+      t.name,
+      `${t.prefix}…${t.last4}`,
+      t.status,
+      t.created_at,
+      t.expires_at ?? 'never',
+      t.last_used_at ? `${t.last_used_at} from ${t.last_used_addr ?? '?'}` : 'never',
+      t.scope,
+    ]),
+  ]);
+}
