@@ -50,7 +50,7 @@ describe('GET /pki/crl', () => {
     for (const answer of await fetchBoth('/pki/crl')) {
       expect(answer.status, answer.listener).toBe(200);
       expect(answer.type, answer.listener).toBe('application/pkix-crl');
-      const crl = new x509.X509Crl(answer.body);
+      const crl = new x509.X509Crl(new Uint8Array(answer.body));
       expect(await crl.verify({ publicKey: ca.publicKey })).toBe(true);
       expect(crl.issuer).toBe(ca.subject);
       const serials = crl.entries.map((e) => e.serialNumber.toLowerCase());
