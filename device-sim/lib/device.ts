@@ -217,7 +217,14 @@ export class Device extends EventEmitter<DeviceEventMap> {
     const client = this.client;
     if (client !== null) {
       this.endingReason = 'closed by the device';
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      // A graceful DISCONNECT, unless the socket is stuck: then force it after 2 s.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => client.end(true, {}, () => resolve()), 2_000);
+        client.end(false, {}, () => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
     }
     await this.loop?.catch(() => {});
     this.report({ type: 'closed' });
@@ -294,10 +301,13 @@ export class Device extends EventEmitter<DeviceEventMap> {
     });
     client.on('message', (topic, payload, packet) => this.route(client, topic, payload, packet));
 
-    try {
+    const setUp = async (): Promise<void> => {
       // $auth first: the broker repeats `expiring` when we subscribe inside the warning window.
-      await this.sendSubscribe(client, this.topics.all, 1);
-      for (const [filter, qos] of this.subscriptions) {
+      // A refusal there is reported as `denied` and the session goes on without renewal.
+      await this.sendSubscribe(client, this.topics.all, 1).catch((err: unknown) => {
+        if (!(err instanceof DeviceError && err.code === 'subscribe_denied')) throw err;
+      });
+      for (const [filter, qos] of [...this.subscriptions]) {
         await this.sendSubscribe(client, filter, qos).catch(() => {});
       }
       this.report({
@@ -307,9 +317,9 @@ export class Device extends EventEmitter<DeviceEventMap> {
         ...(this.token?.jti !== undefined ? { jti: this.token.jti } : {}),
       });
       onUp();
-    } catch {
-      // The session ended while subscribing; `ended` says why.
-    }
+    };
+    // If the session ends while subscribing, `ended` wins and says why.
+    await Promise.race([setUp().catch(() => {}), ended]);
 
     const reason = await ended;
     client.removeAllListeners('message');
@@ -321,7 +331,10 @@ export class Device extends EventEmitter<DeviceEventMap> {
 
   private sendSubscribe(client: MqttClient, filter: string, qos: QoS): Promise<void> {
     return new Promise((resolve, reject) => {
+      const onClose = (): void => reject(new DeviceError('not_connected', `session closed before the subscription to ${filter} was acknowledged`));
+      client.once('close', onClose);
       client.subscribe(filter, { qos }, (err) => {
+        client.off('close', onClose);
         if (!err) return resolve();
         if (isSubackFailure(err)) {
           if (filter !== this.topics.all) this.subscriptions.delete(filter);

@@ -180,4 +180,27 @@ describe('Device renewal over MQTT', () => {
       await device.close();
     }
   }, 20_000);
+
+  it('falls back to a token from the endpoint handed over on reauth when token/request is refused', async () => {
+    const secret = server.createClient('renew-2', LAB_SCOPE, { tokenTtl: 4 });
+    const events: DeviceEvent[] = [];
+    const device = await Device.connect(jwtDevice(server, 'renew-2', secret, events));
+    try {
+      // Jump the queue: our own token/request lands just before the device's, so the broker's
+      // one-renewal-per-second limit answers the device's request with slow_down.
+      device.once('event', function steal(e) {
+        if (e.type !== 'expiring') return void device.once('event', steal);
+        void device.publish('$auth/renew-2/token/request', JSON.stringify({ request_id: 'jump-the-queue' }));
+      });
+      const renewed = await device.waitFor('renewed', () => true, 8_000);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'renew_failed', via: 'mqtt', error: 'slow_down' }));
+      expect(renewed.via).toBe('reauth');
+      expect(types(events).filter((t) => t === 'token_fetched')).toHaveLength(2);
+      expect(device.currentToken!.jti).toBe(renewed.jti);
+      expect(types(events)).not.toContain('disconnected');
+      await roundTrip(device, 'reauthed');
+    } finally {
+      await device.close();
+    }
+  }, 20_000);
 });
