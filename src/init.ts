@@ -1,19 +1,14 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from './config/options.js';
 import { KeyRing } from './keys/key_ring.js';
 import { ensurePki } from './pki/ca.js';
+import { databasePath } from './store/database.js';
 import { Store } from './store/store.js';
 
 export interface Initialised {
   store: Store;
   ring: KeyRing;
   pki: Awaited<ReturnType<typeof ensurePki>>;
-}
-
-/** `<data-dir>/latchkey.db` */
-export function databasePath(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'latchkey.db');
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { AuditLog } from '../audit/audit_log.js';
 import { loadConfig, type RawOptions } from '../config/load_config.js';
 import type { Config } from '../config/options.js';
 import { createLogger } from '../log/logger.js';
 import { ClientRegistry } from '../registry/clients.js';
+import { databasePath } from '../store/database.js';
 import { Store } from '../store/store.js';
 import { emit, type CommandOutput } from './output.js';
 
@@ -38,17 +38,6 @@ export function cliConfig(cmd: Command, flags: RawOptions = {}): Readonly<Config
   return loadConfig({ dataDir, certsDir, ...flags });
 }
 
-/**
- * `<data-dir>/latchkey.db`, as src/init.ts's databasePath() says (a test
- * holds them equal). Not imported from there: init.ts pulls in the PKI,
- * which would add half a second to every command.
- *
- * @example cliDatabasePath({ dataDir: './data' }) // 'data/latchkey.db'
- */
-export function cliDatabasePath(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'latchkey.db');
-}
-
 /** An open store with the pieces a command changes things through. */
 export interface StoreSession {
   config: Readonly<Config>;
@@ -66,7 +55,7 @@ export interface StoreSession {
  */
 export async function withStore<T>(cmd: Command, work: (session: StoreSession) => T | Promise<T>): Promise<T> {
   const config = cliConfig(cmd);
-  const store = Store.open(cliDatabasePath(config));
+  const store = Store.open(databasePath(config));
   const audit = new AuditLog(store, createLogger('silent'));
   try {
     return await work({ config, store, audit, registry: new ClientRegistry(store, audit, config.tokenTtl) });

@@ -1,9 +1,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runMigrations } from './migrations.js';
 
 export type Db = Database.Database;
+
+/** Where the database lives: `<data-dir>/latchkey.db` (CONTRACT §1). */
+export function databasePath(config: { dataDir: string }): string {
+  return join(config.dataDir, 'latchkey.db');
+}
 
 /**
  * Opens (creating if needed) the SQLite database in WAL mode and brings its

@@ -1,47 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
-import { CLI, type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
+import { type ChildServer, startChildServer } from '../helpers/child_server.js';
+import { type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
 
-interface Started {
-  child: ChildProcess;
-  ports: { http: number; https: number; mqtt: number; mqtts: number };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/**
- * `latchkey start` as a child process on ephemeral ports; the bound ports
- * come from its 'latchkey listening' log line on stdout.
- */
-function startServer(cli: CliDirs): Promise<Started> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'start', '--data-dir', cli.dataDir, '--certs-dir', cli.certsDir, '--host', '127.0.0.1',
-      '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => done({ code, signal })),
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((done, fail) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      let entry: { msg?: string; ports?: Started['ports'] };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        return; // logs are JSON lines; anything else is not ours to read
-      }
-      if (entry.msg === 'latchkey listening' && entry.ports) done({ child, ports: entry.ports, exited });
-    });
-    void exited.then(({ code }) => fail(new Error(`latchkey start exited ${code}: ${stderr}`)));
-  });
+/** `latchkey start` as a child process on ephemeral ports. */
+function startServer(cli: CliDirs): Promise<ChildServer> {
+  return startChildServer(cli.dataDir, cli.certsDir);
 }
 
 async function token(port: number, id: string, secret: string): Promise<string> {
@@ -65,7 +32,7 @@ function revoked(cli: CliDirs, jti: string): boolean {
 
 describe('latchkey start as a child process', () => {
   let cli: CliDirs;
-  let running: Started | null = null;
+  let running: ChildServer | null = null;
   beforeAll(() => {
     cli = cliDirs();
   });

@@ -1,43 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliResult, runCli, tempDir } from '../helpers/cli.js';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 
-/**
- * The built CLI (`npm test` builds first). Spawned here rather than through
- * test/helpers/latchkey.ts, which imports the whole server: these tests
- * need only the CLI and the store.
- */
-export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/src/cli/main.js ...args` and collects its output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cwd ? { cwd } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-export function tempDir(prefix = 'latchkey-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { CLI, type CliResult, runCli, tempDir } from '../helpers/cli.js';
 
 /** The hub/thermostat example of the README. */
 export const THERMOSTAT_SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';

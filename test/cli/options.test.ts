@@ -1,8 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databasePath } from '../../src/init.js';
-import { cliDatabasePath } from '../../src/cli/context.js';
 import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, tempDir } from './fixture.js';
 
 describe('latchkey global options and init', () => {
@@ -91,11 +89,5 @@ describe('latchkey global options and init', () => {
     expectOneError(await runCli(['--data-dir']), 2);
     expectOneError(await runCli(['--nope', 'client', 'list']), 2);
     expectOneError(await runCli(['start', '--http-port', 'eighty', '--data-dir', cli.dataDir]), 2);
-  });
-
-  it('the CLI opens the same database file init creates', () => {
-    for (const dataDir of ['./data', '/var/lib/latchkey', 'rel/dir']) {
-      expect(cliDatabasePath({ dataDir })).toBe(databasePath({ dataDir }));
-    }
   });
 });

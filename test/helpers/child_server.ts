@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { CLI } from './latchkey.js';
+import { CLI } from './cli.js';
 
 export interface ChildServer {
   child: ChildProcess;

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliResult, runCli, tempDir } from './cli.js';
 import { startLatchkey, type RunningLatchkey } from '../../src/app.js';
 import { loadConfig, type RawOptions } from '../../src/config/load_config.js';
 import { createLogger } from '../../src/log/logger.js';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+export { CLI, type CliResult, runCli, tempDir } from './cli.js';
 
 export interface TestServer {
   server: RunningLatchkey;
@@ -25,10 +24,6 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A fresh temporary directory, removed by the caller. */
-export function tempDir(prefix = 'latchkey-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 /**
  * Starts a real latchkey on 127.0.0.1 with every port 0 in a temporary
@@ -85,23 +80,4 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
       rmSync(root, { recursive: true, force: true });
     },
   };
-}
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI (`npm test` builds it first) as a child process. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
 }

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
-import { action, cliConfig, cliDatabasePath } from '../context.js';
+import { databasePath } from '../../store/database.js';
+import { action, cliConfig } from '../context.js';
 import { fields } from '../output.js';
 
 /**
@@ -19,7 +20,7 @@ export function registerInitCommand(program: Command): void {
     .action(
       action(async (_args, _opts, cmd) => {
         const config = cliConfig(cmd);
-        const database = resolve(cliDatabasePath(config));
+        const database = resolve(databasePath(config));
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
         const before = {
