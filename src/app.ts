@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
+import { freePort } from './app/free_port.js';
 import { registerAdminApi } from './admin/admin_api.js';
 import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
@@ -40,7 +41,8 @@ export interface RunningLatchkey {
  *
  * @example const server = await startLatchkey(loadConfig({ httpPort: '0' }));
  */
-export async function startLatchkey(config: Readonly<Config>, log: Logger = createLogger(config.logLevel)): Promise<RunningLatchkey> {
+export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
+  const config = await withIssuerPort(requested);
   const { store, ring, pki } = await initialise(config);
   const metrics = new Metrics();
   const audit = new AuditLog(store, log);
@@ -79,9 +81,18 @@ export async function startLatchkey(config: Readonly<Config>, log: Logger = crea
   const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
   await registerAdminApi(http, adminDeps);
   await registerAdminApi(https, adminDeps);
-  await http.listen({ host: config.host, port: config.httpPort });
-  await https.listen({ host: config.host, port: config.httpsPort });
-  const brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);
+  let brokerPorts: { mqtt: number; mqtts: number };
+  try {
+    await http.listen({ host: config.host, port: config.httpPort });
+    await https.listen({ host: config.host, port: config.httpsPort });
+    brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);
+  } catch (err) {
+    // A port taken: leave nothing half-started behind.
+    await Promise.allSettled([broker.close(), http.close(), https.close()]);
+    audit.flush();
+    store.close();
+    throw err;
+  }
   watcher.start(config.changePollMs);
   const housekeeping = setInterval(() => {
     revocations.prune();
@@ -117,4 +128,14 @@ export async function startLatchkey(config: Readonly<Config>, log: Logger = crea
         store.close();
       })()),
   };
+}
+
+/**
+ * With `--http-port 0` and no `--issuer`, the issuer would name port 0;
+ * pick the port first so tokens and RFC 8414 metadata name the real one.
+ */
+async function withIssuerPort(config: Readonly<Config>): Promise<Readonly<Config>> {
+  if (config.httpPort !== 0 || config.issuer !== 'http://localhost:0') return config;
+  const httpPort = await freePort(config.host);
+  return Object.freeze({ ...config, httpPort, issuer: `http://localhost:${httpPort}` });
 }
