@@ -28,7 +28,20 @@ async function main(): Promise<number> {
     return 2;
   }
   const timeline = new Timeline({ json: values.json });
-  const { checks, ok } = await runScenario({ timeline, durationMs: duration * 1000 });
+  // Ctrl-C: stop early but still stop the server and remove the temporary directory.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
+  let result;
+  try {
+    result = await runScenario({ timeline, durationMs: duration * 1000, signal: interrupt.signal });
+  } catch (err) {
+    if (interrupt.signal.aborted) {
+      process.stderr.write('interrupted; cleaned up\n');
+      return 130;
+    }
+    throw err;
+  }
+  const { checks, ok } = result;
 
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ checks, ok })}\n`);

@@ -18,6 +18,8 @@ export interface ScenarioOptions {
   timeline: Timeline;
   /** Wall-clock length of the device phase, ms; default 24 s (one simulated day). */
   durationMs?: number;
+  /** Aborting (Ctrl-C) stops the run early; everything is still cleaned up. */
+  signal?: AbortSignal;
 }
 
 export interface ScenarioResult {
@@ -45,6 +47,7 @@ const RECONNECT = { minMs: 500, maxMs: 4_000 };
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
   const { timeline } = opts;
   const durationMs = opts.durationMs ?? 24_000;
+  const wait = (ms: number): Promise<void> => sleep(Math.max(0, ms), undefined, opts.signal ? { signal: opts.signal } : {});
   const root = mkdtempSync(join(tmpdir(), 'latchkey-demo-'));
   const dirs = { dataDir: join(root, 'data'), certsDir: join(root, 'certs') };
   let server: ServerProcess | null = null;
@@ -94,18 +97,18 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     });
     running.push(t2);
 
-    await sleep(ROGUE_AT - (Date.now() - started));
+    await wait(ROGUE_AT - (Date.now() - started));
     timeline.note('a compromised device tries its luck', 'dim');
     await runRogue({ device: jwt(CAST.rogue, rogueSecret), victim: CAST.jwtThermostat, timeline });
 
-    await sleep(Math.max(0, DISABLE_AT - (Date.now() - started)));
+    await wait(DISABLE_AT - (Date.now() - started));
     timeline.add('operator', 'disable', `latchkey client disable ${CAST.certThermostat}`, { id: CAST.certThermostat });
     const disabled = await runLatchkey(dirs, ['client', 'disable', CAST.certThermostat, '--json']);
     if (disabled.code !== 0) throw new Error(`client disable failed: ${disabled.stderr.trim()}`);
     // The change is committed when the CLI returns; the clock for "cut off within 1 s" starts here.
     disabledAt = timeline.add('operator', 'disabled', `${CAST.certThermostat} disabled`, { id: CAST.certThermostat }, { quiet: true }).t;
 
-    await sleep(Math.max(0, durationMs - (Date.now() - started)));
+    await wait(durationMs - (Date.now() - started));
     endedAt = timeline.add('demo', 'ending', 'time is up: devices disconnect', undefined, { quiet: true }).t;
   } finally {
     await Promise.allSettled(running.map((r) => r.stop()));
