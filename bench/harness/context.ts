@@ -15,7 +15,7 @@ export interface BenchContext {
   runMs: number;
   /** Temporary directory of this run (data dirs, certificates, logs); removed at the end. */
   workDir: string;
-  /** When set, latchkey children run under `--cpu-prof` and write their profiles here. */
+  /** When set, latchkey's timed parts are CPU-profiled into this directory. */
   profileDir: string | null;
   /** Path of the mosquitto binary, or null when it is not installed. */
   mosquitto: string | null;
@@ -46,21 +46,27 @@ let serial = 0;
  */
 export function launch(ctx: BenchContext, name: string, kind: string, options: unknown): Promise<ServerHandle> {
   const label = `${String(++serial).padStart(2, '0')}-${name}`;
-  const nodeFlags = ctx.profileDir && kind === 'latchkey' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : [];
-  return startServer(name, kind, options, { logFile: join(ctx.workDir, `${label}.log`), nodeFlags });
+  return startServer(name, kind, options, { logFile: join(ctx.workDir, `${label}.log`), profileDir: kind === 'latchkey' ? ctx.profileDir : null });
 }
 
 /**
  * Runs `work` against `server` and returns its result with the server CPU
- * time it cost (ms, /proc utime + stime, 10 ms resolution).
+ * time it cost (ms, /proc utime + stime, 10 ms resolution). When the server
+ * is being profiled, the timed part (only) is written to
+ * `<profileDir>/<label>-<n>.cpuprofile`.
  *
- * @example const { result, cpuMs } = await withCpu(server, () => connectStorm(opts));
+ * @example const { result, cpuMs } = await withCpu(server, () => connectStorm(opts), 'connect-new');
  */
-export async function withCpu<T>(server: ServerHandle, work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+export async function withCpu<T>(server: ServerHandle, work: () => Promise<T>, label = 'run'): Promise<{ result: T; cpuMs: number }> {
+  if (server.profileDir) await server.request('profileStart');
   const before = server.cpuMs();
   const result = await work();
-  return { result, cpuMs: server.cpuMs() - before };
+  const cpuMs = server.cpuMs() - before;
+  if (server.profileDir) await server.request('profileStop', { file: join(server.profileDir, `${label}-${++profiles}.cpuprofile`) });
+  return { result, cpuMs };
 }
+
+let profiles = 0;
 
 /**
  * Repetitions interleaved across servers (A B A B ...) so that drift on a

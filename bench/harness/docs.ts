@@ -58,7 +58,8 @@ ${markdownTable(results)}
   to the broker closing the device's socket.
 
 Reproduce: \`npm run bench\` (full), \`npm run bench -- --quick\` (smoke run),
-\`npm run bench -- --only connect,publish\`, \`--reps N\`, \`--profile\` (writes
-latchkey CPU profiles to \`bench/results/profiles/\`).
+\`npm run bench -- --only connect,publish\`, \`--reps N\`, \`--profile\` (CPU
+profiles of latchkey's timed parts in \`bench/results/profiles/\`; summarise one
+with \`node dist/bench/harness/profile_summary.js <file>\`).
 `;
 }

@@ -14,8 +14,10 @@ export interface Measurement {
   cpuUsPerOp?: number;
   p50Ms?: number;
   p99Ms?: number;
-  /** Anything that qualifies the figure: losses, refusals, sample counts. */
+  /** What makes the figure invalid when present: losses, refusals. */
   note?: string;
+  /** Context that does not invalidate it (e.g. where memory went). */
+  detail?: string;
 }
 
 export interface Row {

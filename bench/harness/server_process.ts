@@ -9,6 +9,8 @@ export interface ServerHandle {
   readonly name: string;
   readonly pid: number;
   readonly ports: Readonly<Record<string, number>>;
+  /** Where to write CPU profiles of this server's timed parts; null when not profiling. */
+  readonly profileDir: string | null;
   /** Calls an operation the child exposes over IPC (gc, createClients, ...). */
   request<T = unknown>(op: string, args?: unknown): Promise<T>;
   /** utime + stime of the server process so far, ms. */
@@ -27,8 +29,10 @@ export type ChildMessage =
 export interface StartOptions {
   /** Where the child's stdout and stderr go (its JSON logs for latchkey). */
   logFile: string;
-  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  /** Extra node flags. */
   nodeFlags?: string[];
+  /** Profile every timed part (see withCpu) into this directory. */
+  profileDir?: string | null;
   readyTimeoutMs?: number;
 }
 
@@ -48,7 +52,7 @@ export async function startServer(name: string, kind: string, options: unknown, 
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', logFd, logFd, 'ipc'] });
   closeSync(logFd);
   const ports = await waitReady(child, start.logFile, start.readyTimeoutMs ?? 30_000);
-  return wrap(name, child, ports);
+  return wrap(name, child, ports, start.profileDir ?? null);
 }
 
 function waitReady(child: ChildProcess, logFile: string, timeoutMs: number): Promise<Record<string, number>> {
@@ -70,7 +74,7 @@ function waitReady(child: ChildProcess, logFile: string, timeoutMs: number): Pro
   });
 }
 
-function wrap(name: string, child: ChildProcess, ports: Record<string, number>): ServerHandle {
+function wrap(name: string, child: ChildProcess, ports: Record<string, number>, profileDir: string | null): ServerHandle {
   const pid = child.pid!;
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -95,6 +99,7 @@ function wrap(name: string, child: ChildProcess, ports: Record<string, number>):
     name,
     pid,
     ports,
+    profileDir,
     request<T>(op: string, args?: unknown) {
       if (exited) return Promise.reject(new Error(`${name} has exited`));
       const id = nextId++;

@@ -62,6 +62,7 @@ export async function startMosquitto(bin: string, dir: string, users: { id: stri
     name: 'mosquitto',
     pid,
     ports: { mqtt: port },
+    profileDir: null,
     request: () => Promise.reject(new Error('mosquitto has no bench operations')),
     cpuMs: () => cpuMs(pid),
     rssKb: () => rssKb(pid),

@@ -63,7 +63,7 @@ export const connectScenario: Scenario = {
           [server, target, workers] = [aedes, aedesTarget, reusedPackets];
         }
         await server.request('gc').catch(() => undefined);
-        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: ctx.runMs }));
+        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: ctx.runMs }), `connect-${name}`);
         if (name === 'latchkey-reused') reusedRate = rate(result);
         ctx.log(`  connect ${name} rep ${rep + 1}: ${rate(result).toFixed(0)}/s, cpu ${((cpuMs * 1000) / Math.max(1, result.accepted)).toFixed(0)} µs/connect`);
         c.add(name, { value: rate(result), cpuUsPerOp: (cpuMs * 1000) / Math.max(1, result.accepted), latencies: result.latencies, ...refusedNote(result) });

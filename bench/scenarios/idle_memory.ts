@@ -32,6 +32,7 @@ export const memoryScenario: Scenario = {
     // Provisioning 10,000 clients is 10,000 fsync'd commits: kept off the disk, it is not what is measured.
     const lk = await startLatchkey(ctx, 'memory', { memoryDisk: true });
     const aedes = await launch(ctx, 'aedes', 'aedes', {});
+    let fresh: ServerHandle | null = null;
     try {
       if (openFileLimit(lk.server.pid) < sessions + 200) notes.push(`server open-file limit ${openFileLimit(lk.server.pid)}`);
       const ids = Array.from({ length: sessions }, (_, i) => `idle-${i}`);
@@ -39,9 +40,12 @@ export const memoryScenario: Scenario = {
       const creds = await createClients(lk.server, ids, 'mqtt:subscribe:idle/{client_id}/#');
       const tokens = await fetchTokens(lk.server, creds, 1);
       const packets = ids.map((id, i) => connectPacket({ clientId: id, username: id, password: tokens[i]![0]! }));
+      // Provisioning grew latchkey's heap; a restarted process on the same data starts as fresh as Aedes.
+      await lk.server.stop();
+      fresh = await launch(ctx, 'latchkey', 'latchkey', { dataDir: lk.dataDir, certsDir: lk.certsDir });
 
-      const results: Record<string, Measurement> = {};
-      for (const server of [aedes, lk.server]) {
+      const results: Record<string, Measurement & { heapPerSession: number }> = {};
+      for (const server of [aedes, fresh]) {
         const m = await measure(ctx, server, mqttTarget(server, 'mqtt'), packets);
         results[server.name] = m;
       }
@@ -55,20 +59,27 @@ export const memoryScenario: Scenario = {
           latchkey: l,
           reference: r && { name: 'aedes', m: r },
           target: { kind: 'max', ratio: 1.2 },
-          notes: [...notes, 'VmRSS growth after GC ÷ sessions; one repetition; latchkey data dir on /dev/shm for provisioning speed'],
+          notes: [
+            ...notes,
+            'VmRSS growth after GC ÷ sessions, each server a fresh process (latchkey restarted after provisioning its clients); one repetition',
+            ...(l?.heapPerSession && r?.heapPerSession ? [`JS heap per session ${(l.heapPerSession / r.heapPerSession).toFixed(2)}× plain`] : []),
+            ...(l?.detail ? [`latchkey ${l.detail}`] : []),
+            ...(r?.detail ? [`aedes ${r.detail}`] : []),
+          ],
           invalid: Boolean(l?.note ?? r?.note),
         }),
       ];
     } finally {
-      await Promise.all([lk.server.stop(), aedes.stop()]);
+      await Promise.all([lk.server.stop(), aedes.stop(), fresh?.stop()]);
     }
   },
 };
 
-async function measure(ctx: BenchContext, server: ServerHandle, target: Target, packets: Buffer[]): Promise<Measurement> {
+async function measure(ctx: BenchContext, server: ServerHandle, target: Target, packets: Buffer[]): Promise<Measurement & { heapPerSession: number }> {
   await server.request('gc');
   await settle();
   const before = server.rssKb();
+  const heapBefore = await server.request<NodeJS.MemoryUsage>('memory');
   const clients: RawMqttClient[] = [];
   let refused = 0;
   let next = 0;
@@ -88,10 +99,13 @@ async function measure(ctx: BenchContext, server: ServerHandle, target: Target, 
   await server.request('gc');
   await settle();
   const after = server.rssKb();
+  const heapAfter = await server.request<NodeJS.MemoryUsage>('memory');
   const open = clients.filter((c) => c.closedAt === null).length;
   const sessionsSeen = server.name === 'latchkey' ? await server.request<number>('sessionCount') : open;
   const perSession = ((after - before) * 1024) / Math.max(1, open);
-  ctx.log(`  ${server.name}: ${open} sessions open (${sessionsSeen} seen by the server), RSS ${before} → ${after} kB, ${perSession.toFixed(0)} B/session`);
+  const heapPerSession = (heapAfter.heapUsed - heapBefore.heapUsed) / Math.max(1, open);
+  const externalPerSession = (heapAfter.external - heapBefore.external) / Math.max(1, open);
+  ctx.log(`  ${server.name}: ${open} sessions open (${sessionsSeen} seen by the server), RSS ${before} → ${after} kB, ${perSession.toFixed(0)} B/session (JS heap ${heapPerSession.toFixed(0)} B, external ${externalPerSession.toFixed(0)} B)`);
   for (const c of clients) c.destroy();
   await Promise.all(clients.map((c) => c.closed));
   const problems = [
@@ -103,6 +117,9 @@ async function measure(ctx: BenchContext, server: ServerHandle, target: Target, 
     value: perSession / 1024,
     unit: 'KiB/session',
     reps: [perSession / 1024],
+    heapPerSession,
+    // Not a problem, context: where the bytes went.
+    detail: `JS heap ${(heapPerSession / 1024).toFixed(1)} KiB/session, external ${(externalPerSession / 1024).toFixed(1)} KiB/session`,
     ...(problems.length ? { note: problems.join(', ') } : {}),
   };
 }

@@ -52,7 +52,7 @@ export const mtlsScenario: Scenario = {
         const server = name === 'latchkey' ? lk.server : aedes!;
         await server.request('gc');
         const start = performance.now();
-        const { result: runs, cpuMs } = await withCpu(server, () => stormFor(server));
+        const { result: runs, cpuMs } = await withCpu(server, () => stormFor(server), 'mtls');
         const wall = performance.now() - start;
         const merged = {
           attempts: runs.reduce((a, r) => a + r.attempts, 0),

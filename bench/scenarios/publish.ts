@@ -87,7 +87,7 @@ export const publishScenario: Scenario = {
             if (name === 'mosquitto' && rep > 0) return;
             const s = servers.find((x) => x.name === name)!;
             await s.server.request('gc').catch(() => undefined);
-            const { result, cpuMs } = await withCpu(s.server, () => run(s, messages));
+            const { result, cpuMs } = await withCpu(s.server, () => run(s, messages), `publish-qos${shape.qos}-${shape.publishers}-${shape.subscribers}`);
             const value = (result.delivered * 1000) / result.durationMs;
             const lost = result.expected - result.delivered;
             ctx.log(`  ${shape.name} ${name} rep ${rep + 1}: ${value.toFixed(0)} msg/s, lost ${lost}`);

@@ -51,7 +51,7 @@ export const tlsScenario: Scenario = {
           [server, target, workers] = [aedes!, aedesTarget, warmPackets];
         }
         await server.request('gc');
-        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: ctx.runMs }));
+        const { result, cpuMs } = await withCpu(server, () => connectStorm({ target, workers, perWorker, timeLimitMs: ctx.runMs }), 'tls');
         if (name === 'aedes-tls') plainRate = rate(result);
         const cpu = (cpuMs * 1000) / Math.max(1, result.accepted);
         ctx.log(`  tls ${name} rep ${rep + 1}: ${rate(result).toFixed(0)}/s, cpu ${cpu.toFixed(0)} µs/connect`);

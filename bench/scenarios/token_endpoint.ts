@@ -38,6 +38,7 @@ export const tokenScenario: Scenario = {
         await server.request('gc');
         const { result, cpuMs } = await withCpu(server, () =>
           httpLoad({ host: '127.0.0.1', port: server.ports.http!, connections: connectionsFor(server), perConnection, timeLimitMs: ctx.runMs }),
+          'token',
         );
         const ok = result.statuses['200'] ?? 0;
         const value = (ok * 1000) / result.durationMs;

@@ -5,6 +5,8 @@
  * and talks to it over the IPC channel: a `ready` message with the ports,
  * then request/reply operations, `stop` last.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { startTlsAedes, type AedesTlsOptions } from '../references/aedes_tls.js';
 import { startPlainAedes } from '../references/aedes_plain.js';
 import { startSignRoute } from '../references/sign_route.js';
@@ -32,9 +34,28 @@ async function main(): Promise<void> {
   if (!start || !process.send) throw new Error(`usage: child_main.js <${Object.keys(KINDS).join('|')}> <json> (with an IPC channel)`);
   const server = await start(JSON.parse(optionsJson ?? '{}') as never);
   const gc = (globalThis as { gc?: () => void }).gc;
+  let profiler: Session | null = null;
   const ops: Record<string, (args: unknown) => unknown> = {
     // Two passes: the first may only queue finalisers.
     gc: () => (gc?.(), gc?.(), Boolean(gc)),
+    // Where memory sits: the JS heap, or outside it (buffers, sockets' native state).
+    memory: () => process.memoryUsage(),
+    // CPU profile of a timed part only (not start-up or provisioning), for `--profile`.
+    profileStart: async () => {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return true;
+    },
+    profileStop: async (args) => {
+      if (!profiler) throw new Error('no profile running');
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = null;
+      writeFileSync((args as { file: string }).file, JSON.stringify(profile));
+      return true;
+    },
     ...server.ops,
   };
   // The parent died: nothing will ever stop this process otherwise.
