@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
 import { freePort } from './app/free_port.js';
@@ -76,11 +77,10 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   );
 
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const http = await createOAuthServer(deps, { tls: false });
-  const https = await createOAuthServer(deps, { tls: true });
   const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
-  await registerAdminApi(http, adminDeps);
-  await registerAdminApi(https, adminDeps);
+  const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
+  const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
+  const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
   let brokerPorts: { mqtt: number; mqtts: number };
   try {
     await http.listen({ host: config.host, port: config.httpPort });

@@ -22,15 +22,31 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
 ];
 
 /**
+ * Routes of the OAuth server and operations, which declare no schemas of
+ * their own (their standards describe them): what the document says of each.
+ */
+const DESCRIBED_BY_STANDARDS: Readonly<Record<string, { summary: string; tags: string[] }>> = {
+  '/.well-known/oauth-authorization-server': { summary: 'Authorization server metadata (RFC 8414)', tags: ['oauth'] },
+  '/.well-known/jwks.json': { summary: 'Public signing keys (RFC 7517)', tags: ['oauth'] },
+  '/oauth/token': { summary: 'Token endpoint: client_credentials grant, form body (RFC 6749 §4.4)', tags: ['oauth'] },
+  '/oauth/introspect': { summary: 'Token introspection, caller authenticates as a client (RFC 7662)', tags: ['oauth'] },
+  '/oauth/revoke': { summary: 'Token revocation, caller authenticates as a client (RFC 7009)', tags: ['oauth'] },
+  '/healthz': { summary: '200 once every listener accepts connections', tags: ['operations'] },
+  '/metrics': { summary: 'Prometheus metrics, text format', tags: ['operations'] },
+  '/pki/ca.crt': { summary: 'The latchkey CA certificate, PEM', tags: ['pki'] },
+  '/pki/crl': { summary: 'The CA\'s certificate revocation list, DER (RFC 5280 §5)', tags: ['pki'] },
+};
+
+/**
  * Adds the admin API (CONTRACT §7) to an HTTP server: routes under
  * `/admin/` authenticated by `Authorization: Bearer <PAT or API key>` with
  * `admin:read` / `admin:write`, and `GET /openapi.json`, an OpenAPI 3
  * document built from the route schemas (which also validate input).
- * Routes registered on `app` after this call appear in the document too.
+ * Call it before any other route is added: the document lists every route
+ * registered on `app` after this call (createOAuthServer's `beforeRoutes`).
  *
  * @example
- * const http = await createOAuthServer(deps, { tls: false });
- * await registerAdminApi(http, adminDeps);
+ * const http = await createOAuthServer(deps, { tls: false, beforeRoutes: (app) => registerAdminApi(app, adminDeps) });
  */
 export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   await app.register(swagger, {
@@ -49,12 +65,19 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         },
       },
       tags: [
+        { name: 'oauth', description: 'OAuth 2.0 endpoints (CONTRACT §4)' },
         { name: 'clients', description: 'device clients' },
         { name: 'certificates', description: 'device certificates' },
         { name: 'revocations', description: 'revoking tokens and certificates' },
         { name: 'sessions', description: 'live MQTT sessions' },
         { name: 'audit', description: 'the audit trail' },
+        { name: 'pki', description: 'the device CA' },
+        { name: 'operations', description: 'health and metrics' },
       ],
+    },
+    transform: ({ schema, url }) => {
+      const described = DESCRIBED_BY_STANDARDS[url];
+      return { schema: described && !schema?.summary ? { ...schema, ...described } : schema, url };
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {

@@ -35,7 +35,14 @@ const throttles = new WeakMap<OAuthServerDeps, AuthThrottle>();
  * const http = await createOAuthServer(deps, { tls: false });
  * await http.listen({ host: '127.0.0.1', port: 0 });
  */
-export async function createOAuthServer(deps: OAuthServerDeps, opts: { tls: boolean }): Promise<FastifyInstance> {
+export async function createOAuthServer(
+  deps: OAuthServerDeps,
+  opts: {
+    tls: boolean;
+    /** Runs before the OAuth routes are added (src/app.ts adds the admin API and its OpenAPI document, which must see every route). */
+    beforeRoutes?: (app: FastifyInstance) => Promise<void>;
+  },
+): Promise<FastifyInstance> {
   const common = {
     logger: false, // we audit and log through deps.log
     trustProxy: false, // request.ip is the socket peer; throttling must not trust X-Forwarded-For
@@ -77,6 +84,7 @@ export async function createOAuthServer(deps: OAuthServerDeps, opts: { tls: bool
     return payload;
   });
 
+  await opts.beforeRoutes?.(app);
   registerMetadata(app, ctx);
   registerJwks(app, ctx);
   registerToken(app, ctx);

@@ -257,7 +257,7 @@ describe('admin API routes', () => {
     expect((await call('GET', '/admin/certificates?client_id=cert-dev', reader)).body.certificates[0].status).toBe('revoked');
   });
 
-  test('/openapi.json describes every admin route, each with bearer security', async () => {
+  test('/openapi.json describes every route: each admin route with bearer security, and the OAuth and operations routes', async () => {
     const res = await call('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
@@ -286,5 +286,13 @@ describe('admin API routes', () => {
       for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearer: [] }]);
     }
     expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // The rest of the HTTP surface is listed too, each route with a summary.
+    expect(routes).toEqual(
+      expect.arrayContaining(['POST /oauth/token', 'POST /oauth/introspect', 'POST /oauth/revoke', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /healthz', 'GET /metrics']),
+    );
+    for (const ops of Object.values(res.body.paths as Record<string, Record<string, { summary?: string }>>)) {
+      for (const op of Object.values(ops)) expect(op.summary).toBeTruthy();
+    }
+    expect(routes).not.toContain('GET /openapi.json');
   });
 });
