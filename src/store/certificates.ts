@@ -14,6 +14,9 @@ CREATE TABLE certificates (
 );
 CREATE INDEX certificates_by_client ON certificates(client_id);`;
 
+/** Revocation checks look certificates up by serial alone, on every mutual-TLS connect (migration 4). */
+export const CERTIFICATES_BY_SERIAL_INDEX = 'CREATE INDEX IF NOT EXISTS certificates_by_serial ON certificates(serial);';
+
 export interface CertificateRecord {
   issuer: string;
   /** Lowercase hex. */

@@ -172,6 +172,13 @@ describe('revocation (CONTRACT §2 cert revoke)', () => {
     await again.endAsync(true);
   });
 
+  it('a revocation committed by another process is refused at the next connect, before the change watcher runs', async () => {
+    const dev = await deviceWithCertificate('mtls-race');
+    // What the CLI's transaction leaves behind, without this process's change notification.
+    t.server.store.certificates.revoke(dev.serial, Date.now());
+    expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('mtls-race', dev.cert, dev.key)))).toBe(5);
+  });
+
   it('revoked by the CLI in another process: the live session ends within 1 s of the command', async () => {
     const dev = await deviceWithCertificate('mtls-cli-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-cli-rev', dev.cert, dev.key));
