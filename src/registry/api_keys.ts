@@ -30,6 +30,9 @@ export interface ApiKeyView {
   id: string;
   scope: string;
   status: ApiKeyStatus;
+  /** `lk_key_`, and the last four characters of the current key: all a list ever shows of it. */
+  prefix: string;
+  last4: string | null;
   created_at: string;
   updated_at: string;
   /** The valid secrets, newest first: the current one, then any still in their grace. */
@@ -173,6 +176,8 @@ export class ApiKeyRegistry {
       id: k.name,
       scope: k.scope,
       status: k.status,
+      prefix: TOKEN_PREFIX.key,
+      last4: secrets.find((s) => s.expires_at === null)?.last4 ?? null,
       created_at: new Date(k.createdAt).toISOString(),
       updated_at: new Date(k.updatedAt).toISOString(),
       secrets,

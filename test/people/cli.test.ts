@@ -131,7 +131,7 @@ describe('latchkey apikey (CONTRACT §7)', () => {
     for (const out of [human.stdout, machine.stdout]) expect(out).not.toContain(made.key);
     expect(human.stdout).toContain(`lk_key_…${made.key.slice(-4)}`);
     const listed = JSON.parse(machine.stdout).api_keys.find((k: { id: string }) => k.id === 'dashboard');
-    expect(listed).toMatchObject({ scope: 'admin:read', status: 'enabled', secrets: [{ prefix: 'lk_key_', last4: made.key.slice(-4), expires_at: null }] });
+    expect(listed).toMatchObject({ scope: 'admin:read', status: 'enabled', prefix: 'lk_key_', last4: made.key.slice(-4), secrets: [{ prefix: 'lk_key_', last4: made.key.slice(-4), expires_at: null }] });
     expect(await refused(2, 'apikey', 'create', 'nokey')).toMatch(/--scope/);
   });
 
