@@ -7,6 +7,7 @@ import { installAdminErrorHandling } from './error_handling.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerPeopleRoutes } from './routes/people.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 
@@ -19,6 +20,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerTokenRoutes,
   registerSessionRoutes,
   registerAuditRoutes,
+  registerPeopleRoutes,
 ];
 
 /**
@@ -71,6 +73,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'revocations', description: 'revoking tokens and certificates' },
         { name: 'sessions', description: 'live MQTT sessions' },
         { name: 'audit', description: 'the audit trail' },
+        { name: 'people', description: 'users, personal access tokens and API keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
       ],

@@ -3,6 +3,7 @@ import type { ApiKeyRegistry } from '../registry/api_keys.js';
 import type { CertificateRegistry } from '../registry/certificates.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { PatRegistry } from '../registry/personal_access_tokens.js';
+import type { UserRegistry } from '../registry/users.js';
 import type { Store } from '../store/store.js';
 import type { FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit_log.js';
@@ -27,6 +28,7 @@ export interface AdminDeps {
   log: Logger;
   clients: ClientRegistry;
   certificates: CertificateRegistry;
+  users: UserRegistry;
   pats: PatRegistry;
   apiKeys: ApiKeyRegistry;
   broker: { sessions(): AdminSessionView[] };

@@ -257,6 +257,25 @@ describe('admin API routes', () => {
     expect((await call('GET', '/admin/certificates?client_id=cert-dev', reader)).body.certificates[0].status).toBe('revoked');
   });
 
+  test('people: users, PATs and API keys listed without secrets; a PAT revoked over HTTP stops at once', async () => {
+    const { users, pats, apiKeys } = lk.server.people;
+    users.create({ name: 'tess', scope: 'admin:read' }, 'test');
+    const made = pats.create({ user: 'tess', name: 'leaky', scope: 'admin:read' }, 'test');
+    const key = apiKeys.create({ name: 'listed-key', scope: 'admin:read' }, 'test').key;
+    const listed = await call('GET', '/admin/pats?user=tess', reader);
+    expect(listed.body.tokens).toEqual([expect.objectContaining({ id: made.id, name: 'leaky', prefix: 'lk_pat_', last4: made.token.slice(-4), status: 'active' })]);
+    const keys = await call('GET', '/admin/apikeys', reader);
+    expect(keys.body.api_keys.find((k: { id: string }) => k.id === 'listed-key')).toMatchObject({ prefix: 'lk_key_', last4: key.slice(-4) });
+    const everything = JSON.stringify([listed.body, keys.body, (await call('GET', '/admin/users', reader)).body]);
+    for (const secret of [made.token, key, reader, writer]) expect(everything).not.toContain(secret);
+    expect((await call('POST', `/admin/pats/${made.id}/revoke`, reader)).status).toBe(403);
+    expect(await call('GET', '/admin/sessions', made.token)).toMatchObject({ status: 200 });
+    const revoked = await call('POST', `/admin/pats/${made.id}/revoke`, writer);
+    expect(revoked.body).toEqual({ id: made.id, user: 'tess', revoked: true, already_revoked: false });
+    expect((await call('GET', '/admin/sessions', made.token)).status).toBe(401);
+    expect((await call('POST', '/admin/pats/pat_nope/revoke', writer)).status).toBe(404);
+  });
+
   test('/openapi.json describes every route: each admin route with bearer security, and the OAuth and operations routes', async () => {
     const res = await call('GET', '/openapi.json');
     expect(res.status).toBe(200);
@@ -279,6 +298,10 @@ describe('admin API routes', () => {
         'POST /admin/certificates',
         'POST /admin/certificates/{serial}/revoke',
         'POST /admin/tokens/revoke',
+        'GET /admin/users',
+        'GET /admin/pats',
+        'POST /admin/pats/{id}/revoke',
+        'GET /admin/apikeys',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {
