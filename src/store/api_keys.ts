@@ -73,7 +73,7 @@ export class ApiKeysTable {
       'INSERT INTO api_key_secrets (id, key_name, hash, last4, created_at, not_after) VALUES (@id, @keyName, @hash, @last4, @createdAt, NULL)',
     );
     this.#secrets = db.prepare(
-      `SELECT ${SECRET_COLUMNS} FROM api_key_secrets WHERE key_name = ? AND (not_after IS NULL OR not_after > ?) ORDER BY created_at DESC`,
+      `SELECT ${SECRET_COLUMNS} FROM api_key_secrets WHERE key_name = ? AND (not_after IS NULL OR not_after > ?) ORDER BY (not_after IS NULL) DESC, created_at DESC`,
     );
     this.#secretById = db.prepare(`SELECT ${SECRET_COLUMNS} FROM api_key_secrets WHERE id = ?`);
     this.#secretByHash = db.prepare(`SELECT ${SECRET_COLUMNS} FROM api_key_secrets WHERE hash = ?`);
