@@ -144,11 +144,11 @@ export class ApiKeyRegistry {
     if (!secret || !secretMatches(token, [secret.hash])) throw new CredentialRefusal('unknown', 'unknown API key');
     const now = Date.now();
     if (secret.notAfter !== null && secret.notAfter <= now) {
-      throw new CredentialRefusal('expired', `API key ${secret.keyName} (${secret.id}) was rolled and its grace is over`, secret.keyName);
+      throw new CredentialRefusal('expired', `API key rolled, grace over: ${secret.keyName} (${secret.id})`, secret.keyName);
     }
     const key = this.store.apiKeys.get(secret.keyName);
     if (!key) throw new CredentialRefusal('unknown', 'unknown API key');
-    if (key.status !== 'enabled') throw new CredentialRefusal('disabled', `API key ${key.name} disabled`, key.name);
+    if (key.status !== 'enabled') throw new CredentialRefusal('disabled', `API key disabled: ${key.name}`, key.name);
     if (this.lastUse.due(secret.id, now)) this.store.apiKeys.touch(secret.id, now, remote);
     return { key, secret };
   }

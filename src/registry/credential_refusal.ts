@@ -1,6 +1,8 @@
 /**
  * Why a presented PAT or API key was refused. The message is safe to audit
- * and to show: it never contains the token.
+ * and to show: it never contains the token. It reads `<kind of failure>:
+ * <detail>`, because the broker labels its connect metric with the part
+ * before the first colon: ids and names go after it, never before.
  *
  * - `malformed`: wrong prefix, length, characters or checksum; refused before any lookup
  * - `unknown`: well formed, but no such token

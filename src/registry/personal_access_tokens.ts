@@ -159,11 +159,11 @@ export class PatRegistry {
     const pat = this.store.personalAccessTokens.byHash(hashSecret(token));
     if (!pat || !secretMatches(token, [pat.hash])) throw new CredentialRefusal('unknown', 'unknown personal access token');
     const now = Date.now();
-    if (pat.revokedAt !== null) throw new CredentialRefusal('revoked', `personal access token ${pat.id} revoked`, pat.user);
-    if (pat.expiresAt !== null && pat.expiresAt <= now) throw new CredentialRefusal('expired', `personal access token ${pat.id} expired`, pat.user);
+    if (pat.revokedAt !== null) throw new CredentialRefusal('revoked', `personal access token revoked: ${pat.id}`, pat.user);
+    if (pat.expiresAt !== null && pat.expiresAt <= now) throw new CredentialRefusal('expired', `personal access token expired: ${pat.id}`, pat.user);
     const user = this.store.users.get(pat.user);
     if (!user) throw new CredentialRefusal('unknown', 'unknown personal access token');
-    if (user.status !== 'enabled') throw new CredentialRefusal('disabled', `user ${user.name} disabled`, user.name);
+    if (user.status !== 'enabled') throw new CredentialRefusal('disabled', `user disabled: ${user.name}`, user.name);
     if (this.lastUse.due(pat.id, now)) this.store.personalAccessTokens.touch(pat.id, now, remote);
     return { pat, user };
   }

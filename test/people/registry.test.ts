@@ -99,9 +99,9 @@ describe('personal access tokens', () => {
     );
     expect(refusal(() => pats.verify(other.key, null))).toBe('malformed: malformed personal access token: prefix');
     expect(refusal(() => pats.verify('lk_pat_short', null))).toBe('malformed: malformed personal access token: length');
-    expect(refusal(() => pats.verify(revoked.token, null))).toBe(`revoked: personal access token ${revoked.id} revoked`);
+    expect(refusal(() => pats.verify(revoked.token, null))).toBe(`revoked: personal access token revoked: ${revoked.id}`);
     users.setStatus('ann', 'disabled', 'test');
-    expect(refusal(() => pats.verify(good.token, null))).toBe('disabled: user ann disabled');
+    expect(refusal(() => pats.verify(good.token, null))).toBe('disabled: user disabled: ann');
   });
 
   test('list never carries a token or its hash', () => {
