@@ -21,11 +21,12 @@ export function databasePath(config: { dataDir: string }): string {
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
+  // First: the CLI and the server share the file, so even switching to WAL
+  // must wait for a writer instead of failing.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // The CLI and the server share the file; wait for a writer instead of failing.
-  db.pragma('busy_timeout = 5000');
   runMigrations(db);
   return db;
 }

@@ -18,7 +18,9 @@ export function startChildServer(dataDir: string, certsDir: string, extra: strin
   const child = spawn(
     process.execPath,
     [CLI, 'start', '--data-dir', dataDir, '--certs-dir', certsDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0',
-      '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info', ...extra],
+      '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info',
+      // A fixed issuer, as in production: tokens must outlive a restart on new ports.
+      '--issuer', 'http://latchkey.test', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
