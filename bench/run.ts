@@ -7,7 +7,7 @@
  * every scenario) regenerates docs/BENCHMARKS.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     cleanup: (task) => cleanups.push(task),
   };
   const started = new Date();
+  // Other work on a shared machine shows here: read ratios, not absolute rates, when it is high.
+  const loadStart = loadavg()[0]!;
   console.log(
     `latchkey bench: ${selected.map((s) => s.name).join(', ')} · ${ctx.reps} rep(s)${ctx.quick ? ' · quick' : ''} · ${machine.nproc} cores ${machine.cpuModel} · node ${machine.node}`,
   );
@@ -89,12 +91,14 @@ async function main(): Promise<void> {
     pinned,
     machine,
     mosquitto: mosquitto ? `installed (${mosquitto})` : 'not installed',
+    loadAverage: { start: loadStart, end: loadavg()[0]! },
     rows,
     failures,
   };
   console.log(`\n${consoleTable(results)}\n`);
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}${ctx.quick ? '-quick' : ''}.json`);
+  const suffix = ctx.quick ? '-quick' : only ? '-partial' : '';
+  const file = join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`results: ${relative(ROOT, file)}`);
   if (!ctx.quick && !only && !values['no-docs']) {

@@ -46,6 +46,8 @@ export interface RunResults {
   pinned: boolean;
   machine: import('./machine.js').Machine;
   mosquitto: string;
+  /** 1-minute load average when the run started and ended (other work on the machine). */
+  loadAverage: { start: number; end: number };
   rows: Row[];
   /** Scenarios that could not run at all, with the reason. */
   failures: { scenario: string; error: string }[];
