@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Scenario } from './harness/context.js';
 import { benchmarksPage } from './harness/docs.js';
-import { describeMachine } from './harness/machine.js';
+import { describeMachine, type Machine } from './harness/machine.js';
 import { pinGenerator } from './harness/pin.js';
 import { consoleTable } from './harness/report.js';
 import type { Row, RunResults } from './harness/results.js';
@@ -66,6 +66,28 @@ async function main(): Promise<void> {
   if (!pinned) console.log('WARNING: not pinned (taskset missing or one core): server and generator share cores');
   console.log(`mosquitto: ${mosquitto ?? 'not installed'}`);
 
+  // Temporary directories go whatever happens, Ctrl-C included.
+  const removeTemporaries = () => {
+    rmSync(workDir, { recursive: true, force: true });
+    for (const task of cleanups.splice(0)) task();
+  };
+  process.once('SIGINT', () => {
+    removeTemporaries();
+    process.exit(130);
+  });
+  try {
+    await runAll(selected, ctx, { started, machine, pinned, mosquitto, loadStart, resultsDir, only, docs: !values['no-docs'] });
+  } finally {
+    removeTemporaries();
+  }
+}
+
+async function runAll(
+  selected: Scenario[],
+  ctx: BenchContext,
+  run: { started: Date; machine: Machine; pinned: boolean; mosquitto: string | null; loadStart: number; resultsDir: string; only: string[] | undefined; docs: boolean },
+): Promise<void> {
+  const { started, machine, pinned, mosquitto, loadStart, resultsDir, only } = run;
   const rows: Row[] = [];
   const failures: RunResults['failures'] = [];
   for (const scenario of selected) {
@@ -101,7 +123,7 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`results: ${relative(ROOT, file)}`);
-  if (!ctx.quick && !only && !values['no-docs']) {
+  if (!ctx.quick && !only && run.docs) {
     const docs = join(ROOT, 'docs', 'BENCHMARKS.md');
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     writeFileSync(docs, benchmarksPage(results, relative(ROOT, file)));
@@ -109,8 +131,6 @@ async function main(): Promise<void> {
   }
   const misses = rows.filter((r) => r.pass === false).length;
   console.log(`${rows.length - misses} targets met, ${misses} missed${failures.length ? `, ${failures.length} scenario(s) failed` : ''} in ${results.durationS.toFixed(0)} s`);
-  rmSync(workDir, { recursive: true, force: true });
-  for (const task of cleanups) task();
 }
 
 main().catch((err: unknown) => {
