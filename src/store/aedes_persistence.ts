@@ -14,6 +14,7 @@ import type { Database } from 'better-sqlite3';
 import { Readable } from 'node:stream';
 import { levelsMatch, startsWithDollar } from '../policy/topic.js';
 import { decodePacket, encodePacket, type PersistedPacket } from './aedes_persistence/packet_codec.js';
+import { ClientHints } from './aedes_persistence/client_hints.js';
 import { queuedCopy } from './aedes_persistence/packet_copy.js';
 import { SubscriptionIndex, type IndexedSubscription } from './aedes_persistence/subscription_index.js';
 
@@ -218,6 +219,7 @@ export class SqlitePersistence {
   readonly #sql: ReturnType<typeof prepareStatements>;
   readonly #pageSize: number;
   readonly #index = new SubscriptionIndex();
+  readonly #hints: ClientHints;
   #broker: BrokerLike | undefined;
   #destroyed = false;
 
@@ -225,6 +227,7 @@ export class SqlitePersistence {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#pageSize = opts.pageSize ?? 256;
+    this.#hints = new ClientHints(db);
   }
 
   /** The broker given to `setup` (the abstract test suite reads it). */
@@ -302,6 +305,7 @@ export class SqlitePersistence {
         this.#sql.subscriptionUpsert.run(client.id, sub.topic, sub.qos, JSON.stringify(optionsOf(sub)));
       }
     })();
+    this.#hints.wrote('aedes_subscriptions', client.id);
     // The index follows the committed rows; QoS 0 subscriptions get no offline copies [MQTT-3.1.2-5].
     for (const sub of subs) {
       if (sub.qos > 0) this.#index.add({ clientId: client.id, ...indexedOptions(sub) });
@@ -339,9 +343,11 @@ export class SqlitePersistence {
 
   /** Drops a session's subscriptions (clean=true CONNECT). */
   async cleanSubscriptions(client: PersistenceClient): Promise<void> {
+    if (!this.#hints.mayHave('aedes_subscriptions', client.id)) return;
     const topics = this.#sql.subscriptionsOfClient.all(client.id).map((row) => row.topic);
     this.#sql.subscriptionsDeleteClient.run(client.id);
     for (const topic of topics) this.#index.remove(client.id, topic);
+    this.#hints.cleared('aedes_subscriptions', client.id);
   }
 
   /** Client ids with a persistent subscription to exactly this filter. */
@@ -358,6 +364,8 @@ export class SqlitePersistence {
 
   /** Queues one copy of the message per subscribed client, in one transaction. */
   async outgoingEnqueueCombi(subs: { clientId: string }[], packet: PersistedPacket): Promise<void> {
+    // Aedes calls this for every QoS > 0 publish, with no subscriber offline most of the time.
+    if (subs.length === 0) return;
     const copy = queuedCopy(packet);
     const row = encodePacket(copy);
     this.#db.transaction(() => {
@@ -372,6 +380,7 @@ export class SqlitePersistence {
         );
       }
     })();
+    for (const sub of subs) this.#hints.wrote('aedes_outgoing', sub.clientId);
   }
 
   /**
@@ -406,12 +415,15 @@ export class SqlitePersistence {
     const messageId = packet?.messageId;
     // A packet without an identifier was never sent, so it cannot be acknowledged.
     if (typeof messageId !== 'number') return undefined;
+    // Aedes clears on every PUBACK, also for clean sessions that never queue anything.
+    if (!this.#hints.mayHave('aedes_outgoing', client.id)) return undefined;
     const row = this.#sql.outgoingClear.get(client.id, messageId);
     return row ? decodePacket(row.packet, row.payload) : undefined;
   }
 
   /** The client's queue in order, as it stood when called; read in pages. */
   outgoingStream(client: PersistenceClient): Readable {
+    if (!this.#hints.mayHave('aedes_outgoing', client.id)) return Readable.from([]);
     const lastSeq = this.#sql.outgoingLastSeq.get(client.id) ?? 0;
     return Readable.from(this.#outgoingPages(client.id, lastSeq));
   }
@@ -435,9 +447,11 @@ export class SqlitePersistence {
     copy.messageId = packet.messageId;
     const row = encodePacket(copy);
     this.#sql.incomingUpsert.run(client.id, requireMessageId(packet), row.packet, row.payload);
+    this.#hints.wrote('aedes_incoming', client.id);
   }
 
   async incomingGetPacket(client: PersistenceClient, packet: PersistedPacket): Promise<PersistedPacket> {
+    if (!this.#hints.mayHave('aedes_incoming', client.id)) throw new Error('no such packet');
     const row = this.#sql.incomingGet.get(client.id, requireMessageId(packet));
     if (!row) throw new Error('no such packet');
     return decodePacket(row.packet, row.payload);
@@ -450,7 +464,9 @@ export class SqlitePersistence {
 
   /** [MQTT-3.1.2-6] a discarded session takes its QoS 2 state with it. */
   async cleanIncoming(client: PersistenceClient): Promise<void> {
+    if (!this.#hints.mayHave('aedes_incoming', client.id)) return;
     this.#sql.incomingDeleteClient.run(client.id);
+    this.#hints.cleared('aedes_incoming', client.id);
   }
 
   // ---- wills ----
@@ -465,9 +481,11 @@ export class SqlitePersistence {
     packet.clientId = client.id;
     const row = encodePacket(packet);
     this.#sql.willUpsert.run(client.id, packet.brokerId ?? null, row.packet, row.payload);
+    this.#hints.wrote('aedes_wills', client.id);
   }
 
   async getWill(client: PersistenceClient): Promise<PersistedPacket | undefined> {
+    if (!this.#hints.mayHave('aedes_wills', client.id)) return undefined;
     const row = this.#sql.willGet.get(client.id);
     return row ? decodePacket(row.packet, row.payload) : undefined;
   }
@@ -475,7 +493,9 @@ export class SqlitePersistence {
   /** Removes the client's will and returns it. */
   async delWill(client: PersistenceClient): Promise<PersistedPacket | undefined> {
     const will = await this.getWill(client);
+    if (will === undefined) return undefined;
     this.#sql.willDelete.run(client.id);
+    this.#hints.cleared('aedes_wills', client.id);
     return will;
   }
 
