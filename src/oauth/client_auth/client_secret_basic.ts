@@ -23,19 +23,25 @@ export function usesBasic(authorization: string | undefined): boolean {
  */
 export function decodeBasic(authorization: string): { id: string; secret: string } {
   const encoded = authorization.replace(BASIC, '').trim();
-  const malformed = new OAuthError(400, 'invalid_request', 'malformed Basic authorization header');
-  if (!BASE64.test(encoded)) throw malformed;
+  if (!BASE64.test(encoded)) throw malformed();
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw malformed;
+  if (colon < 0) throw malformed();
+  let id: string;
+  let secret: string;
   try {
-    const id = formDecode(decoded.slice(0, colon));
-    const secret = formDecode(decoded.slice(colon + 1));
-    if (id === '' || secret === '') throw malformed;
-    return { id, secret };
+    id = formDecode(decoded.slice(0, colon));
+    secret = formDecode(decoded.slice(colon + 1));
   } catch {
-    throw malformed;
+    throw malformed();
   }
+  if (id === '' || secret === '') throw malformed();
+  return { id, secret };
+}
+
+/** Built only when needed: an error captures a stack, which every good request would pay for. */
+function malformed(): OAuthError {
+  return new OAuthError(400, 'invalid_request', 'malformed Basic authorization header');
 }
 
 function formDecode(text: string): string {
