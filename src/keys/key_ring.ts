@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Store } from '../store/store.js';
 
@@ -6,7 +7,8 @@ export const SIGNING_ALG = 'ES256';
 interface PublishedKey {
   kid: string;
   publicJwk: JWK;
-  publicKey: CryptoKey;
+  /** node:crypto form, for synchronous verification on the connect path. */
+  verificationKey: KeyObject;
 }
 
 /**
@@ -38,7 +40,7 @@ export class KeyRing {
       published.set(record.kid, {
         kid: record.kid,
         publicJwk,
-        publicKey: (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey,
+        verificationKey: createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' }),
       });
       if (record.retiredAt === null && current === null) {
         current = { kid: record.kid, privateKey: (await importJWK(JSON.parse(record.privateJwk) as JWK, SIGNING_ALG)) as CryptoKey };
@@ -55,8 +57,8 @@ export class KeyRing {
   }
 
   /** The public key for a `kid`, if it is still published. */
-  publicKey(kid: string): CryptoKey | undefined {
-    return this.#published.get(kid)?.publicKey;
+  verificationKey(kid: string): KeyObject | undefined {
+    return this.#published.get(kid)?.verificationKey;
   }
 
   /** RFC 7517 JWK Set of every published key. */

@@ -42,7 +42,7 @@ describe('CONNACK codes (CONTRACT §5)', () => {
     const code = await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: `${await token()}${'='.repeat(9000)}` }));
     expect(code).toBe(4);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const audit = lk.server.store.audit.query({ event: 'mqtt.connect', principal: 't1', limit: 1 });
+    const audit = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
     expect(audit[0]?.reason).toBe('password too large');
   });
 
@@ -60,7 +60,7 @@ describe('CONNACK codes (CONTRACT §5)', () => {
     });
     expect(res.status).toBe(200);
     expect(await refusalCode(connectDevice(lk.mqttUrl, 't1', revoked))).toBe(5);
-    const audit = lk.server.store.audit.query({ event: 'mqtt.connect', principal: 't1', limit: 1 });
+    const audit = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
     expect(audit[0]).toMatchObject({ outcome: 'failure', reason: 'token revoked: token revoked' });
 
     const fresh = await token();

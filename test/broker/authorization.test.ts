@@ -52,7 +52,7 @@ describe('the hub and its thermostats (CONTRACT §3)', () => {
     await closedWithin(t1, 2000);
     await sleep(150);
     expect(atT2).toEqual([]);
-    const denied = lk.server.store.audit.query({ principal: 't1', event: 'mqtt.publish_denied', limit: 5 });
+    const denied = lk.auditEvents({ principal: 't1', event: 'mqtt.publish_denied', limit: 5 });
     expect(denied[0]?.reason).toBe('no mqtt:publish scope matches home/t2/setpoint');
     await t2.endAsync();
   });

@@ -137,7 +137,7 @@ describe('MQTTS with a device certificate (CONTRACT §5)', () => {
       const { cert, key } = await make();
       expect(await refusalCode(connect(t.mqttsUrl, tlsOptions(id, cert, key)))).toBe(4);
       t.server.audit.flush();
-      const refusals = t.server.store.audit.query({ event: 'mqtt.connect', since: now - 1000, limit: 200 }).filter((e) => e.outcome === 'failure');
+      const refusals = t.auditEvents({ event: 'mqtt.connect', since: now - 1000, limit: 200 }).filter((e) => e.outcome === 'failure');
       expect(refusals.some((e) => (e.detail as { client_id?: string } | null)?.client_id === id && /^certificate /.test(e.reason ?? ''))).toBe(true);
       // The broker keeps serving well-behaved devices.
       const good = await deviceWithCertificate(`${id}-good`);

@@ -25,7 +25,7 @@ describe('session lifecycle (CONTRACT §5)', () => {
     const warning = seen.find((m) => m.topic === '$auth/short/expiring');
     expect(warning).toBeDefined();
     expect(JSON.parse(warning!.payload)).toMatchObject({ exp });
-    const audit = lk.server.store.audit.query({ principal: 'short', event: 'mqtt.disconnected_by_broker', limit: 1 });
+    const audit = lk.auditEvents({ principal: 'short', event: 'mqtt.disconnected_by_broker', limit: 1 });
     expect(audit[0]?.reason).toBe('jwt expired');
   });
 

@@ -4,6 +4,7 @@ import { type CliResult, runCli, tempDir } from './cli.js';
 import { startLatchkey, type RunningLatchkey } from '../../src/app.js';
 import { loadConfig, type RawOptions } from '../../src/config/load_config.js';
 import { createLogger } from '../../src/log/logger.js';
+import type { AuditEvent, AuditQuery } from '../../src/store/audit.js';
 
 export { CLI, type CliResult, runCli, tempDir } from './cli.js';
 
@@ -19,6 +20,8 @@ export interface TestServer {
   createClient(id: string, scope: string, opts?: { tokenTtl?: number }): string;
   /** client_credentials at the token endpoint with client_secret_basic. */
   token(id: string, secret: string, scope?: string): Promise<{ access_token: string; expires_in: number; scope: string }>;
+  /** Audit events, newest first, after writing what the server has buffered. */
+  auditEvents(query: AuditQuery): AuditEvent[];
   /** Runs the CLI against this server's data and certs directories. */
   cli(...args: string[]): Promise<CliResult>;
   close(): Promise<void>;
@@ -73,6 +76,10 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
       const json = (await res.json()) as { access_token: string; expires_in: number; scope: string };
       if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(json)}`);
       return json;
+    },
+    auditEvents(query) {
+      server.audit.flush();
+      return server.store.audit.query(query);
     },
     cli: (...args) => runCli(['--data-dir', dataDir, '--certs-dir', certsDir, ...args]),
     async close() {

@@ -83,7 +83,7 @@ describe('brute-force protection (CONTRACT §4: 429 with Retry-After)', () => {
 
   it('audits each lock-out refusal with the address', async () => {
     t.server.audit.flush();
-    const refused = t.server.store.audit.query({ principal: 'bf-known', event: 'token.refused', limit: 20 });
+    const refused = t.auditEvents({ principal: 'bf-known', event: 'token.refused', limit: 20 });
     expect(refused.map((e) => e.reason)).toContain('slow_down: rate limited (client_secret_basic)');
     expect(refused.every((e) => typeof e.remote === 'string' && e.remote.startsWith('127.0.0.'))).toBe(true);
   });

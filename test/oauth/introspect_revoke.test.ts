@@ -112,7 +112,7 @@ describe('revocation (RFC 7009)', () => {
     expect((await introspect('alice', access_token)).json).toEqual({ active: false });
     expect(t.server.store.revocations.unexpired(0)).toContainEqual({ jti, exp });
     t.server.audit.flush();
-    expect(t.server.store.audit.query({ event: 'token.revoked', principal: 'alice', limit: 5 }).map((e) => e.detail)).toContainEqual({ actor: 'oauth', jti });
+    expect(t.auditEvents({ event: 'token.revoked', principal: 'alice', limit: 5 }).map((e) => e.detail)).toContainEqual({ actor: 'oauth', jti });
   });
 
   it.each([

@@ -73,7 +73,7 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2)', () => {
     expect(replay.status).toBe(401);
     expect(replay.json).toEqual(INVALID_CLIENT);
     t.server.audit.flush();
-    expect(t.server.store.audit.query({ event: 'token.refused', principal: 'pkj-replay', limit: 100 }).map((e) => e.reason)).toContain(
+    expect(t.auditEvents({ event: 'token.refused', principal: 'pkj-replay', limit: 100 }).map((e) => e.reason)).toContain(
       'invalid_client: assertion replayed (jti already used)',
     );
     // A new assertion reusing the jti is a replay too.
@@ -117,7 +117,7 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2)', () => {
       expect(res.status).toBe(401);
       expect(res.json).toEqual(INVALID_CLIENT);
       t.server.audit.flush();
-      const reasons = t.server.store.audit.query({ event: 'token.refused', since, limit: 100 }).map((e) => e.reason ?? '');
+      const reasons = t.auditEvents({ event: 'token.refused', since, limit: 100 }).map((e) => e.reason ?? '');
       expect(reasons.some((r) => why.test(r))).toBe(true);
     });
   });

@@ -28,7 +28,7 @@ async function certClient(id: string): Promise<TlsIdentity & { fingerprint: stri
 /** Private reasons of token refusals since `since` (the audit log; clients only see invalid_client). */
 function refusalReasons(since: number): string[] {
   t.server.audit.flush();
-  return t.server.store.audit.query({ event: 'token.refused', since, limit: 100 }).map((e) => e.reason ?? '');
+  return t.auditEvents({ event: 'token.refused', since, limit: 100 }).map((e) => e.reason ?? '');
 }
 
 function certOf(token: string): unknown {

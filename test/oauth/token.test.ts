@@ -87,7 +87,7 @@ describe('client_credentials with a real OAuth client (oauth4webapi)', () => {
     const secret = t.createClient('audited-1', 'mqtt:publish:x');
     await t.token('audited-1', secret);
     t.server.audit.flush();
-    const events = t.server.store.audit.query({ principal: 'audited-1', limit: 10 });
+    const events = t.auditEvents({ principal: 'audited-1', limit: 10 });
     expect(events.map((e) => e.event)).toContain('token.issued');
   });
 });

@@ -221,7 +221,7 @@ describe('unknown client and wrong secret are indistinguishable', () => {
     await post(url, GRANT, { authorization: basic('dev-post', secrets['dev-post']!) });
     t.server.audit.flush();
     const reasons = (principal: string) =>
-      t.server.store.audit.query({ principal, event: 'token.refused', limit: 50 }).map((e) => ({ reason: e.reason, remote: e.remote }));
+      t.auditEvents({ principal, event: 'token.refused', limit: 50 }).map((e) => ({ reason: e.reason, remote: e.remote }));
     expect(reasons('ghost-1')).toContainEqual({ reason: 'invalid_client: unknown client', remote: '127.0.0.1' });
     expect(reasons('dev-basic')).toContainEqual({ reason: 'invalid_client: wrong secret', remote: '127.0.0.1' });
     expect(reasons('dev-post')).toContainEqual({
@@ -229,7 +229,7 @@ describe('unknown client and wrong secret are indistinguishable', () => {
       remote: '127.0.0.1',
     });
     // Nothing that was sent as a secret reaches the audit table.
-    const all = JSON.stringify(t.server.store.audit.query({ limit: 1000 }));
+    const all = JSON.stringify(t.auditEvents({ limit: 1000 }));
     expect(all).not.toContain(secrets['dev-post']);
     expect(all).not.toContain(secrets['dev-basic']);
   });

@@ -35,7 +35,7 @@ async function call(method: string, path: string, token?: string | null, body?: 
 
 function lastAudit(event: string): { principal: string | null; reason: string | null } | undefined {
   lk.server.audit.flush();
-  return lk.server.store.audit.query({ event, limit: 1 })[0];
+  return lk.auditEvents({ event, limit: 1 })[0];
 }
 
 function retype(token: string, i: number): string {
@@ -169,7 +169,7 @@ describe('admin API routes', () => {
     const listed = await call('GET', '/admin/clients', reader);
     expect(listed.body.clients.map((c: { client_id: string }) => c.client_id)).toContain('api-t1');
     expect(JSON.stringify(listed.body)).not.toContain(created.body.client_secret);
-    const ev = lk.server.store.audit.query({ principal: 'api-t1', event: 'client.created', limit: 1 })[0];
+    const ev = lk.auditEvents({ principal: 'api-t1', event: 'client.created', limit: 1 })[0];
     expect(ev?.detail).toMatchObject({ actor: 'admin:ops-bot' });
   });
 

@@ -19,7 +19,7 @@ function connectAs(name: string, secret: string, clientId = name) {
 
 function lastConnectRefusal(principal: string): string | null {
   lk.server.audit.flush();
-  return lk.server.store.audit.query({ principal, event: 'mqtt.connect', limit: 1 })[0]?.reason ?? null;
+  return lk.auditEvents({ principal, event: 'mqtt.connect', limit: 1 })[0]?.reason ?? null;
 }
 
 function retype(token: string, i: number): string {

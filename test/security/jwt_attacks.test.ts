@@ -127,7 +127,7 @@ describe('forged tokens get CONNACK 4', () => {
     expect(await codeFor(await make())).toBe(4);
     // The audit names the defence that refused it, not merely a later one.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const [event] = lk.server.store.audit.query({ event: 'mqtt.connect', principal: 't1', limit: 1 });
+    const [event] = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
     expect(event?.reason?.startsWith(reason === 'password too large' ? reason : `token ${reason}`)).toBe(true);
     // The broker still serves a well-behaved client.
     const good = await connectDevice(lk.mqttUrl, 't1', (await lk.token('t1', secret)).access_token);
