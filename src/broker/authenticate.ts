@@ -61,9 +61,8 @@ async function authenticateSteps(
     client,
     authenticated.principal,
     authenticated.credential,
-    effectiveScopes(authenticated.credential.scopes, state.scopes, authenticated.principal.name),
+    ctx.policies.get(authenticated.principal.name, effectiveScopes(authenticated.credential.scopes, state.scopes, authenticated.principal.name)),
     remote,
-    ctx.limits,
   );
   checkWill(ctx, client, session);
   return session;

@@ -21,6 +21,7 @@ import { DenialLog } from './denial_log.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { ExpiryWheel } from './expiry_wheel.js';
 import { Listeners } from './listeners.js';
+import { PolicyCache } from './policy_cache.js';
 import { ClientPrincipals, type PrincipalSource, Principals } from './principals.js';
 import type { Session } from './session.js';
 import { SessionTable } from './session_table.js';
@@ -75,6 +76,7 @@ export class LatchkeyBroker {
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
     const { config, store, log, audit, metrics } = deps;
     const principals = new Principals();
+    const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
     const persistence = createSqlitePersistence(store.db);
@@ -97,7 +99,8 @@ export class LatchkeyBroker {
       passwordResolvers: [],
       revokedCertificates: new Set(store.certificates.revoked().map((c) => c.serial)),
       denials: new DenialLog(audit, metrics),
-      limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
+      limits,
+      policies: new PolicyCache(limits),
       pending: new WeakMap(),
       aedes: () => aedes!,
       persistRetained: (packet) =>
@@ -204,7 +207,7 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
-    session.setScopes(effectiveScopes(session.credential.scopes, state.scopes, session.principal.name));
+    session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
     if (dropped.length === 0) return;

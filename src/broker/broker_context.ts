@@ -9,6 +9,7 @@ import type { TokenIssuer } from '../tokens/token_issuer.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import type { JwtResolver } from './credentials/jwt_resolver.js';
 import type { DenialLog } from './denial_log.js';
+import type { PolicyCache } from './policy_cache.js';
 import type { Principals } from './principals.js';
 import type { Session } from './session.js';
 import type { SessionTable } from './session_table.js';
@@ -32,6 +33,8 @@ export interface BrokerContext {
   readonly revokedCertificates: Set<string>;
   readonly denials: DenialLog;
   readonly limits: TopicLimits;
+  /** Compiled policies with their decision caches, shared between sessions. */
+  readonly policies: PolicyCache;
   /** Sessions authenticated whose CONNACK is not yet sent. */
   readonly pending: WeakMap<object, Session>;
   aedes(): Aedes;

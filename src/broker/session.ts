@@ -1,6 +1,6 @@
 import type { Client } from 'aedes';
-import { compilePolicy, type CompiledPolicy, decide, type Decision, type MqttAction, type Scope } from '../policy/index.js';
-import type { TopicLimits } from '../policy/topic.js';
+import type { CompiledPolicy, Decision, MqttAction, Scope } from '../policy/index.js';
+import type { CachedPolicy } from './policy_cache.js';
 
 /** How the session proved who it is. */
 export type AuthMethod = 'jwt' | 'certificate' | 'pat' | 'apikey';
@@ -29,17 +29,12 @@ export interface Credential {
   certificateThumbprint: string | null;
 }
 
-const DECISION_CACHE_LIMIT = 512;
-
 /**
- * One live MQTT session and what it may do. Decisions are cached per topic
- * so the publish and delivery paths cost a map lookup; any change of scope
- * builds a new policy and drops the cache.
+ * One live MQTT session and what it may do. What it may do is a shared
+ * {@link CachedPolicy}; any change of scope swaps in another one.
  */
 export class Session {
-  #policy: CompiledPolicy;
-  #publishCache = new Map<string, Decision>();
-  #subscribeCache = new Map<string, Decision>();
+  #policy: CachedPolicy;
   /** Whether `$auth/<id>/expiring` has been sent for the current credential. */
   warned = false;
   /** Set once the broker has decided to end this session, so it is ended once. */
@@ -51,11 +46,10 @@ export class Session {
     readonly client: Client,
     readonly principal: Principal,
     public credential: Credential,
-    effectiveScopes: readonly Scope[],
+    policy: CachedPolicy,
     readonly remote: string | null,
-    private readonly limits: TopicLimits,
   ) {
-    this.#policy = compilePolicy(principal.name, effectiveScopes);
+    this.#policy = policy;
   }
 
   get clientId(): string {
@@ -63,26 +57,16 @@ export class Session {
   }
 
   /** Replaces what the session may do (renewal or a scope change). */
-  setScopes(effectiveScopes: readonly Scope[]): void {
-    this.#policy = compilePolicy(this.principal.name, effectiveScopes);
-    this.#publishCache = new Map();
-    this.#subscribeCache = new Map();
+  setPolicy(policy: CachedPolicy): void {
+    this.#policy = policy;
   }
 
   get policy(): CompiledPolicy {
-    return this.#policy;
+    return this.#policy.policy;
   }
 
   /** The policy decision for a topic (publish) or filter / delivered topic (subscribe), cached. */
   decide(action: MqttAction, topic: string): Decision {
-    const cache = action === 'publish' ? this.#publishCache : this.#subscribeCache;
-    let decision = cache.get(topic);
-    if (decision === undefined) {
-      decision = decide(this.#policy, action, topic, this.limits);
-      // A bounded cache: a client cycling through endless topics cannot grow it.
-      if (cache.size >= DECISION_CACHE_LIMIT) cache.clear();
-      cache.set(topic, decision);
-    }
-    return decision;
+    return this.#policy.decide(action, topic);
   }
 }

@@ -102,9 +102,11 @@ describe('Device with client credentials', () => {
     devices.push(device);
     const firstJti = device.currentToken!.jti!;
 
+    // Listen first: the server may end the session before the CLI process has exited.
+    const disconnected = device.waitFor('disconnected', () => true, 5_000);
     const revoked = await server.cli('token', 'revoke', firstJti, '--json');
     expect(revoked.code, revoked.stderr).toBe(0);
-    await device.waitFor('disconnected', () => true, 5_000);
+    await disconnected;
     await device.waitFor('connected', () => true, 10_000);
 
     // The old token is not near expiry, so the device first presents it again and is refused,
@@ -125,9 +127,10 @@ describe('Device with client credentials', () => {
     const device = await Device.connect(jwtDevice(server, 'lab-5', secret, events));
     devices.push(device);
 
+    const disconnected = device.waitFor('disconnected', () => true, 5_000);
     const disabled = await server.cli('client', 'disable', 'lab-5', '--json');
     expect(disabled.code, disabled.stderr).toBe(0);
-    await device.waitFor('disconnected', () => true, 5_000);
+    await disconnected;
     await eventually(() => events.filter((e) => e.type === 'reconnecting').length >= 3, 'three reconnect attempts', 10_000);
 
     const afterDisconnect = events.slice(events.findIndex((e) => e.type === 'disconnected'));

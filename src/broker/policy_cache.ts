@@ -1,0 +1,56 @@
+import { compilePolicy, type CompiledPolicy, decide, type Decision, type MqttAction, type Scope } from '../policy/index.js';
+import type { TopicLimits } from '../policy/topic.js';
+
+const DECISIONS_PER_ACTION = 512;
+
+/**
+ * A compiled policy with its decisions cached per topic, so the publish and
+ * delivery paths cost a map lookup. Shared by every session of the same
+ * principal with the same scopes.
+ */
+export class CachedPolicy {
+  readonly #publish = new Map<string, Decision>();
+  readonly #subscribe = new Map<string, Decision>();
+
+  constructor(
+    readonly policy: CompiledPolicy,
+    private readonly limits: TopicLimits,
+  ) {}
+
+  decide(action: MqttAction, topic: string): Decision {
+    const cache = action === 'publish' ? this.#publish : this.#subscribe;
+    let decision = cache.get(topic);
+    if (decision === undefined) {
+      decision = decide(this.policy, action, topic, this.limits);
+      // Bounded: a client cycling through endless topics cannot grow it.
+      if (cache.size >= DECISIONS_PER_ACTION) cache.clear();
+      cache.set(topic, decision);
+    }
+    return decision;
+  }
+}
+
+/**
+ * One {@link CachedPolicy} per (principal, scopes): ten thousand thermostat
+ * sessions of one fleet need ten thousand policies only because each
+ * `{client_id}` differs, and a person's several sessions share one.
+ */
+export class PolicyCache {
+  readonly #entries = new Map<string, CachedPolicy>();
+
+  constructor(
+    private readonly limits: TopicLimits,
+    private readonly capacity = 50_000,
+  ) {}
+
+  get(principalName: string, scopes: readonly Scope[]): CachedPolicy {
+    const key = `${principalName}\n${scopes.map((s) => s.raw).join(' ')}`;
+    let cached = this.#entries.get(key);
+    if (!cached) {
+      if (this.#entries.size >= this.capacity) this.#entries.clear();
+      cached = new CachedPolicy(compilePolicy(principalName, scopes), this.limits);
+      this.#entries.set(key, cached);
+    }
+    return cached;
+  }
+}
