@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Servers bind ephemeral ports on 127.0.0.1; files run in parallel on the 2 cores.
     pool: 'forks',
+    // Most tests wait on sockets and timers, not the CPU: three workers on two cores.
+    maxWorkers: 3,
   },
 });
