@@ -61,14 +61,7 @@ export function parseTokenResponse(payload: Buffer | string): TokenResponse | nu
       ...(typeof o.scope === 'string' ? { scope: o.scope } : {}),
     };
   }
-  if (typeof o.error === 'string') {
-    return {
-      request_id: o.request_id,
-      error: o.error,
-      ...(typeof o.error_description === 'string' ? { error_description: o.error_description } : {}),
-    };
-  }
-  return null;
+  return errorAnswer(o, o.request_id);
 }
 
 /** @example const res = parseReauthResponse(payload); if (res && 'ok' in res) … */
@@ -76,12 +69,11 @@ export function parseReauthResponse(payload: Buffer | string): ReauthResponse | 
   const o = parseObject(payload);
   if (o === null || typeof o.request_id !== 'string') return null;
   if (o.ok === true) return { request_id: o.request_id, ok: true, ...(typeof o.exp === 'number' ? { exp: o.exp } : {}) };
-  if (typeof o.error === 'string') {
-    return {
-      request_id: o.request_id,
-      error: o.error,
-      ...(typeof o.error_description === 'string' ? { error_description: o.error_description } : {}),
-    };
-  }
-  return null;
+  return errorAnswer(o, o.request_id);
+}
+
+/** The error form shared by both responses: `{"request_id","error","error_description"?}`, or null. */
+function errorAnswer(o: Record<string, unknown>, requestId: string): { request_id: string; error: string; error_description?: string } | null {
+  if (typeof o.error !== 'string') return null;
+  return { request_id: requestId, error: o.error, ...(typeof o.error_description === 'string' ? { error_description: o.error_description } : {}) };
 }
