@@ -160,3 +160,15 @@ describe('latchkey apikey (CONTRACT §7)', () => {
     expect(await refused(3, 'apikey', 'delete', 'temp-key')).toMatch(/no API key/);
   });
 });
+
+describe('latchkey explain for people and integrations', () => {
+  test('a user and an API key are explained from their own scopes', async () => {
+    await json('user', 'create', 'ed', '--scope', 'mqtt:subscribe:people/{client_id}/#');
+    await json('apikey', 'create', 'dash', '--scope', 'mqtt:subscribe:home/+/telemetry');
+    expect(await json('explain', 'ed', 'subscribe', 'people/ed/inbox')).toEqual({ allow: true, reason: 'allowed by mqtt:subscribe:people/{client_id}/#', scope: 'mqtt:subscribe:people/{client_id}/#' });
+    expect((await json('explain', 'ed', 'subscribe', 'people/al/inbox')).allow).toBe(false);
+    expect((await json('explain', 'dash', 'subscribe', 'home/t1/telemetry')).allow).toBe(true);
+    expect((await json('explain', 'dash', 'publish', 'home/t1/setpoint')).allow).toBe(false);
+    expect(await refused(3, 'explain', 'nobody', 'publish', 'a/b')).toMatch(/no client, user or API key "nobody"/);
+  });
+});

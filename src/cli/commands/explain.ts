@@ -1,6 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { compilePolicy, decide, type Decision, type MqttAction, parseScope, parseScopeString } from '../../policy/index.js';
+import type { Store } from '../../store/store.js';
 import { action, withStore } from '../context.js';
 import { fields } from '../output.js';
 
@@ -16,22 +17,21 @@ export function registerExplainCommand(program: Command): void {
   program
     .command('explain')
     .description('would this client be allowed to publish or subscribe here, and why?')
-    .argument('<id>', 'client id')
+    .argument('<id>', 'client id, user name or API key name')
     .addArgument(new Argument('<action>', 'what the client does').choices(['publish', 'subscribe']))
     .argument('<topic>', 'topic name (publish) or topic filter (subscribe)')
     .action(
       action(([id, act, topic], _opts, cmd) =>
         withStore(cmd, ({ store, config }) => {
-          const client = store.clients.get(id!);
-          if (!client) throw new LatchkeyError('not_found', `no client "${id!}"`);
+          const principal = findPrincipal(store, id!);
           const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
           const mqttAction = act as MqttAction;
           let decision: Decision;
-          if (client.status !== 'enabled') {
-            decision = { allow: false, reason: `client "${client.id}" is ${client.status}`, scope: null };
+          if (principal.status !== 'enabled') {
+            decision = { allow: false, reason: `${principal.kind} "${id!}" is ${principal.status}`, scope: null };
           } else {
-            decision = decide(compilePolicy(client.id, parseScopeString(client.scope)), mqttAction, topic!, limits);
-            if (!decision.allow) decision = { ...decision, scope: missingScope(client.id, mqttAction, topic!, limits) };
+            decision = decide(compilePolicy(id!, parseScopeString(principal.scope)), mqttAction, topic!, limits);
+            if (!decision.allow) decision = { ...decision, scope: missingScope(id!, mqttAction, topic!, limits) };
           }
           const result = { allow: decision.allow, reason: decision.reason, scope: decision.scope };
           return {
@@ -45,6 +45,22 @@ export function registerExplainCommand(program: Command): void {
         }),
       ),
     );
+}
+
+/**
+ * A device client, a user (the most their PATs may hold) or an API key:
+ * names are unique across the three (CONTRACT §7).
+ *
+ * @throws LatchkeyError not_found
+ */
+function findPrincipal(store: Store, id: string): { kind: 'client' | 'user' | 'API key'; scope: string; status: string } {
+  const client = store.clients.get(id);
+  if (client) return { kind: 'client', scope: client.scope, status: client.status };
+  const user = store.users.get(id);
+  if (user) return { kind: 'user', scope: user.scope, status: user.status };
+  const key = store.apiKeys.get(id);
+  if (key) return { kind: 'API key', scope: key.scope, status: key.status };
+  throw new LatchkeyError('not_found', `no client, user or API key "${id}"`);
 }
 
 /**
