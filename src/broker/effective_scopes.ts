@@ -8,7 +8,10 @@ import { type Scope, scopeCovers } from '../policy/index.js';
  *
  * @example effectiveScopes(tokenScopes, clientScopes, 't1')
  */
-export function effectiveScopes(credentialScopes: readonly Scope[] | null, principalScopes: readonly Scope[], name: string): Scope[] {
-  if (credentialScopes === null) return [...principalScopes];
-  return credentialScopes.filter((wanted) => principalScopes.some((held) => scopeCovers(held, wanted, name)));
+export function effectiveScopes(credentialScopes: readonly Scope[] | null, principalScopes: readonly Scope[], name: string): readonly Scope[] {
+  // Both lists are shared (see sharedScopes) and never mutated: return them as they are
+  // when nothing is cut, so a session holds no array of its own.
+  if (credentialScopes === null) return principalScopes;
+  const kept = credentialScopes.filter((wanted) => principalScopes.some((held) => scopeCovers(held, wanted, name)));
+  return kept.length === credentialScopes.length ? credentialScopes : kept;
 }

@@ -9,8 +9,10 @@ const DECISIONS_PER_ACTION = 512;
  * principal with the same scopes.
  */
 export class CachedPolicy {
-  readonly #publish = new Map<string, Decision>();
-  readonly #subscribe = new Map<string, Decision>();
+  // Made on first use: most idle sessions' policies never decide anything, and
+  // two empty Maps per policy were a fair part of an idle session's heap.
+  #publish: Map<string, Decision> | null = null;
+  #subscribe: Map<string, Decision> | null = null;
 
   constructor(
     readonly policy: CompiledPolicy,
@@ -18,7 +20,7 @@ export class CachedPolicy {
   ) {}
 
   decide(action: MqttAction, topic: string): Decision {
-    const cache = action === 'publish' ? this.#publish : this.#subscribe;
+    const cache = action === 'publish' ? (this.#publish ??= new Map()) : (this.#subscribe ??= new Map());
     let decision = cache.get(topic);
     if (decision === undefined) {
       decision = decide(this.policy, action, topic, this.limits);

@@ -1,6 +1,7 @@
-import { parseScopeString, type Scope } from '../policy/index.js';
+import type { Scope } from '../policy/index.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './session.js';
+import { sharedScopes } from './shared_scopes.js';
 
 /** What the broker needs to know of a principal right now. */
 export interface PrincipalState {
@@ -31,7 +32,7 @@ export class ClientPrincipals implements PrincipalSource {
     let state = this.#cache.get(name);
     if (state === undefined) {
       const record = this.store.clients.get(name);
-      state = record ? { enabled: record.status === 'enabled', scopes: parseScopeString(record.scope) } : null;
+      state = record ? { enabled: record.status === 'enabled', scopes: sharedScopes(record.scope) } : null;
       // Bounded: unknown names from attackers must not grow the cache forever.
       if (this.#cache.size > 100_000) this.#cache.clear();
       this.#cache.set(name, state);

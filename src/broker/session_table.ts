@@ -7,9 +7,11 @@ import type { Session } from './session.js';
  */
 export class SessionTable {
   readonly #byClientId = new Map<string, Session>();
-  readonly #byPrincipal = new Map<string, Set<Session>>();
-  readonly #byCredential = new Map<string, Set<Session>>();
-  readonly #byCertificate = new Map<string, Set<Session>>();
+  // Most keys index a single session: the session itself is stored until a
+  // second one arrives, and only then a Set (10,000 devices, 20,000 fewer Sets).
+  readonly #byPrincipal = new Map<string, Indexed>();
+  readonly #byCredential = new Map<string, Indexed>();
+  readonly #byCertificate = new Map<string, Indexed>();
 
   get size(): number {
     return this.#byClientId.size;
@@ -42,15 +44,15 @@ export class SessionTable {
   }
 
   byPrincipal(name: string): Session[] {
-    return [...(this.#byPrincipal.get(name) ?? [])];
+    return listOf(this.#byPrincipal.get(name));
   }
 
   byCredential(id: string): Session[] {
-    return [...(this.#byCredential.get(id) ?? [])];
+    return listOf(this.#byCredential.get(id));
   }
 
   byCertificate(serial: string): Session[] {
-    return [...(this.#byCertificate.get(serial) ?? [])];
+    return listOf(this.#byCertificate.get(serial));
   }
 
   all(): IterableIterator<Session> {
@@ -68,14 +70,29 @@ export class SessionTable {
   }
 }
 
-function addTo(index: Map<string, Set<Session>>, key: string, session: Session): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(session);
+/** One session, or a Set once a key has several. */
+type Indexed = Session | Set<Session>;
+
+function listOf(entry: Indexed | undefined): Session[] {
+  if (entry === undefined) return [];
+  return entry instanceof Set ? [...entry] : [entry];
 }
 
-function removeFrom(index: Map<string, Set<Session>>, key: string, session: Session): void {
-  const set = index.get(key);
-  set?.delete(session);
-  if (set?.size === 0) index.delete(key);
+function addTo(index: Map<string, Indexed>, key: string, session: Session): void {
+  const entry = index.get(key);
+  if (entry === undefined) index.set(key, session);
+  else if (entry instanceof Set) entry.add(session);
+  else if (entry !== session) index.set(key, new Set([entry, session]));
+}
+
+function removeFrom(index: Map<string, Indexed>, key: string, session: Session): void {
+  const entry = index.get(key);
+  if (entry === session) {
+    index.delete(key);
+  } else if (entry instanceof Set) {
+    entry.delete(session);
+    // Back to a single session (or none), as if it had never had two.
+    if (entry.size === 1) index.set(key, entry.values().next().value!);
+    else if (entry.size === 0) index.delete(key);
+  }
 }

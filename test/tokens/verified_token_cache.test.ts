@@ -29,4 +29,12 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('t2', 1)?.jti).toBe('2');
     expect(cache.get('t3', 1)?.jti).toBe('3');
   });
+
+  test('keeps only what a session is built from, the certificate binding included', () => {
+    const cache = new VerifiedTokenCache();
+    cache.set('t', { ...claims(100, 'j9'), cnf: { 'x5t#S256': 'thumb' } });
+    expect(cache.get('t', 1)).toEqual({ sub: 's', jti: 'j9', scope: '', iat: 0, exp: 100, cnf: { 'x5t#S256': 'thumb' } });
+    cache.set('u', claims(100, 'j8'));
+    expect(cache.get('u', 1)).toEqual({ sub: 's', jti: 'j8', scope: '', iat: 0, exp: 100 });
+  });
 });

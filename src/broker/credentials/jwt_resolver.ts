@@ -1,12 +1,12 @@
 import { CONNACK, ConnackError } from '../../errors/connack_error.js';
 import type { KeyRing } from '../../keys/key_ring.js';
-import { parseScopeString } from '../../policy/index.js';
 import type { AccessTokenClaims } from '../../tokens/access_token_checks.js';
 import type { RevocationList } from '../../tokens/revocation_list.js';
 import { TokenError } from '../../tokens/token_error.js';
-import { VerifiedTokenCache } from '../../tokens/verified_token_cache.js';
+import { type VerifiedClaims, VerifiedTokenCache } from '../../tokens/verified_token_cache.js';
 import { verifyAccessToken, type VerifierSettings } from '../../tokens/verify_access_token.js';
 import type { Credential } from '../session.js';
+import { sharedScopes } from '../shared_scopes.js';
 import type { Authenticated, ConnectAttempt, PasswordResolver } from './credential_resolver.js';
 
 /**
@@ -46,7 +46,7 @@ export class JwtResolver implements PasswordResolver {
    * CONNACK codes: a revoked token is "not authorized" (5), anything else
    * "bad credentials" (4).
    */
-  async verify(token: string): Promise<AccessTokenClaims> {
+  async verify(token: string): Promise<VerifiedClaims> {
     try {
       const cached = this.#verified.get(token, Date.now() / 1000);
       if (cached) {
@@ -67,7 +67,7 @@ export class JwtResolver implements PasswordResolver {
 }
 
 /** RFC 8705 §3: a certificate-bound token is good only with that very certificate. */
-export function checkCertificateBinding(claims: AccessTokenClaims, certificate: PresentedCertificate | null): void {
+export function checkCertificateBinding(claims: Pick<AccessTokenClaims, 'cnf'>, certificate: PresentedCertificate | null): void {
   const bound = claims.cnf?.['x5t#S256'];
   if (bound === undefined) return;
   if (certificate?.fingerprint !== bound) {
@@ -86,7 +86,7 @@ export function jwtCredential(claims: Pick<AccessTokenClaims, 'jti' | 'exp' | 'i
   return {
     method: 'jwt',
     id: claims.jti,
-    scopes: parseScopeString(claims.scope),
+    scopes: sharedScopes(claims.scope),
     exp: claims.exp,
     iat: claims.iat,
     certificateSerial: certificate?.serial ?? null,

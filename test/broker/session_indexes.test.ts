@@ -1,0 +1,114 @@
+import type { Client } from 'aedes';
+import { describe, expect, test } from 'vitest';
+import { effectiveScopes } from '../../src/broker/effective_scopes.js';
+import { PolicyCache } from '../../src/broker/policy_cache.js';
+import { type Credential, Session } from '../../src/broker/session.js';
+import { SessionTable } from '../../src/broker/session_table.js';
+import { sharedScopes } from '../../src/broker/shared_scopes.js';
+
+const limits = { maxLevels: 16, maxBytes: 65_535 };
+
+/** A session of `principal` on MQTT client id `clientId`, standing on credential `jti` (and certificate `serial`). */
+function session(clientId: string, principal: string, jti: string, serial: string | null = null): Session {
+  const credential: Credential = { method: 'jwt', id: jti, scopes: null, exp: Infinity, iat: 0, certificateSerial: serial, certificateThumbprint: null };
+  // Session reads only the id of the Aedes client.
+  const client = { id: clientId } as unknown as Client;
+  return new Session(client, { kind: 'client', name: principal }, credential, new PolicyCache(limits).get(principal, []), null);
+}
+
+describe('SessionTable indexes', () => {
+  test('one, two, then one session per key: every lookup sees exactly the live ones', () => {
+    const table = new SessionTable();
+    const a = session('p@a', 'p', 'j1', 's1');
+    const b = session('p@b', 'p', 'j1', 's1');
+    table.add(a);
+    expect(table.byPrincipal('p')).toEqual([a]);
+    table.add(b);
+    expect(new Set(table.byPrincipal('p'))).toEqual(new Set([a, b]));
+    expect(new Set(table.byCredential('j1'))).toEqual(new Set([a, b]));
+    expect(new Set(table.byCertificate('s1'))).toEqual(new Set([a, b]));
+    expect(table.remove(a)).toBe(true);
+    expect(table.byPrincipal('p')).toEqual([b]);
+    expect(table.byCredential('j1')).toEqual([b]);
+    expect(table.byCertificate('s1')).toEqual([b]);
+    expect(table.remove(b)).toBe(true);
+    expect(table.byPrincipal('p')).toEqual([]);
+    expect(table.byCredential('j1')).toEqual([]);
+    expect(table.byCertificate('s1')).toEqual([]);
+    expect(table.size).toBe(0);
+  });
+
+  test('adding the same session twice indexes it once', () => {
+    const table = new SessionTable();
+    const a = session('t1', 't1', 'j');
+    table.add(a);
+    table.add(a);
+    expect(table.byPrincipal('t1')).toEqual([a]);
+    table.remove(a);
+    expect(table.byPrincipal('t1')).toEqual([]);
+  });
+
+  test('a taken-over session is not removed in place of its successor', () => {
+    const table = new SessionTable();
+    const old = session('t1', 't1', 'j1');
+    const successor = session('t1', 't1', 'j2');
+    table.add(old);
+    table.remove(old);
+    table.add(successor);
+    expect(table.remove(old)).toBe(false);
+    expect(table.byClientId('t1')).toBe(successor);
+    expect(table.byCredential('j2')).toEqual([successor]);
+  });
+
+  test('a renewal moves the session from the old credential id to the new one', () => {
+    const table = new SessionTable();
+    const a = session('t1', 't1', 'old');
+    table.add(a);
+    table.replaceCredential(a, () => (a.credential = { ...a.credential, id: 'new' }));
+    expect(table.byCredential('old')).toEqual([]);
+    expect(table.byCredential('new')).toEqual([a]);
+  });
+});
+
+describe('shared scopes', () => {
+  test('the same scope text gives the same frozen array; different text, a different one', () => {
+    const a = sharedScopes('mqtt:publish:home/{client_id}/t mqtt:subscribe:home/{client_id}/#');
+    expect(sharedScopes('mqtt:publish:home/{client_id}/t mqtt:subscribe:home/{client_id}/#')).toBe(a);
+    expect(Object.isFrozen(a) && a.every((s) => Object.isFrozen(s))).toBe(true);
+    expect(a.map((s) => s.raw)).toEqual(['mqtt:publish:home/{client_id}/t', 'mqtt:subscribe:home/{client_id}/#']);
+    expect(sharedScopes('mqtt:publish:home/{client_id}/t')).not.toBe(a);
+  });
+
+  test('a scope string that does not parse is refused every time', () => {
+    expect(() => sharedScopes('mqtt:publish:a/{x}')).toThrow(/placeholder/);
+    expect(() => sharedScopes('mqtt:publish:a/{x}')).toThrow(/placeholder/);
+  });
+});
+
+describe('effectiveScopes', () => {
+  const held = sharedScopes('mqtt:publish:home/{client_id}/# mqtt:subscribe:home/{client_id}/#');
+
+  test('nothing cut: the credential scopes themselves, no copy', () => {
+    const carried = sharedScopes('mqtt:publish:home/{client_id}/t');
+    expect(effectiveScopes(carried, held, 't1')).toBe(carried);
+  });
+
+  test('no scopes of its own: exactly the principal scopes', () => {
+    expect(effectiveScopes(null, held, 't1')).toBe(held);
+  });
+
+  test('scopes the principal no longer holds are cut', () => {
+    const carried = sharedScopes('mqtt:publish:home/{client_id}/t mqtt:publish:other/x');
+    expect(effectiveScopes(carried, held, 't1').map((s) => s.raw)).toEqual(['mqtt:publish:home/{client_id}/t']);
+  });
+});
+
+describe('CachedPolicy', () => {
+  test('decides per action and keeps deciding after the cache fills', () => {
+    const policy = new PolicyCache(limits).get('t1', sharedScopes('mqtt:publish:home/{client_id}/#'));
+    expect(policy.decide('publish', 'home/t1/a').allow).toBe(true);
+    expect(policy.decide('subscribe', 'home/t1/a').allow).toBe(false);
+    for (let i = 0; i < 600; i++) expect(policy.decide('publish', `home/t1/${i}`).allow).toBe(true);
+    expect(policy.decide('publish', 'home/t2/a').allow).toBe(false);
+  });
+});
