@@ -62,11 +62,31 @@ export function compilePolicy(principalId: string, scopes: readonly Scope[]): Co
     const compiled: CompiledFilter = Object.freeze({
       raw: s.raw,
       levels: Object.freeze(expandFilter(s.filter, principalId).split('/')),
-      allowed: Object.freeze({ allow: true, reason: `allowed by ${s.raw}`, scope: s.raw }),
+      allowed: allowedBy(s.raw),
     });
     (s.action === 'publish' ? publish : subscribe).push(compiled);
   }
   return Object.freeze({ principalId, publish: Object.freeze(publish), subscribe: Object.freeze(subscribe) });
+}
+
+/** Allow decisions by raw scope, shared by every policy holding the scope. */
+const ALLOWED_BY = new Map<string, Decision>();
+/** Distinct scopes remembered; past this the memo starts over (policies keep theirs). */
+const ALLOWED_BY_CAPACITY = 10_000;
+
+/**
+ * The frozen allow decision of scope `raw`. Shared: 10,000 sessions of a
+ * fleet compile 10,000 policies from the same scopes, and each used to hold
+ * its own copy of the same decision and reason string.
+ */
+function allowedBy(raw: string): Decision {
+  let decision = ALLOWED_BY.get(raw);
+  if (decision === undefined) {
+    decision = Object.freeze({ allow: true, reason: `allowed by ${raw}`, scope: raw });
+    if (ALLOWED_BY.size >= ALLOWED_BY_CAPACITY) ALLOWED_BY.clear();
+    ALLOWED_BY.set(raw, decision);
+  }
+  return decision;
 }
 
 const OWN_AUTH_REQUEST: Decision = Object.freeze({ allow: true, reason: 'built-in: own $auth request topic', scope: null });

@@ -112,3 +112,17 @@ describe('CachedPolicy', () => {
     expect(policy.decide('publish', 'home/t2/a').allow).toBe(false);
   });
 });
+
+describe('compiled policies of a fleet', () => {
+  test('share their allow decisions, which still name the scope', () => {
+    const scopes = sharedScopes('mqtt:publish:fleet/{client_id}/t');
+    const cache = new PolicyCache(limits);
+    const a = cache.get('d1', scopes).decide('publish', 'fleet/d1/t');
+    const b = cache.get('d2', scopes).decide('publish', 'fleet/d2/t');
+    expect(a).toEqual({ allow: true, reason: 'allowed by mqtt:publish:fleet/{client_id}/t', scope: 'mqtt:publish:fleet/{client_id}/t' });
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    // Sharing the decision never shares the expansion: d1 may not publish to d2's topic.
+    expect(cache.get('d1', scopes).decide('publish', 'fleet/d2/t').allow).toBe(false);
+  });
+});
