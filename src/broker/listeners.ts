@@ -90,10 +90,20 @@ function closeHandler(sockets: Set<Socket>, perAddress: Map<string, number>): (t
 
 function ignore(): void {}
 
-/** What the guard hangs on Aedes's parser: the original parse, the guard and its socket. */
+/** The guard hung on Aedes's parser: the framing, the socket it cuts, and the parse it wraps. */
+class ParserGuard extends PacketSizeGuard {
+  constructor(
+    maxPacketBytes: number,
+    readonly socket: Socket,
+    readonly parse: (buf: Buffer) => unknown,
+  ) {
+    super(maxPacketBytes);
+  }
+}
+
 interface GuardedParser {
   parse(buf: Buffer): unknown;
-  [GUARD]?: { guard: PacketSizeGuard; socket: Socket; parse: (buf: Buffer) => unknown };
+  [GUARD]?: ParserGuard;
 }
 
 const GUARD = Symbol('packet size guard');
@@ -102,23 +112,23 @@ const GUARD = Symbol('packet size guard');
  * Aedes 1.2 has no packet size limit: it buffers until a packet is whole.
  * Its client feeds socket data to `_parser.parse`, so the guard wraps that
  * one call and cuts the connection at the first oversized packet header.
- * One shared wrapper reads its state from the parser, so a connection costs
- * a guard and no closures.
+ * One shared wrapper reads its guard from the parser, so a connection costs
+ * one guard object and no closures.
  */
 function guardPacketSize(client: unknown, socket: Socket, maxPacketSize: number): void {
   const parser = (client as { _parser?: GuardedParser })._parser;
   if (!parser) throw new Error('aedes internals changed: client._parser missing');
-  parser[GUARD] = { guard: new PacketSizeGuard(maxPacketSize), socket, parse: parser.parse };
+  parser[GUARD] = new ParserGuard(maxPacketSize, socket, parser.parse);
   parser.parse = guardedParse;
 }
 
 function guardedParse(this: GuardedParser, buf: Buffer): unknown {
-  const state = this[GUARD]!;
-  if (!state.guard.feed(buf)) {
-    state.socket.destroy();
+  const guard = this[GUARD]!;
+  if (!guard.feed(buf)) {
+    guard.socket.destroy();
     return undefined;
   }
-  return state.parse.call(this, buf);
+  return guard.parse.call(this, buf);
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<number> {

@@ -1,6 +1,9 @@
 import { hash } from 'node:crypto';
 import type { AccessTokenClaims } from './access_token_checks.js';
 
+/** Distinct scope strings shared between cached tokens (bounded). */
+const SCOPE_TEXTS = 1_000;
+
 /** What a session is built from: subject, id, scopes, lifetime and certificate binding. */
 export type VerifiedClaims = Pick<AccessTokenClaims, 'sub' | 'jti' | 'scope' | 'iat' | 'exp' | 'cnf'>;
 
@@ -17,6 +20,7 @@ export type VerifiedClaims = Pick<AccessTokenClaims, 'sub' | 'jti' | 'scope' | '
  */
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, VerifiedClaims>();
+  readonly #texts = new Map<string, string>();
 
   constructor(private readonly capacity = 10_000) {}
 
@@ -38,13 +42,25 @@ export class VerifiedTokenCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    const kept: VerifiedClaims = { sub: claims.sub, jti: claims.jti, scope: claims.scope, iat: claims.iat, exp: claims.exp };
+    const kept: VerifiedClaims = { sub: claims.sub, jti: claims.jti, scope: this.#sharedText(claims.scope), iat: claims.iat, exp: claims.exp };
     if (claims.cnf !== undefined) kept.cnf = claims.cnf;
     this.#entries.set(keyOf(token), kept);
   }
 
   clear(): void {
     this.#entries.clear();
+  }
+
+  /**
+   * One string per distinct scope text: each token's payload parses into its own
+   * copy of the same fleet-wide scope string, and 10,000 copies were 0.5 MB.
+   */
+  #sharedText(text: string): string {
+    const shared = this.#texts.get(text);
+    if (shared !== undefined) return shared;
+    if (this.#texts.size >= SCOPE_TEXTS) this.#texts.clear();
+    this.#texts.set(text, text);
+    return text;
   }
 }
 
