@@ -68,7 +68,8 @@ export class Listeners {
     this.#perAddress.set(address, count);
     this.#sockets.add(socket);
     // Shared handlers, not closures per socket: 10,000 idle sessions kept 10,000 of each.
-    socket.once('close', this.#onClose);
+    // 'on', not 'once': 'close' fires once anyway, and once() wraps the handler per socket.
+    socket.on('close', this.#onClose);
     socket.on('error', ignore);
     const client = this.aedes.handle(socket);
     guardPacketSize(client, socket, this.limits.maxPacketSize);

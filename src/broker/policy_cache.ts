@@ -38,7 +38,10 @@ export class CachedPolicy {
  * `{client_id}` differs, and a person's several sessions share one.
  */
 export class PolicyCache {
-  readonly #entries = new Map<string, CachedPolicy>();
+  // Scope text, then principal name: the principal's own name string is the
+  // only per-session key, rather than a concatenated key string per session.
+  readonly #entries = new Map<string, Map<string, CachedPolicy>>();
+  #size = 0;
 
   constructor(
     private readonly limits: TopicLimits,
@@ -46,13 +49,33 @@ export class PolicyCache {
   ) {}
 
   get(principalName: string, scopes: readonly Scope[]): CachedPolicy {
-    const key = `${principalName}\n${scopes.map((s) => s.raw).join(' ')}`;
-    let cached = this.#entries.get(key);
+    const text = scopesText(scopes);
+    let byPrincipal = this.#entries.get(text);
+    let cached = byPrincipal?.get(principalName);
     if (!cached) {
-      if (this.#entries.size >= this.capacity) this.#entries.clear();
+      if (this.#size >= this.capacity) {
+        this.#entries.clear();
+        this.#size = 0;
+        byPrincipal = undefined;
+      }
+      if (!byPrincipal) this.#entries.set(text, (byPrincipal = new Map()));
       cached = new CachedPolicy(compilePolicy(principalName, scopes), this.limits);
-      this.#entries.set(key, cached);
+      byPrincipal.set(principalName, cached);
+      this.#size++;
     }
     return cached;
   }
+}
+
+/** The scope text of a shared scope list, joined once per list rather than once per connect. */
+const joined = new WeakMap<readonly Scope[], string>();
+
+function scopesText(scopes: readonly Scope[]): string {
+  let text = joined.get(scopes);
+  if (text === undefined) {
+    text = scopes.map((s) => s.raw).join(' ');
+    // Only frozen lists (sharedScopes) are remembered: a mutable one could change under its key.
+    if (Object.isFrozen(scopes)) joined.set(scopes, text);
+  }
+  return text;
 }

@@ -66,7 +66,14 @@ export function compilePolicy(principalId: string, scopes: readonly Scope[]): Co
     });
     (s.action === 'publish' ? publish : subscribe).push(compiled);
   }
-  return Object.freeze({ principalId, publish: Object.freeze(publish), subscribe: Object.freeze(subscribe) });
+  return Object.freeze({ principalId, publish: frozenList(publish), subscribe: frozenList(subscribe) });
+}
+
+const NO_FILTERS: readonly CompiledFilter[] = Object.freeze([]);
+
+/** Frozen; an empty list is the one shared empty list (most policies lack publish or subscribe scopes). */
+function frozenList(filters: CompiledFilter[]): readonly CompiledFilter[] {
+  return filters.length === 0 ? NO_FILTERS : Object.freeze(filters);
 }
 
 /** Allow decisions by raw scope, shared by every policy holding the scope. */

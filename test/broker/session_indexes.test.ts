@@ -126,3 +126,19 @@ describe('compiled policies of a fleet', () => {
     expect(cache.get('d1', scopes).decide('publish', 'fleet/d2/t').allow).toBe(false);
   });
 });
+
+describe('PolicyCache', () => {
+  test('one policy per (principal, scopes), and no more than its capacity', () => {
+    const cache = new PolicyCache(limits, 2);
+    const scopes = sharedScopes('mqtt:publish:fleet/{client_id}/t');
+    const d1 = cache.get('d1', scopes);
+    expect(cache.get('d1', scopes)).toBe(d1);
+    // Equal scope text from another (unshared) list is the same key.
+    expect(cache.get('d1', [...scopes])).toBe(d1);
+    expect(cache.get('d2', scopes)).not.toBe(d1);
+    expect(cache.get('d1', sharedScopes('mqtt:publish:fleet/{client_id}/u'))).not.toBe(d1);
+    // Full at two: the third entry started it over, so d1's policy is compiled anew.
+    expect(cache.get('d1', scopes)).not.toBe(d1);
+    expect(cache.get('d1', scopes).decide('publish', 'fleet/d1/t').allow).toBe(true);
+  });
+});
