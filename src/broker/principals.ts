@@ -32,7 +32,7 @@ export class ClientPrincipals implements PrincipalSource {
     let state = this.#cache.get(name);
     if (state === undefined) {
       const record = this.store.clients.get(name);
-      state = record ? { enabled: record.status === 'enabled', scopes: sharedScopes(record.scope) } : null;
+      state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
       // Bounded: unknown names from attackers must not grow the cache forever.
       if (this.#cache.size > 100_000) this.#cache.clear();
       this.#cache.set(name, state);
@@ -43,6 +43,18 @@ export class ClientPrincipals implements PrincipalSource {
   forget(name: string): void {
     this.#cache.delete(name);
   }
+}
+
+/** The two possible states per shared scope list, so a fleet's clients share them too. */
+const STATES = new WeakMap<readonly Scope[], { enabled: PrincipalState; disabled: PrincipalState }>();
+
+function principalState(enabled: boolean, scopes: readonly Scope[]): PrincipalState {
+  let pair = STATES.get(scopes);
+  if (!pair) {
+    pair = { enabled: Object.freeze({ enabled: true, scopes }), disabled: Object.freeze({ enabled: false, scopes }) };
+    STATES.set(scopes, pair);
+  }
+  return enabled ? pair.enabled : pair.disabled;
 }
 
 /** Every principal source by kind. Users and API keys register theirs here. */

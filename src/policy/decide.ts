@@ -4,7 +4,7 @@
  * Deny by default; every answer carries a stable, human-readable reason
  * that the audit log records.
  */
-import { CLIENT_ID_PATTERN, expandFilter, type MqttAction, type Scope } from './scope.js';
+import { CLIENT_ID_PATTERN, CLIENT_ID_PLACEHOLDER, type MqttAction, type Scope } from './scope.js';
 import {
   DEFAULT_TOPIC_LIMITS,
   levelsContain,
@@ -61,12 +61,32 @@ export function compilePolicy(principalId: string, scopes: readonly Scope[]): Co
     if (s.kind !== 'mqtt') continue;
     const compiled: CompiledFilter = Object.freeze({
       raw: s.raw,
-      levels: Object.freeze(expandFilter(s.filter, principalId).split('/')),
+      levels: expandedLevels(s.filter, principalId),
       allowed: allowedBy(s.raw),
     });
     (s.action === 'publish' ? publish : subscribe).push(compiled);
   }
   return Object.freeze({ principalId, publish: frozenList(publish), subscribe: frozenList(subscribe) });
+}
+
+/** Levels of unexpanded filters, shared (bounded like ALLOWED_BY). */
+const LEVELS_OF = new Map<string, readonly string[]>();
+
+/**
+ * The levels of `filter` with each whole '{client_id}' level replaced by
+ * `principalId` (already checked against CLIENT_ID_PATTERN by the caller),
+ * as expandFilter would give them. The other level strings, and a whole
+ * list without a placeholder, are shared between every policy.
+ */
+function expandedLevels(filter: string, principalId: string): readonly string[] {
+  let levels = LEVELS_OF.get(filter);
+  if (levels === undefined) {
+    levels = Object.freeze(filter.split('/'));
+    if (LEVELS_OF.size >= ALLOWED_BY_CAPACITY) LEVELS_OF.clear();
+    LEVELS_OF.set(filter, levels);
+  }
+  if (!levels.includes(CLIENT_ID_PLACEHOLDER)) return levels;
+  return Object.freeze(levels.map((level) => (level === CLIENT_ID_PLACEHOLDER ? principalId : level)));
 }
 
 const NO_FILTERS: readonly CompiledFilter[] = Object.freeze([]);
