@@ -43,7 +43,8 @@ export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<
     },
     {},
   );
-  const server = await startLatchkey(config, createLogger(config.logLevel, process.stdout));
+  // The logger `latchkey start` uses: JSON lines written asynchronously to stdout (here a file).
+  const server = await startLatchkey(config, createLogger(config.logLevel));
   // What `cert issue` does, over the server's own store (CA loaded from the certs directory).
   const certificates = new CertificateRegistry(server.store, server.audit, await loadCa(opts.certsDir));
   return {
