@@ -19,7 +19,7 @@ export class SessionTable {
 
   add(session: Session): void {
     this.#byClientId.set(session.clientId, session);
-    addTo(this.#byPrincipal, session.principal.name, session);
+    if (!ownId(session)) addTo(this.#byPrincipal, session.principal.name, session);
     this.#indexCredential(session);
   }
 
@@ -27,7 +27,7 @@ export class SessionTable {
   remove(session: Session): boolean {
     if (this.#byClientId.get(session.clientId) !== session) return false;
     this.#byClientId.delete(session.clientId);
-    removeFrom(this.#byPrincipal, session.principal.name, session);
+    if (!ownId(session)) removeFrom(this.#byPrincipal, session.principal.name, session);
     this.#unindexCredential(session);
     return true;
   }
@@ -44,7 +44,10 @@ export class SessionTable {
   }
 
   byPrincipal(name: string): Session[] {
-    return listOf(this.#byPrincipal.get(name));
+    const list = listOf(this.#byPrincipal.get(name));
+    const own = this.#byClientId.get(name);
+    if (own !== undefined && ownId(own)) list.push(own);
+    return list;
   }
 
   byCredential(id: string): Session[] {
@@ -68,6 +71,15 @@ export class SessionTable {
     removeFrom(this.#byCredential, session.credential.id, session);
     if (session.credential.certificateSerial) removeFrom(this.#byCertificate, session.credential.certificateSerial, session);
   }
+}
+
+/**
+ * Whether the session's MQTT client id is its principal's name (every device
+ * session): the client id index already finds it by that name, so the
+ * principal index holds only the others (`alice@laptop`).
+ */
+function ownId(session: Session): boolean {
+  return session.clientId === session.principal.name;
 }
 
 /** One session, or a Set once a key has several. */

@@ -38,6 +38,24 @@ describe('SessionTable indexes', () => {
     expect(table.size).toBe(0);
   });
 
+  test("a principal's sessions on its own id and on suffixed ids are all found, and only its own", () => {
+    const table = new SessionTable();
+    const own = session('alice', 'alice', 'j1');
+    const laptop = session('alice@laptop', 'alice', 'j2');
+    const bob = session('bob', 'bob', 'j3');
+    for (const s of [own, laptop, bob]) table.add(s);
+    expect(new Set(table.byPrincipal('alice'))).toEqual(new Set([own, laptop]));
+    expect(table.byPrincipal('bob')).toEqual([bob]);
+    table.remove(own);
+    expect(table.byPrincipal('alice')).toEqual([laptop]);
+    table.add(own);
+    table.remove(laptop);
+    expect(table.byPrincipal('alice')).toEqual([own]);
+    table.remove(own);
+    expect(table.byPrincipal('alice')).toEqual([]);
+    expect(table.byPrincipal('bob')).toEqual([bob]);
+  });
+
   test('adding the same session twice indexes it once', () => {
     const table = new SessionTable();
     const a = session('t1', 't1', 'j');
