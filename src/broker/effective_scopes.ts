@@ -12,6 +12,8 @@ export function effectiveScopes(credentialScopes: readonly Scope[] | null, princ
   // Both lists are shared (see sharedScopes) and never mutated: return them as they are
   // when nothing is cut, so a session holds no array of its own.
   if (credentialScopes === null) return principalScopes;
-  const kept = credentialScopes.filter((wanted) => principalScopes.some((held) => scopeCovers(held, wanted, name)));
+  // A scope the principal holds verbatim covers itself (the usual case: a token carries its
+  // client's scope string); only the others need the filter comparison.
+  const kept = credentialScopes.filter((wanted) => principalScopes.some((held) => held.raw === wanted.raw || scopeCovers(held, wanted, name)));
   return kept.length === credentialScopes.length ? credentialScopes : kept;
 }
