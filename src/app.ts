@@ -107,6 +107,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     https: (https.server.address() as AddressInfo).port,
   };
   log.info({ ports, issuer: config.issuer }, 'latchkey listening');
+  // Whoever started us (a supervisor, a test, the demo) waits for this line: do not buffer it.
+  log.flush();
 
   let closing: Promise<void> | null = null;
   return {
