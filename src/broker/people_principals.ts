@@ -1,4 +1,4 @@
-import { parseScopeString } from '../policy/index.js';
+import { sharedScopes } from './shared_scopes.js';
 import type { Store } from '../store/store.js';
 import type { PrincipalSource, PrincipalState } from './principals.js';
 
@@ -43,7 +43,7 @@ export class UserPrincipals extends CachedSource {
 
   protected read(name: string): PrincipalState | null {
     const user = this.store.users.get(name);
-    return user ? { enabled: user.status === 'enabled', scopes: parseScopeString(user.scope) } : null;
+    return user ? { enabled: user.status === 'enabled', scopes: sharedScopes(user.scope) } : null;
   }
 }
 
@@ -62,6 +62,6 @@ export class ApiKeyPrincipals extends CachedSource {
 
   protected read(name: string): PrincipalState | null {
     const key = this.store.apiKeys.get(name);
-    return key ? { enabled: key.status === 'enabled', scopes: parseScopeString(key.scope) } : null;
+    return key ? { enabled: key.status === 'enabled', scopes: sharedScopes(key.scope) } : null;
   }
 }

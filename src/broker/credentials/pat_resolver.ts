@@ -1,6 +1,6 @@
 import { CONNACK, ConnackError } from '../../errors/connack_error.js';
 import { TOKEN_PREFIX } from '../../keys/prefixed_token.js';
-import { parseScopeString } from '../../policy/index.js';
+import { sharedScopes } from '../shared_scopes.js';
 import type { PatRegistry } from '../../registry/personal_access_tokens.js';
 import type { Credential } from '../session.js';
 import type { Authenticated, ConnectAttempt, PasswordResolver } from './credential_resolver.js';
@@ -35,7 +35,7 @@ export class PatResolver implements PasswordResolver {
       credential: {
         method: 'pat',
         id: pat.id,
-        scopes: parseScopeString(pat.scope),
+        scopes: sharedScopes(pat.scope),
         exp: pat.expiresAt === null ? Infinity : pat.expiresAt / 1000,
         iat: pat.createdAt / 1000,
         certificateSerial: null,
