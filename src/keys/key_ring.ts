@@ -1,5 +1,5 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Store } from '../store/store.js';
 
 export const SIGNING_ALG = 'ES256';
@@ -18,7 +18,7 @@ interface PublishedKey {
  * rotation made by another process.
  */
 export class KeyRing {
-  #current: { kid: string; privateKey: CryptoKey } | null = null;
+  #current: { kid: string; signingKey: KeyObject } | null = null;
   #published = new Map<string, PublishedKey>();
 
   constructor(private readonly store: Store) {}
@@ -34,7 +34,7 @@ export class KeyRing {
   async reload(): Promise<void> {
     const records = this.store.signingKeys.published(Date.now());
     const published = new Map<string, PublishedKey>();
-    let current: { kid: string; privateKey: CryptoKey } | null = null;
+    let current: { kid: string; signingKey: KeyObject } | null = null;
     for (const record of records) {
       const publicJwk = JSON.parse(record.publicJwk) as JWK;
       published.set(record.kid, {
@@ -43,7 +43,7 @@ export class KeyRing {
         verificationKey: createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' }),
       });
       if (record.retiredAt === null && current === null) {
-        current = { kid: record.kid, privateKey: (await importJWK(JSON.parse(record.privateJwk) as JWK, SIGNING_ALG)) as CryptoKey };
+        current = { kid: record.kid, signingKey: createPrivateKey({ key: JSON.parse(record.privateJwk) as JsonWebKey, format: 'jwk' }) };
       }
     }
     if (!current) throw new Error('no current signing key: run latchkey init');
@@ -51,7 +51,7 @@ export class KeyRing {
     this.#published = published;
   }
 
-  get current(): { kid: string; privateKey: CryptoKey } {
+  get current(): { kid: string; signingKey: KeyObject } {
     if (!this.#current) throw new Error('key ring not loaded');
     return this.#current;
   }

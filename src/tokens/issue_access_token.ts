@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { KeyRing } from '../keys/key_ring.js';
 import { SIGNING_ALG } from '../keys/key_ring.js';
+import { signEs256 } from './sign_es256.js';
 
 export interface AccessTokenRequest {
   clientId: string;
@@ -34,21 +34,23 @@ export async function issueAccessToken(
   settings: TokenIssuerSettings,
   request: AccessTokenRequest,
 ): Promise<IssuedAccessToken> {
-  const { kid, privateKey } = ring.current;
+  const { kid, signingKey } = ring.current;
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + request.ttl;
   // Hex, not base64url: a jti starting with '-' would read as an option in `latchkey token revoke <jti>`.
   const jti = randomBytes(16).toString('hex');
-  const claims: Record<string, unknown> = { client_id: request.clientId, scope: request.scope };
+  // RFC 9068 §2.2 claims.
+  const claims: Record<string, unknown> = {
+    iss: settings.issuer,
+    sub: request.clientId,
+    aud: settings.audience,
+    client_id: request.clientId,
+    scope: request.scope,
+    iat,
+    exp,
+    jti,
+  };
   if (request.certificateThumbprint) claims.cnf = { 'x5t#S256': request.certificateThumbprint };
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
-    .setIssuer(settings.issuer)
-    .setSubject(request.clientId)
-    .setAudience(settings.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(privateKey);
+  const token = signEs256({ alg: SIGNING_ALG, typ: 'at+jwt', kid }, claims, signingKey);
   return { token, jti, exp, expiresIn: request.ttl };
 }
