@@ -88,9 +88,9 @@ function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentit
     if (err instanceof PkiError) throw new ConnackError(CONNACK.badCredentials, `certificate refused: ${err.code}`);
     throw err;
   }
-  // The set is the fast path; the store also knows a revocation the CLI committed a moment
-  // ago that the change watcher has not applied yet, so no new connect slips through that gap.
-  if (ctx.revokedCertificates.has(identity.serial) || ctx.store.certificates.bySerial(identity.serial)?.revokedAt != null) {
+  // Read from the store, not a copy: it also knows a revocation the CLI committed a moment ago
+  // that the change watcher has not applied yet. One indexed read beside a full TLS handshake.
+  if (ctx.store.certificates.bySerial(identity.serial)?.revokedAt != null) {
     throw new ConnackError(CONNACK.notAuthorized, 'certificate revoked');
   }
   return identity;

@@ -61,7 +61,6 @@ export class LatchkeyBroker {
   readonly #aedes: Aedes;
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
-  readonly #revocations: RevocationList;
   readonly #deps: BrokerDeps;
 
   private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
@@ -69,7 +68,6 @@ export class LatchkeyBroker {
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
-    this.#revocations = deps.revocations;
     this.#listeners = new Listeners(aedes, deps.config, deps.log);
   }
 
@@ -97,7 +95,6 @@ export class LatchkeyBroker {
         maxTokenBytes: config.maxPasswordBytes,
       }),
       passwordResolvers: [],
-      revokedCertificates: new Set(store.certificates.revoked().map((c) => c.serial)),
       denials: new DenialLog(audit, metrics),
       limits,
       policies: new PolicyCache(limits),
@@ -160,7 +157,6 @@ export class LatchkeyBroker {
   // ---- reactions to changes (the change feed calls these) ----
 
   onTokenRevoked(jti: string): void {
-    this.#revocations.reload();
     for (const session of this.#ctx.sessions.byCredential(jti)) this.endSession(session, 'revoked', 'token revoked');
   }
 
@@ -191,7 +187,6 @@ export class LatchkeyBroker {
   }
 
   onCertificateRevoked(serial: string): void {
-    this.#ctx.revokedCertificates.add(serial);
     for (const session of this.#ctx.sessions.byCertificate(serial)) this.endSession(session, 'certificate_revoked', 'certificate revoked');
   }
 

@@ -30,7 +30,6 @@ export interface BrokerContext {
   readonly jwt: JwtResolver;
   /** PAT and API key resolvers, tried by prefix before the JWT one. */
   readonly passwordResolvers: PasswordResolver[];
-  readonly revokedCertificates: Set<string>;
   readonly denials: DenialLog;
   readonly limits: TopicLimits;
   /** Compiled policies with their decision caches, shared between sessions. */
