@@ -1,5 +1,5 @@
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
-import { isClientId } from './client_id.js';
+import { CLIENT_ID_PATTERN } from '../policy/scope.js';
 import { x5tS256 } from './fingerprint.js';
 import { PkiError } from './pki_error.js';
 import { normalizeSerial } from './serial.js';
@@ -65,7 +65,7 @@ export function certificateIdentity(der: Buffer, now: Date = new Date(), trusted
   }
 
   const clientId = singleCommonName(cert.subject);
-  if (clientId === undefined || !isClientId(clientId)) {
+  if (clientId === undefined || !CLIENT_ID_PATTERN.test(clientId)) {
     throw new PkiError('certificate_bad_subject', 'the certificate subject needs exactly one CN that is a valid client id');
   }
   return { clientId, serial: normalizeSerial(cert.serialNumber), notBefore, notAfter, fingerprint: x5tS256(der) };

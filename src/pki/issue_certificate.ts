@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { CertificateAuthority } from './ca.js';
-import { isClientId } from './client_id.js';
+import { CLIENT_ID_PATTERN } from '../policy/scope.js';
 import { x5tS256 } from './fingerprint.js';
 import { generateP256KeyPair, privateKeyToPem } from './key_pem.js';
 import { PkiError } from './pki_error.js';
@@ -53,7 +53,7 @@ export interface IssueOptions {
  * writeFileSync('thermostat-1.crt', issued.certPem);
  */
 export async function issueDeviceCertificate(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
-  if (!isClientId(opts.clientId)) {
+  if (!CLIENT_ID_PATTERN.test(opts.clientId)) {
     throw new PkiError('invalid_client_id', 'client id must match ^[A-Za-z0-9._-]{1,64}$');
   }
   const { notBefore, notAfter } = validityWindow(new Date(), opts);
