@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
+import { clientCredentialsToken } from '../helpers/token.js';
 import { type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
 
 /** `latchkey start` as a child process on ephemeral ports. */
@@ -12,13 +13,7 @@ function startServer(cli: CliDirs): Promise<ChildServer> {
 }
 
 async function token(port: number, id: string, secret: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials' }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
+  return (await clientCredentialsToken(`http://127.0.0.1:${port}`, id, secret)).access_token;
 }
 
 function revoked(cli: CliDirs, jti: string): boolean {

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliResult, runCli, tempDir } from './cli.js';
+import { clientCredentialsToken } from './token.js';
 import { startLatchkey, type RunningLatchkey } from '../../src/app.js';
 import { loadConfig, type RawOptions } from '../../src/config/load_config.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -65,18 +66,7 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
       const created = server.registry.create({ id, scope, ...(opts.tokenTtl ? { tokenTtl: opts.tokenTtl } : {}) }, 'test');
       return created.client_secret!;
     },
-    async token(id, secret, scope) {
-      const body = new URLSearchParams({ grant_type: 'client_credentials' });
-      if (scope !== undefined) body.set('scope', scope);
-      const res = await fetch(`${baseUrl}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` },
-        body,
-      });
-      const json = (await res.json()) as { access_token: string; expires_in: number; scope: string };
-      if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    token: (id, secret, scope) => clientCredentialsToken(baseUrl, id, secret, scope),
     auditEvents(query) {
       server.audit.flush();
       return server.store.audit.query(query);

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
+import { clientCredentialsToken } from '../helpers/token.js';
 import { runCli, tempDir } from '../helpers/latchkey.js';
 import { collect, connectDevice, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 
@@ -28,12 +29,7 @@ function queuedRows(): number {
 }
 
 async function token(id: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${server!.ports.http}/oauth/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${id}:${secrets[id]}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials' }),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
+  return (await clientCredentialsToken(`http://127.0.0.1:${server!.ports.http}`, id, secrets[id]!)).access_token;
 }
 
 beforeAll(async () => {
