@@ -77,7 +77,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   );
 
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker, maxTopicLevels: config.maxTopicLevels };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });

@@ -7,7 +7,10 @@ import { installAdminErrorHandling } from './error_handling.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerExplainRoutes } from './routes/explain.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
+import { registerPeopleChangeRoutes } from './routes/people_changes.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 
@@ -21,6 +24,9 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerSessionRoutes,
   registerAuditRoutes,
   registerPeopleRoutes,
+  registerPeopleChangeRoutes,
+  registerKeyRoutes,
+  registerExplainRoutes,
 ];
 
 /**
@@ -74,6 +80,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'sessions', description: 'live MQTT sessions' },
         { name: 'audit', description: 'the audit trail' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
       ],

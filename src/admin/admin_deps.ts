@@ -32,6 +32,8 @@ export interface AdminDeps {
   pats: PatRegistry;
   apiKeys: ApiKeyRegistry;
   broker: { sessions(): AdminSessionView[] };
+  /** Most levels in a topic or filter, for explain (the broker's limit). */
+  maxTopicLevels: number;
 }
 
 /** What every admin route module gets. */

@@ -14,6 +14,10 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   not_found: { status: 404, error: 'not_found' },
   already_exists: { status: 409, error: 'conflict' },
   conflict: { status: 409, error: 'conflict' },
+  not_initialised: { status: 500, error: 'server_error' },
+  unauthorized: { status: 401, error: 'invalid_token' },
+  forbidden: { status: 403, error: 'insufficient_scope' },
+  unavailable: { status: 503, error: 'server_error' },
   internal: { status: 500, error: 'server_error' },
 };
 

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LatchkeyError } from '../errors/latchkey_error.js';
 import { AuditLog } from '../audit/audit_log.js';
 import { loadConfig, type RawOptions } from '../config/load_config.js';
 import type { Config } from '../config/options.js';
@@ -6,6 +9,10 @@ import { createLogger } from '../log/logger.js';
 import { ClientRegistry } from '../registry/clients.js';
 import { databasePath } from '../store/database.js';
 import { Store } from '../store/store.js';
+import { AdminClient, parseServerUrl, type RemoteTarget } from './operations/admin_client.js';
+import { LocalOperations } from './operations/local.js';
+import type { Operations } from './operations/operations.js';
+import { RemoteOperations } from './operations/remote.js';
 import { emit, type CommandOutput } from './output.js';
 
 /** Options every command takes, before or after the subcommand (declared once on the root). */
@@ -13,6 +20,9 @@ export interface GlobalOptions {
   dataDir?: string;
   certsDir?: string;
   json?: boolean;
+  server?: string;
+  token?: string;
+  ca?: string;
 }
 
 /** Who the audit trail says made a CLI change. */
@@ -54,8 +64,10 @@ export interface StoreSession {
  * @example await withStore(cmd, ({ registry }) => registry.list());
  */
 export async function withStore<T>(cmd: Command, work: (session: StoreSession) => T | Promise<T>): Promise<T> {
+  // A command that only knows the local database must not quietly use it when asked for another server.
+  localOnly(cmd);
   const config = cliConfig(cmd);
-  const store = Store.open(databasePath(config));
+  const store = Store.open(existingDatabase(config));
   const audit = new AuditLog(store, createLogger('silent'));
   try {
     return await work({ config, store, audit, registry: new ClientRegistry(store, audit, config.tokenTtl) });
@@ -63,6 +75,89 @@ export async function withStore<T>(cmd: Command, work: (session: StoreSession) =
     audit.flush();
     store.close();
   }
+}
+
+/**
+ * Runs a command body against the latchkey it is meant for: the admin API
+ * of `--server` (env LATCHKEY_SERVER) with `--token` (LATCHKEY_TOKEN), or
+ * else this machine's database. The body is the same in both modes.
+ *
+ * @example await withOperations(cmd, (ops) => ops.listClients());
+ */
+export async function withOperations<T>(cmd: Command, work: (ops: Operations) => T | Promise<T>): Promise<T> {
+  const target = remoteTarget(cmd);
+  if (target) return work(new RemoteOperations(new AdminClient(target)));
+  return withStore(cmd, (session) => work(new LocalOperations(session, CLI_ACTOR)));
+}
+
+/**
+ * The remote latchkey named by `--server`/LATCHKEY_SERVER, with its token
+ * and CA; null when the CLI works on the local files.
+ *
+ * @throws LatchkeyError invalid_option for a bad URL, a missing token or an unreadable --ca
+ */
+export function remoteTarget(cmd: Command): RemoteTarget | null {
+  const opts = globalOptions(cmd);
+  const serverText = opts.server ?? nonEmpty(process.env.LATCHKEY_SERVER);
+  if (serverText === undefined) return null;
+  const server = parseServerUrl(serverText);
+  const token = opts.token ?? nonEmpty(process.env.LATCHKEY_TOKEN);
+  if (token === undefined) {
+    throw new LatchkeyError('invalid_option', `--server needs a PAT or API key with admin:read/admin:write: set LATCHKEY_TOKEN (or pass --token)`);
+  }
+  const caFile = opts.ca ?? nonEmpty(process.env.LATCHKEY_CA);
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new LatchkeyError('invalid_option', `--ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return { server, token, ...(ca !== undefined ? { ca } : {}) };
+}
+
+/**
+ * Refuses `--server` for a command that works on this machine's files only
+ * (init, start, and any command not yet available over the admin API).
+ *
+ * @throws LatchkeyError invalid_option
+ */
+export function localOnly(cmd: Command): void {
+  const opts = globalOptions(cmd);
+  if ((opts.server ?? nonEmpty(process.env.LATCHKEY_SERVER)) === undefined) return;
+  throw new LatchkeyError(
+    'invalid_option',
+    `"latchkey ${commandPath(cmd)}" works on this machine's files only and cannot run with --server (or LATCHKEY_SERVER); run it on the server's machine`,
+  );
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * The database a command other than `init` works on, which must exist: run
+ * from the wrong directory, creating a fresh empty one would report success
+ * while the running server never sees the change.
+ *
+ * @throws LatchkeyError not_initialised (exit 5), naming the path it looked at
+ */
+export function existingDatabase(config: Pick<Config, 'dataDir'>): string {
+  const path = resolve(databasePath(config));
+  if (!existsSync(path)) {
+    throw new LatchkeyError(
+      'not_initialised',
+      `no latchkey database at ${path}: run "latchkey init" there, pass --data-dir, or manage a running server with --server`,
+    );
+  }
+  return path;
 }
 
 /** Options commander hands an action: this command's own, keyed in camelCase. */

@@ -12,9 +12,18 @@ export type LatchkeyErrorCode =
   | 'already_exists'
   | 'invalid_csr'
   | 'conflict'
+  | 'not_initialised'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
   | 'internal';
 
-/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict. */
+/**
+ * Exit statuses: 2 bad input, 3 a missing thing, 4 a conflict, 5 no
+ * database where the CLI looked (run `latchkey init`, or pass --data-dir or
+ * --server), 6 the admin API refused the token (401) or its scope (403),
+ * 7 the server could not be reached. 1 is anything else.
+ */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
   invalid_duration: 2,
@@ -25,6 +34,10 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   not_found: 3,
   already_exists: 4,
   conflict: 4,
+  not_initialised: 5,
+  unauthorized: 6,
+  forbidden: 6,
+  unavailable: 7,
   internal: 1,
 };
 

@@ -12,7 +12,7 @@ describe('latchkey global options and init', () => {
     return dir;
   };
   beforeAll(() => {
-    cli = cliDirs();
+    cli = cliDirs({ database: false });
   });
   afterAll(() => {
     cli.remove();
@@ -54,7 +54,9 @@ describe('latchkey global options and init', () => {
     expect(parseOneObject(viaEnv.stdout).client_id).toBe('opt-1');
     const other = scratchDir();
     const flagWins = await runCli(['client', 'show', 'opt-1', '--data-dir', other], env);
-    expectOneError(flagWins, 3);
+    // No database in the flag's directory: refused (5), never silently made.
+    expectOneError(flagWins, 5);
+    expect(existsSync(join(other, 'latchkey.db'))).toBe(false);
   });
 
   it('defaults to ./data and ./certs under the working directory', async () => {

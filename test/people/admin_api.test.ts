@@ -271,7 +271,7 @@ describe('admin API routes', () => {
     expect((await call('POST', `/admin/pats/${made.id}/revoke`, reader)).status).toBe(403);
     expect(await call('GET', '/admin/sessions', made.token)).toMatchObject({ status: 200 });
     const revoked = await call('POST', `/admin/pats/${made.id}/revoke`, writer);
-    expect(revoked.body).toEqual({ id: made.id, user: 'tess', revoked: true, already_revoked: false });
+    expect(revoked.body).toEqual({ id: made.id, user: 'tess', name: 'leaky', revoked: true, already_revoked: false });
     expect((await call('GET', '/admin/sessions', made.token)).status).toBe(401);
     expect((await call('POST', '/admin/pats/pat_nope/revoke', writer)).status).toBe(404);
   });
@@ -302,6 +302,20 @@ describe('admin API routes', () => {
         'GET /admin/pats',
         'POST /admin/pats/{id}/revoke',
         'GET /admin/apikeys',
+        // What `latchkey --server` needs besides.
+        'PUT /admin/clients/{id}/scope',
+        'POST /admin/clients/{id}/rotate-secret',
+        'POST /admin/users',
+        'GET /admin/users/{name}',
+        'POST /admin/users/{name}/disable',
+        'POST /admin/users/{name}/enable',
+        'PUT /admin/users/{name}/scope',
+        'POST /admin/pats',
+        'POST /admin/apikeys',
+        'POST /admin/apikeys/{name}/roll',
+        'DELETE /admin/apikeys/{name}',
+        'POST /admin/keys/rotate',
+        'GET /admin/explain',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import type { AuditEvent } from '../../store/audit.js';
-import { action, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 const DEFAULT_LIMIT = '50';
@@ -26,37 +25,25 @@ export function registerAuditCommand(program: Command): void {
       action((_args, opts, cmd) => {
         const limit = parseLimit(String(opts.limit));
         const since = typeof opts.since === 'string' ? parseSince(opts.since, Date.now()) : undefined;
-        return withStore(cmd, ({ store }) => {
-          const events = store.audit.query({
+        return withOperations(cmd, async (ops) => {
+          const events = await ops.auditEvents({
             limit,
             ...(typeof opts.client === 'string' ? { principal: opts.client } : {}),
             ...(typeof opts.event === 'string' ? { event: opts.event } : {}),
             ...(since !== undefined ? { since } : {}),
           });
-          const lines = events.map(toJson);
+          const lines = events.map((e) => ({ ...e }));
           const text =
             events.length === 0
               ? 'no audit events'
               : table([
                   ['TIME', 'EVENT', 'PRINCIPAL', 'OUTCOME', 'REASON'],
-                  ...events.map((e) => [new Date(e.at).toISOString(), e.event, e.principal ?? '-', e.outcome, e.reason ?? '']),
+                  ...events.map((e) => [e.at, e.event, e.principal ?? '-', e.outcome, e.reason ?? '']),
                 ]);
           return { jsonLines: lines, text };
         });
       }),
     );
-}
-
-function toJson(e: AuditEvent): Record<string, unknown> {
-  return {
-    at: new Date(e.at).toISOString(),
-    event: e.event,
-    principal: e.principal,
-    outcome: e.outcome,
-    reason: e.reason,
-    remote: e.remote,
-    detail: e.detail,
-  };
 }
 
 function parseLimit(text: string): number {

@@ -5,7 +5,7 @@ import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { positiveDuration } from '../../registry/validate.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
 const DEFAULT_GRACE = '24h';
@@ -33,18 +33,15 @@ export function registerClientCommands(program: Command): void {
         const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
         const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
         const authMethod = typeof opts.authMethod === 'string' ? opts.authMethod : publicJwk !== undefined ? 'private_key_jwt' : 'client_secret_basic';
-        return withStore(cmd, ({ registry }) => {
-          const created = registry.create(
-            {
-              id: id!,
-              scope: requireScope(opts.scope),
-              ...(tokenTtl !== undefined ? { tokenTtl } : {}),
-              authMethod: authMethod as ClientAuthMethod,
-              ...(publicJwk !== undefined ? { publicJwk } : {}),
-            },
-            CLI_ACTOR,
-          );
-          const view = registry.show(created.client_id);
+        return withOperations(cmd, async (ops) => {
+          const created = await ops.createClient({
+            id: id!,
+            scope: requireScope(opts.scope),
+            ...(tokenTtl !== undefined ? { tokenTtl } : {}),
+            authMethod: authMethod as ClientAuthMethod,
+            ...(publicJwk !== undefined ? { publicJwk } : {}),
+          });
+          const view = await ops.showClient(created.client_id);
           return secretOutput(created, `created client ${view.client_id}`, view);
         });
       }),
@@ -55,8 +52,8 @@ export function registerClientCommands(program: Command): void {
     .description('list clients (never their secrets)')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ registry }) => {
-          const clients = registry.list();
+        withOperations(cmd, async (ops) => {
+          const clients = await ops.listClients();
           const text =
             clients.length === 0
               ? 'no clients'
@@ -73,7 +70,7 @@ export function registerClientCommands(program: Command): void {
     .command('show')
     .description('show one client (never its secret)')
     .argument('<id>')
-    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.show(id!)))));
+    .action(action(([id], _opts, cmd) => withOperations(cmd, async (ops) => viewOutput(await ops.showClient(id!)))));
 
   client
     .command('set-scope')
@@ -82,7 +79,7 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--scope <scopes>', 'the new scopes, space separated')
     .action(
       action(([id], opts, cmd) =>
-        withStore(cmd, ({ registry }) => viewOutput(registry.setScope(id!, requireScope(opts.scope), CLI_ACTOR))),
+        withOperations(cmd, async (ops) => viewOutput(await ops.setClientScope(id!, requireScope(opts.scope)))),
       ),
     );
 
@@ -94,8 +91,8 @@ export function registerClientCommands(program: Command): void {
     .action(
       action(([id], opts, cmd) => {
         const grace = parseDuration(String(opts.grace));
-        return withStore(cmd, ({ registry }) => {
-          const rotated = registry.rotateSecret(id!, grace, CLI_ACTOR);
+        return withOperations(cmd, async (ops) => {
+          const rotated = await ops.rotateClientSecret(id!, grace);
           const note = grace === 0 ? 'old secret ended now' : `old secret valid for ${formatDuration(grace)} more`;
           return secretOutput(rotated, `rotated secret of ${rotated.client_id}; ${note}`);
         });
@@ -109,7 +106,7 @@ export function registerClientCommands(program: Command): void {
       .argument('<id>')
       .action(
         action(([id], _opts, cmd) =>
-          withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR))),
+          withOperations(cmd, async (ops) => viewOutput(await ops.setClientStatus(id!, status === 'disable' ? 'disabled' : 'enabled'))),
         ),
       );
   }
@@ -120,8 +117,8 @@ export function registerClientCommands(program: Command): void {
     .argument('<id>')
     .action(
       action(([id], _opts, cmd) =>
-        withStore(cmd, ({ registry }) => {
-          registry.delete(id!, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          await ops.deleteClient(id!);
           return { json: { client_id: id!, deleted: true }, text: `deleted client ${id!}` };
         }),
       ),

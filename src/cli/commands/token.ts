@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { revokeToken } from '../../registry/tokens.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 
 /**
  * `latchkey token revoke <jti>`: puts an access token on the deny-list;
@@ -17,8 +16,8 @@ export function registerTokenCommands(program: Command): void {
     .argument('<jti>', 'the token\'s "jti" claim')
     .action(
       action(([jti], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const added = revokeToken(store, audit, { jti: jti! }, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const added = !(await ops.revokeToken(jti!)).already_revoked;
           return {
             json: { jti: jti!, revoked: true, already_revoked: !added },
             text: added ? `revoked token ${jti!}` : `token ${jti!} was already revoked`,
