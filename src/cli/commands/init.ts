@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
 import { databasePath } from '../../store/database.js';
-import { action, cliConfig } from '../context.js';
+import { action, cliConfig, localOnly } from '../context.js';
 import { fields } from '../output.js';
 
 /**
@@ -19,6 +19,7 @@ export function registerInitCommand(program: Command): void {
     .description('create the data and certs directories, database, signing key, CA and server certificate')
     .action(
       action(async (_args, _opts, cmd) => {
+        localOnly(cmd);
         const config = cliConfig(cmd);
         const database = resolve(databasePath(config));
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { RawOptions } from '../../config/load_config.js';
 import { envName, OPTIONS } from '../../config/options.js';
-import { cliConfig } from '../context.js';
+import { cliConfig, localOnly } from '../context.js';
 import { reportError } from '../output.js';
 
 /** Options every command already takes from the root; `start` reads them from there. */
@@ -27,6 +27,7 @@ export function registerStartCommand(program: Command): void {
     return { spec, option };
   });
   start.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+    localOnly(cmd);
     const flags: RawOptions = {};
     for (const { spec, option } of flagged) flags[spec.key] = opts[option.attributeName()];
     const config = cliConfig(cmd, flags);
