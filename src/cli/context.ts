@@ -9,10 +9,9 @@ import { createLogger } from '../log/logger.js';
 import { ClientRegistry } from '../registry/clients.js';
 import { databasePath } from '../store/database.js';
 import { Store } from '../store/store.js';
-import { AdminClient, parseServerUrl, type RemoteTarget } from './operations/admin_client.js';
+import { parseServerUrl, type RemoteTarget } from './operations/server_url.js';
 import { LocalOperations } from './operations/local.js';
 import type { Operations } from './operations/operations.js';
-import { RemoteOperations } from './operations/remote.js';
 import { emit, type CommandOutput } from './output.js';
 
 /** Options every command takes, before or after the subcommand (declared once on the root). */
@@ -86,7 +85,11 @@ export async function withStore<T>(cmd: Command, work: (session: StoreSession) =
  */
 export async function withOperations<T>(cmd: Command, work: (ops: Operations) => T | Promise<T>): Promise<T> {
   const target = remoteTarget(cmd);
-  if (target) return work(new RemoteOperations(new AdminClient(target)));
+  if (target) {
+    // The HTTP client loads only for remote mode, keeping local commands quick to start.
+    const [{ AdminClient }, { RemoteOperations }] = await Promise.all([import('./operations/admin_client.js'), import('./operations/remote.js')]);
+    return work(new RemoteOperations(new AdminClient(target)));
+  }
   return withStore(cmd, (session) => work(new LocalOperations(session, CLI_ACTOR)));
 }
 
