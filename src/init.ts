@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config/options.js';
 import { KeyRing } from './keys/key_ring.js';
+import { hostname, networkInterfaces } from 'node:os';
 import { ensurePki } from './pki/ca.js';
+import { operatorCertificate } from './pki/operator_certificate.js';
+import { serverNames } from './pki/server_names.js';
 import { databasePath } from './store/database.js';
 import { Store } from './store/store.js';
 
@@ -18,12 +21,17 @@ export interface Initialised {
  *
  * @example const { store } = await initialise(config);
  */
-export async function initialise(config: Pick<Config, 'dataDir' | 'certsDir'>): Promise<Initialised> {
+export async function initialise(config: Pick<Config, 'dataDir' | 'certsDir' | 'tlsNames' | 'tlsCert' | 'tlsKey'>): Promise<Initialised> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = Store.open(databasePath(config));
   try {
     const ring = await KeyRing.open(store);
-    const pki = await ensurePki(config.certsDir);
+    // Re-issued (same CA) when the names change, e.g. the machine got a new address.
+    let pki = await ensurePki(config.certsDir, serverNames(config.tlsNames, hostname(), networkInterfaces()));
+    if (config.tlsCert !== undefined || config.tlsKey !== undefined) {
+      const own = operatorCertificate(config.tlsCert, config.tlsKey);
+      pki = { ...pki, serverCertPem: own.certPem, serverKeyPem: own.keyPem };
+    }
     return { store, ring, pki };
   } catch (err) {
     store.close();

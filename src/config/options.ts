@@ -44,6 +44,11 @@ export interface Config {
   /** Window over which failed token requests are counted, seconds. */
   authFailureWindow: number;
   logLevel: string;
+  /** Names the server certificate covers besides localhost (comma separated); derived from this machine when unset. */
+  tlsNames?: string;
+  /** The operator's own server certificate and key (PEM files), instead of the one latchkey issues. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -65,6 +70,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxConnectionsPerAddress', flag: 'max-connections-per-address', kind: 'integer', fallback: '0', doc: 'concurrent MQTT connections per remote address (0 = unlimited)' },
   { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests per client or address before 429' },
   { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests' },
+  { key: 'tlsNames', flag: 'tls-names', kind: 'string', fallback: null, doc: 'names and addresses the server certificate covers, comma separated (default: this host name and its LAN addresses; localhost always)' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', fallback: null, doc: 'your own server certificate (PEM, chain allowed) for HTTPS and MQTTS, with --tls-key' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', fallback: null, doc: 'the private key of --tls-cert (PEM)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
 ];
 

@@ -17,10 +17,11 @@ export function registerInitCommand(program: Command): void {
   program
     .command('init')
     .description('create the data and certs directories, database, signing key, CA and server certificate')
+    .option('--tls-names <names>', 'names and addresses the server certificate covers, comma separated (env LATCHKEY_TLS_NAMES; default: this host name and its LAN addresses; localhost always)')
     .action(
-      action(async (_args, _opts, cmd) => {
+      action(async (_args, opts, cmd) => {
         localOnly(cmd);
-        const config = cliConfig(cmd);
+        const config = cliConfig(cmd, typeof opts.tlsNames === 'string' ? { tlsNames: opts.tlsNames } : {});
         const database = resolve(databasePath(config));
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
