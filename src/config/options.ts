@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** Default as it would be typed on the command line; `null` = derived. */
   readonly fallback: string | null;
   readonly doc: string;
+  /** The only values a `string` option accepts, when it is an enumeration. */
+  readonly choices?: readonly string[];
 }
 
 export interface Config {
@@ -44,6 +46,8 @@ export interface Config {
   /** Window over which failed token requests are counted, seconds. */
   authFailureWindow: number;
   logLevel: string;
+  /** `json` (one object per line, for machines) or `pretty` (for people at a terminal). */
+  logFormat: 'json' | 'pretty';
   /** Names the server certificate covers besides localhost (comma separated); derived from this machine when unset. */
   tlsNames?: string;
   /** The operator's own server certificate and key (PEM files), instead of the one latchkey issues. */
@@ -74,6 +78,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsCert', flag: 'tls-cert', kind: 'string', fallback: null, doc: 'your own server certificate (PEM, chain allowed) for HTTPS and MQTTS, with --tls-key' },
   { key: 'tlsKey', flag: 'tls-key', kind: 'string', fallback: null, doc: 'the private key of --tls-cert (PEM)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
+  { key: 'logFormat', flag: 'log-format', kind: 'string', fallback: 'json', choices: ['json', 'pretty'], doc: 'json lines for machines, or pretty for people' },
 ];
 
 /** `mqtt-port` -> `LATCHKEY_MQTT_PORT`. */

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { formatDuration, parseDuration } from '../../config/duration.js';
+import { credentialLifetime, formatDuration, parseDuration } from '../../config/duration.js';
 import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { positiveDuration } from '../../registry/validate.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import { action, withOperations } from '../context.js';
 import { fields, table, type CommandOutput } from '../output.js';
@@ -27,10 +26,11 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--scope <scopes>', 'allowed scopes, space separated, e.g. "mqtt:publish:home/{client_id}/telemetry"')
     .option('--token-ttl <duration>', 'access-token lifetime, e.g. 10m (default: the server default)')
     .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')} (default client_secret_basic, private_key_jwt with --jwk)`)
+    .option('--force', 'allow a --token-ttl under 30s')
     .option('--jwk <file>', 'public key for private_key_jwt: a JWK, a PEM public key or a PEM certificate (never a private key)')
     .action(
       action(([id], opts, cmd) => {
-        const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
+        const tokenTtl = typeof opts.tokenTtl === 'string' ? credentialLifetime(opts.tokenTtl, '--token-ttl', opts.force === true) : undefined;
         const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
         const authMethod = typeof opts.authMethod === 'string' ? opts.authMethod : publicJwk !== undefined ? 'private_key_jwt' : 'client_secret_basic';
         return withOperations(cmd, async (ops) => {

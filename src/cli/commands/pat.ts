@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { PatView } from '../../registry/personal_access_tokens.js';
-import { positiveDuration } from '../../registry/validate.js';
+import { credentialLifetime } from '../../config/duration.js';
 import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
@@ -20,10 +20,11 @@ export function registerPatCommands(program: Command): void {
     .requiredOption('--name <label>', 'what the token is for, e.g. laptop or ci')
     .requiredOption('--scope <scopes>', "the token's scopes, within the user's")
     .option('--expires-in <duration>', 'lifetime, e.g. 7d or 12h, or "never"', '30d')
+    .option('--force', 'allow an --expires-in under 30s')
     .action(
       action(([user], opts, cmd) => {
         const text = String(opts.expiresIn);
-        const expiresIn = text === 'never' ? ('never' as const) : positiveDuration(text, '--expires-in');
+        const expiresIn = text === 'never' ? ('never' as const) : credentialLifetime(text, '--expires-in', opts.force === true);
         return withOperations(cmd, async (ops) => {
           const created = await ops.createPat({ user: user!, name: String(opts.name), scope: String(opts.scope), expiresIn });
           return {
