@@ -60,6 +60,12 @@ export interface StoreSession {
  * audit events the command recorded. Logs stay silent: the CLI's stdout is
  * its answer, and the audit table is where events belong.
  *
+ * For commands that make sense on this machine's files only: it refuses
+ * `--server`. A command that manages the server's data should use
+ * {@link withOperations} instead (one method on Operations, one in
+ * LocalOperations, one in RemoteOperations over an admin route), so it also
+ * works remotely.
+ *
  * @example await withStore(cmd, ({ registry }) => registry.list());
  */
 export async function withStore<T>(cmd: Command, work: (session: StoreSession) => T | Promise<T>): Promise<T> {
