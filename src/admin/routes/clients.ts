@@ -107,7 +107,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     );
   }
 
-  app.put<{ Params: { id: string }; Body: { scope: string } }>(
+  app.post<{ Params: { id: string }; Body: { scope: string } }>(
     '/clients/:id/scope',
     {
       schema: {

@@ -5,7 +5,7 @@ import { ERROR_RESPONSES, NAME, secured } from '../schemas.js';
 
 /** `GET /admin/explain`: would this principal be allowed to publish or subscribe there, and why (as `latchkey explain`). */
 export function registerExplainRoutes(app: FastifyInstance, { deps }: AdminContext): void {
-  app.get<{ Querystring: { id: string; action: 'publish' | 'subscribe'; topic: string } }>(
+  app.get<{ Querystring: { principal: string; action: 'publish' | 'subscribe'; topic: string } }>(
     '/explain',
     {
       schema: {
@@ -14,8 +14,8 @@ export function registerExplainRoutes(app: FastifyInstance, { deps }: AdminConte
         ...secured('read'),
         querystring: {
           type: 'object',
-          properties: { id: NAME, action: { type: 'string', enum: ['publish', 'subscribe'] }, topic: { type: 'string', minLength: 1, maxLength: 65_535 } },
-          required: ['id', 'action', 'topic'],
+          properties: { principal: NAME, action: { type: 'string', enum: ['publish', 'subscribe'] }, topic: { type: 'string', minLength: 1, maxLength: 65_535 } },
+          required: ['principal', 'action', 'topic'],
           additionalProperties: false,
         },
         response: {
@@ -25,8 +25,8 @@ export function registerExplainRoutes(app: FastifyInstance, { deps }: AdminConte
       },
     },
     async (request) => {
-      const { id, action, topic } = request.query;
-      return explainAccess(deps.store, id, action, topic, deps.maxTopicLevels);
+      const { principal, action, topic } = request.query;
+      return explainAccess(deps.store, principal, action, topic, deps.maxTopicLevels);
     },
   );
 }

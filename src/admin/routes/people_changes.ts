@@ -50,7 +50,7 @@ export function registerPeopleChangeRoutes(app: FastifyInstance, { deps, caller 
     );
   }
 
-  app.put<{ Params: { name: string }; Body: { scope: string } }>(
+  app.post<{ Params: { name: string }; Body: { scope: string } }>(
     '/users/:name/scope',
     {
       schema: {

@@ -37,7 +37,7 @@ export class RemoteOperations implements Operations {
     return this.admin.call<ClientView>('GET', `/admin/clients/${seg(id)}`);
   }
   async setClientScope(id: string, scope: string) {
-    return this.admin.call<ClientView>('PUT', `/admin/clients/${seg(id)}/scope`, { scope });
+    return this.admin.call<ClientView>('POST', `/admin/clients/${seg(id)}/scope`, { scope });
   }
   async rotateClientSecret(id: string, graceSeconds: number) {
     return this.admin.call<{ client_id: string; client_secret: string }>('POST', `/admin/clients/${seg(id)}/rotate-secret`, { grace: graceSeconds });
@@ -94,7 +94,7 @@ export class RemoteOperations implements Operations {
     return this.admin.call<UserView>('POST', `/admin/users/${seg(name)}/${status === 'enabled' ? 'enable' : 'disable'}`);
   }
   async setUserScope(name: string, scope: string) {
-    return this.admin.call<UserView>('PUT', `/admin/users/${seg(name)}/scope`, { scope });
+    return this.admin.call<UserView>('POST', `/admin/users/${seg(name)}/scope`, { scope });
   }
 
   async createPat(input: { user: string; name: string; scope: string; expiresIn: number | 'never' }) {
@@ -140,6 +140,6 @@ export class RemoteOperations implements Operations {
     return (await this.admin.call<{ events: AuditEntry[] }>('GET', `/admin/audit?${query}`)).events;
   }
   async explain(id: string, act: MqttAction, topic: string) {
-    return this.admin.call<Explanation>('GET', `/admin/explain?${new URLSearchParams({ id, action: act, topic })}`);
+    return this.admin.call<Explanation>('GET', `/admin/explain?${new URLSearchParams({ principal: id, action: act, topic })}`);
   }
 }
