@@ -29,14 +29,7 @@ export function createAuthenticate(ctx: BrokerContext) {
         const refusal = err instanceof ConnackError ? err : new ConnackError(CONNACK.serverUnavailable, 'internal error');
         if (!(err instanceof ConnackError)) ctx.log.error({ err }, 'authenticate failed');
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
-        ctx.audit.record({
-          event: 'mqtt.connect',
-          principal: username ?? null,
-          outcome: 'failure',
-          reason: refusal.reason,
-          remote,
-          detail: { client_id: client.id, connack: refusal.returnCode },
-        });
+        ctx.connectRefusals.record({ username: username ?? null, clientId: client.id, reason: refusal.reason, remote, connack: refusal.returnCode });
         done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
       },
     );

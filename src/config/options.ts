@@ -43,6 +43,8 @@ export interface Config {
   authFailureLimit: number;
   /** Window over which failed token requests are counted, seconds. */
   authFailureWindow: number;
+  /** Audit events older than this are deleted by the running server (hourly), seconds. */
+  auditRetention: number;
   logLevel: string;
 }
 
@@ -65,6 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxConnectionsPerAddress', flag: 'max-connections-per-address', kind: 'integer', fallback: '0', doc: 'concurrent MQTT connections per remote address (0 = unlimited)' },
   { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests per client or address before 429' },
   { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests' },
+  { key: 'auditRetention', flag: 'audit-retention', kind: 'seconds', fallback: '90d', doc: 'delete audit events older than this (checked at start and hourly)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
 ];
 
