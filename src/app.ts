@@ -12,6 +12,7 @@ import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js'
 import { formatDuration } from './config/duration.js';
 import type { Config } from './config/options.js';
 import { initialise } from './init.js';
+import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOAuthServer } from './oauth/server.js';
@@ -52,7 +53,12 @@ export interface RunningLatchkey {
  */
 export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
-  const { store, ring, pki } = await initialise(config);
+  const passphrase = keyPassphrase();
+  const { store, ring, pki } = await initialise(config, passphrase);
+  if (passphrase === null) {
+    // Once, at start: the operator should know, and the fix is one variable.
+    log.warn({ env: KEY_PASSPHRASE_ENV }, `signing keys and the CA key are stored unencrypted; set ${KEY_PASSPHRASE_ENV} to encrypt them at rest`);
+  }
   const metrics = new Metrics();
   // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
   const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
