@@ -159,7 +159,7 @@ function auditRetention(store: Store, audit: AuditLog, log: Logger, retentionSec
   if (retentionSeconds === 0) return { stop() {} };
   const run = async (): Promise<void> => {
     try {
-      const deleted = await pruneAudit(store, retentionSeconds);
+      const deleted = await pruneAudit(store, retentionSeconds, { busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
       if (deleted > 0) {
         audit.record({ event: 'audit.pruned', outcome: 'success', detail: { actor: 'retention', older_than: formatDuration(retentionSeconds), deleted } });
       }

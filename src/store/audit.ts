@@ -75,14 +75,7 @@ export class AuditTable {
         this.#insert.run(e.at, e.event, e.principal, e.outcome, e.reason, e.remote, e.detail ? JSON.stringify(e.detail) : null, e.count ?? 1);
       }
     });
-    if (busyTimeoutMs === undefined) return write.immediate();
-    const usual = this.#db.pragma('busy_timeout', { simple: true }) as number;
-    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    try {
-      write.immediate();
-    } finally {
-      this.#db.pragma(`busy_timeout = ${usual}`);
-    }
+    this.#waitingAtMost(busyTimeoutMs, () => write.immediate());
   }
 
   /** Newest first. */
@@ -102,11 +95,23 @@ export class AuditTable {
 
   /**
    * Deletes up to `slice` events older than `beforeMs`, oldest first; returns how many.
-   * Call again until it returns less than `slice`.
+   * Call again until it returns less than `slice`. `busyTimeoutMs` as for {@link insertMany}.
    *
    * @example while (table.prune(cutoff, 5000) === 5000);
    */
-  prune(beforeMs: number, slice = 5000): number {
-    return this.#prune.run(beforeMs, slice).changes;
+  prune(beforeMs: number, slice = 5000, busyTimeoutMs?: number): number {
+    return this.#waitingAtMost(busyTimeoutMs, () => this.#prune.run(beforeMs, slice).changes);
+  }
+
+  /** Runs `work` with the connection's lock wait lowered to `busyTimeoutMs` (when given), then restores it. */
+  #waitingAtMost<T>(busyTimeoutMs: number | undefined, work: () => T): T {
+    if (busyTimeoutMs === undefined) return work();
+    const usual = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    try {
+      return work();
+    } finally {
+      this.#db.pragma(`busy_timeout = ${usual}`);
+    }
   }
 }

@@ -45,7 +45,7 @@ function expectPrivate({ dataDir, certsDir }: { dataDir: string; certsDir: strin
   expect(mode(join(certsDir, 'ca.crt')) & 0o022).toBe(0);
 }
 
-describe('files at rest: modes fixed at init and start', () => {
+describe('files at rest: modes fixed at init and start', { timeout: 120_000 }, () => {
   test('start on a 0755 data dir with 0644 files: the dir becomes 0700, every file (db, -wal, -shm, others) 0600, keys 0600', async () => {
     const dirs = await loosened();
     const server = await startChildServer(dirs.dataDir, dirs.certsDir);
@@ -77,7 +77,7 @@ describe('files at rest: modes fixed at init and start', () => {
   });
 });
 
-describe('files at rest: refusal when the modes cannot be fixed', () => {
+describe('files at rest: refusal when the modes cannot be fixed', { timeout: 120_000 }, () => {
   const isRoot = process.getuid?.() === 0;
 
   test('a data dir owned by another user: start and init exit 5 with one clear line, and the server never listens', async () => {

@@ -12,6 +12,7 @@ const PASS = { LATCHKEY_KEY_PASSPHRASE: 'correct horse battery staple' };
 const WRONG = { LATCHKEY_KEY_PASSPHRASE: 'incorrect horse' };
 const NONE = { LATCHKEY_KEY_PASSPHRASE: '' };
 
+/** Each test runs several CLI processes and servers, each deriving scrypt keys: minutes on a loaded 2-core machine is possible. */
 const roots: string[] = [];
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 
@@ -56,7 +57,7 @@ async function tokenWorks(http: number, id: string, secret: string): Promise<str
   return decodeProtectedHeader(access_token).kid!;
 }
 
-describe('signing keys and the CA key encrypted at rest (LATCHKEY_KEY_PASSPHRASE)', () => {
+describe('signing keys and the CA key encrypted at rest (LATCHKEY_KEY_PASSPHRASE)', { timeout: 120_000 }, () => {
   test('without a passphrase the start-up log says so once, naming the variable', async () => {
     const d = deployment();
     const server = await startChildServer(d.dataDir, d.certsDir, [], NONE);
@@ -98,7 +99,7 @@ describe('signing keys and the CA key encrypted at rest (LATCHKEY_KEY_PASSPHRASE
       const [a, b] = keys.map((k) => JSON.parse(k.private_jwk) as { salt: string; iv: string });
       expect(a!.salt).not.toBe(b!.salt);
       expect(a!.iv).not.toBe(b!.iv);
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       let current = '';
       while (Date.now() < deadline && (current = await tokenWorks(server.ports.http, 'sealed-dev', created.client_secret)) !== kid) {
         await new Promise((resolve) => setTimeout(resolve, 100));
