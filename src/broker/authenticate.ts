@@ -1,6 +1,7 @@
 import type { Client } from 'aedes';
 import type { TLSSocket } from 'node:tls';
 import { CONNACK, ConnackError } from '../errors/connack_error.js';
+import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
 import type { BrokerContext } from './broker_context.js';
@@ -31,7 +32,7 @@ export function createAuthenticate(ctx: BrokerContext) {
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
         ctx.audit.record({
           event: 'mqtt.connect',
-          principal: username ?? null,
+          principal: refusedPrincipal(ctx, username, client.id),
           outcome: 'failure',
           reason: refusal.reason,
           remote,
@@ -126,6 +127,20 @@ async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, passw
       certificateThumbprint: cert.fingerprint,
     },
   };
+}
+
+/**
+ * Whom a refused CONNECT is audited under, so `latchkey audit --client X`
+ * shows X's refusals: the username when it names a registered client, else
+ * the MQTT client id when that does (a certificate-only or password-less
+ * CONNECT), else the username as given (a person, an API key, or nobody).
+ * One indexed read per refusal, never per accepted CONNECT.
+ */
+function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): string | null {
+  for (const name of [username, clientId]) {
+    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return name;
+  }
+  return username ?? null;
 }
 
 /**

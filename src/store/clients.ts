@@ -65,6 +65,8 @@ export class ClientsTable {
   readonly #secrets;
   readonly #addSecret;
   readonly #endSecrets;
+  readonly #setAuthMethod;
+  readonly #deleteSecrets;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
@@ -75,6 +77,8 @@ export class ClientsTable {
     this.#setScope = db.prepare('UPDATE clients SET scope = ?, updated_at = ? WHERE id = ?');
     this.#setStatus = db.prepare('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?');
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ?');
+    this.#setAuthMethod = db.prepare('UPDATE clients SET auth_method = ?, public_jwk = ?, updated_at = ? WHERE id = ?');
+    this.#deleteSecrets = db.prepare('DELETE FROM client_secrets WHERE client_id = ?');
     this.#secrets = db.prepare(
       'SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
     );
@@ -102,6 +106,16 @@ export class ClientsTable {
 
   setStatus(id: string, status: ClientStatus): boolean {
     return this.#setStatus.run(status, Date.now(), id).changes > 0;
+  }
+
+  /** Sets how the client authenticates and its public key (null unless private_key_jwt). */
+  setAuthMethod(id: string, authMethod: ClientAuthMethod, publicJwk: string | null): boolean {
+    return this.#setAuthMethod.run(authMethod, publicJwk, Date.now(), id).changes > 0;
+  }
+
+  /** Deletes every secret of the client, current and in grace; returns how many. */
+  deleteSecrets(id: string): number {
+    return this.#deleteSecrets.run(id).changes;
   }
 
   delete(id: string): boolean {

@@ -15,6 +15,17 @@ export interface VerifierSettings {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
+ * Is `text` shaped like a compact JWS (three base64url parts)? Says nothing
+ * about whether it verifies; lets a caller tell "not a token at all" (a
+ * client secret pasted as a password) from "a token that fails".
+ *
+ * @example looksLikeCompactJws('a.b.c') // true
+ */
+export function looksLikeCompactJws(text: string): boolean {
+  return COMPACT_JWS.test(text);
+}
+
+/**
  * Verifies an access token locally: size, shape, header, ES256 signature by
  * a published key, claims, and the revocation list. Named steps, each
  * failing with its own {@link TokenError} code.
