@@ -15,14 +15,16 @@ export interface VerifierSettings {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Is `text` shaped like a compact JWS (three base64url parts)? Says nothing
- * about whether it verifies; lets a caller tell "not a token at all" (a
- * client secret pasted as a password) from "a token that fails".
+ * Could `text` be meant as a JWT at all (three dot-separated parts)? Says
+ * nothing about whether it verifies; lets a caller tell "not a token" (a
+ * client secret pasted as a password, which has no dots) from "a token that
+ * fails", whose precise reason (`malformed`, `bad_signature`, …) matters.
  *
- * @example looksLikeCompactJws('a.b.c') // true
+ * @example looksLikeJwt('a.b.c') // true
+ * @example looksLikeJwt('Zm9vYmFy') // false
  */
-export function looksLikeCompactJws(text: string): boolean {
-  return COMPACT_JWS.test(text);
+export function looksLikeJwt(text: string): boolean {
+  return text.split('.', 4).length === 3;
 }
 
 /**
