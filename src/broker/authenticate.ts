@@ -8,6 +8,7 @@ import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
 import { effectiveScopes } from './effective_scopes.js';
+import type { PrincipalState } from './principals.js';
 import { Session } from './session.js';
 
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
@@ -58,6 +59,7 @@ async function authenticateSteps(
   const state = ctx.principals.lookup(authenticated.principal);
   if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
   if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
+  if (tokenVoided(authenticated.credential, state)) throw new ConnackError(CONNACK.notAuthorized, TOKEN_VOIDED);
   const session = new Session(
     client,
     authenticated.principal,
@@ -127,6 +129,14 @@ async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, passw
       certificateThumbprint: cert.fingerprint,
     },
   };
+}
+
+/** Why a token issued before its client changed auth method is refused or its session ended. */
+export const TOKEN_VOIDED = 'token issued before the client changed its auth method';
+
+/** Was this access token obtained with a credential the client no longer uses? */
+export function tokenVoided(credential: Session['credential'], state: PrincipalState): boolean {
+  return credential.method === 'jwt' && state.tokensNotBefore !== undefined && credential.iat < state.tokensNotBefore;
 }
 
 /**

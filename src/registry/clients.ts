@@ -157,8 +157,9 @@ export class ClientRegistry {
    * (a slip, or an attacker with admin access) would silently revive, and a
    * device usually moves because its secret was weak or exposed. Moving back
    * to a secret method issues a fresh secret, shown once. Leaving
-   * `private_key_jwt` forgets the public key. Tokens issued before stay
-   * valid until they expire (`token revoke` ends them sooner).
+   * `private_key_jwt` forgets the public key. Every access token issued
+   * before a move (other than basic <-> post) is void: live sessions on one
+   * end, and it no longer connects, renews or introspects as active.
    *
    * @example registry.setAuthMethod('t1', 'tls_client_auth', {}, 'cli') // { client_id: 't1', auth_method: 'tls_client_auth', client_secret: null, secrets_deleted: 1 }
    * @throws LatchkeyError not_found, invalid_argument
@@ -180,9 +181,12 @@ export class ClientRegistry {
     const isSecret = usesSecret(method);
     const secret = isSecret && !wasSecret ? generateSecret() : null;
     const now = Date.now();
+    // Anything but basic <-> post (one secret, two transports) changes the credential: what the old
+    // one obtained is void from now on, live sessions included (they could otherwise renew forever).
+    const credentialChanged = !(wasSecret && isSecret);
     let secretsDeleted = 0;
     this.store.durably(() => {
-      this.store.clients.setAuthMethod(id, method, publicJwk);
+      this.store.clients.setAuthMethod(id, method, publicJwk, credentialChanged ? now : null);
       if (wasSecret && !isSecret) secretsDeleted = this.store.clients.deleteSecrets(id);
       if (secret) this.store.clients.replaceSecret(id, hashSecret(secret), now, now);
       this.store.changes.append('client', id);
@@ -193,7 +197,14 @@ export class ClientRegistry {
       event: 'client.auth_method_changed',
       principal: id,
       outcome: 'success',
-      detail: { actor, from: client.authMethod, to: method, secret: secretFate, ...(publicJwk ? { public_key: 'replaced' } : {}) },
+      detail: {
+        actor,
+        from: client.authMethod,
+        to: method,
+        secret: secretFate,
+        ...(publicJwk ? { public_key: 'replaced' } : {}),
+        ...(credentialChanged ? { tokens_before: new Date(now).toISOString() } : {}),
+      },
     });
     return { client_id: id, auth_method: method, client_secret: secret, secret: secretFate };
   }

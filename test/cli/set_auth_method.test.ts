@@ -86,11 +86,13 @@ describe('latchkey client set-auth-method', () => {
     const result = await cli.run('audit', '--client', 'dev-1', '--json');
     expect(result.code).toBe(0);
     const changes = parseLines(result.stdout).filter((e) => e.event === 'client.auth_method_changed');
+    // Every move but basic <-> post voids the tokens issued before it (tokens_before).
+    const voided = { tokens_before: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
     expect(changes.map((e) => e.detail)).toEqual([
-      { actor: 'cli', from: 'private_key_jwt', to: 'tls_client_auth', secret: 'none' },
-      { actor: 'cli', from: 'client_secret_basic', to: 'private_key_jwt', secret: 'deleted', public_key: 'replaced' },
-      { actor: 'cli', from: 'tls_client_auth', to: 'client_secret_basic', secret: 'issued' },
-      { actor: 'cli', from: 'client_secret_post', to: 'tls_client_auth', secret: 'deleted' },
+      { actor: 'cli', from: 'private_key_jwt', to: 'tls_client_auth', secret: 'none', ...voided },
+      { actor: 'cli', from: 'client_secret_basic', to: 'private_key_jwt', secret: 'deleted', public_key: 'replaced', ...voided },
+      { actor: 'cli', from: 'tls_client_auth', to: 'client_secret_basic', secret: 'issued', ...voided },
+      { actor: 'cli', from: 'client_secret_post', to: 'tls_client_auth', secret: 'deleted', ...voided },
       { actor: 'cli', from: 'client_secret_basic', to: 'client_secret_post', secret: 'kept' },
     ]);
   });

@@ -8,6 +8,7 @@ import { x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { certificatesOf, httpsCall, rawCertificate, type TlsIdentity } from '../helpers/mtls.js';
+import { closedWithin, connectDevice, refusalCode } from '../helpers/mqtt.js';
 import { basic, claimsOf, invalidClientBody, post } from './http.js';
 
 const SCOPE = 'mqtt:publish:plant/{client_id}/#';
@@ -152,10 +153,21 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     const identity = { ca, cert: issued.certPem, key: issued.keyPem! };
     const certOnly = () => httpsCall(`${t.httpsUrl}/oauth/token`, identity, { form: { ...GRANT, client_id: 'tca-mover' } });
     expect((await certOnly()).status).toBe(401);
+    // A token obtained with the secret, and a live MQTT session on it.
+    const old = (await t.token('tca-mover', secret)).access_token;
+    const session = await connectDevice(t.mqttUrl, 'tca-mover', old);
+    // Tokens carry whole-second iat; one issued in the very second of the move survives it, so move a second later.
+    while (Math.floor(Date.now() / 1000) <= (claimsOf(old).iat as number)) await new Promise((r) => setTimeout(r, 50));
 
     const moved = await t.cli('client', 'set-auth-method', 'tca-mover', 'tls_client_auth', '--json');
     expect(moved.code).toBe(0);
     expect(JSON.parse(moved.stdout)).toEqual({ client_id: 'tca-mover', auth_method: 'tls_client_auth', client_secret: null, secret: 'deleted' });
+    // What the deleted secret obtained is void too: the session ends, the token neither connects nor introspects,
+    // so it cannot keep itself alive by renewing over MQTT.
+    expect(await closedWithin(session, 5000)).toBeLessThan(5000);
+    expect(await refusalCode(connectDevice(t.mqttUrl, 'tca-mover', old))).toBe(5);
+    const ops = t.createClient('tca-ops', 'admin:read');
+    expect((await post(`${t.baseUrl}/oauth/introspect`, { token: old }, { authorization: basic('tca-ops', ops) })).json).toEqual({ active: false });
 
     // The running server sees the change made by another process (no cache of auth data to go stale).
     const ok = await certOnly();
@@ -165,7 +177,9 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     expect((await post(`${t.baseUrl}/oauth/token`, GRANT, { authorization: basic('tca-mover', secret) })).status).toBe(401);
     t.server.audit.flush();
     const [changed] = t.auditEvents({ principal: 'tca-mover', event: 'client.auth_method_changed', limit: 1 });
-    expect(changed?.detail).toEqual({ actor: 'cli', from: 'client_secret_basic', to: 'tls_client_auth', secret: 'deleted' });
+    expect(changed?.detail).toEqual({ actor: 'cli', from: 'client_secret_basic', to: 'tls_client_auth', secret: 'deleted', tokens_before: expect.any(String) });
+    const [ended] = t.auditEvents({ principal: 'tca-mover', event: 'mqtt.disconnected_by_broker', limit: 1 });
+    expect(ended).toMatchObject({ reason: expect.stringContaining('token issued before the client changed its auth method') });
   });
 });
 
