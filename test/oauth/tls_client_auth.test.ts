@@ -122,7 +122,7 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     // It proved who it is with its certificate, so it may hear what it is registered for.
     expect(withSecret.json).toEqual({
       error: 'invalid_client',
-      error_description: 'client "tca-only" is registered for tls_client_auth, not client_secret_basic: send client_id without a secret',
+      error_description: 'client tca-only is registered for tls_client_auth, not client_secret_basic: send client_id without a secret',
     });
     // The secret client, certificate only (its own CN): not the method it registered. It proved
     // who it is, so the answer says which method it is registered for and what the operator can do.
@@ -132,7 +132,7 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     expect(certOnly.json).toEqual({
       error: 'invalid_client',
       error_description:
-        'client "tca-secret" is registered for client_secret_basic, not tls_client_auth; ' +
+        'client tca-secret is registered for client_secret_basic, not tls_client_auth; ' +
         'the operator can move it with `latchkey client set-auth-method tca-secret tls_client_auth`',
     });
   });

@@ -188,7 +188,11 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(res.status).toBe(status);
     expect(res.json).toEqual(body);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    if (status !== 200) expect(res.headers.get('www-authenticate')).toBe(challenge ? CHALLENGE : null);
+    if (status !== 200) {
+      expect(res.headers.get('www-authenticate')).toBe(challenge ? CHALLENGE : null);
+      // RFC 6749 §5.2: error_description is printable ASCII without '"' or '\\' (the audit hint included).
+      expect((res.json as { error_description: string }).error_description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+    }
     expectNoStore(res);
   });
 

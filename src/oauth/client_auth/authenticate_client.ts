@@ -164,7 +164,8 @@ function wrongMethodDescription(client: ClientRecord, used: ClientAuthMethod, in
   if (!input.peerCertificate) return undefined;
   const checked = checkClientCertificate(input.peerCertificate, env);
   if (!checked.ok || checked.identity.clientId !== client.id) return undefined;
-  const registered = `client "${client.id}" is registered for ${client.authMethod}, not ${used}`;
+  // RFC 6749 §5.2: error_description allows no double quote or backslash; a client id has neither.
+  const registered = `client ${client.id} is registered for ${client.authMethod}, not ${used}`;
   // A device with a certificate that still sends its secret should just drop the secret;
   // one registered for a secret that now has a certificate needs the operator.
   if (client.authMethod === 'tls_client_auth') return `${registered}: send client_id without a secret`;
