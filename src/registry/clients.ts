@@ -161,7 +161,7 @@ export class ClientRegistry {
    * before a move (other than basic <-> post) is void: live sessions on one
    * end, and it no longer connects, renews or introspects as active.
    *
-   * @example registry.setAuthMethod('t1', 'tls_client_auth', {}, 'cli') // { client_id: 't1', auth_method: 'tls_client_auth', client_secret: null, secrets_deleted: 1 }
+   * @example registry.setAuthMethod('t1', 'tls_client_auth', {}, 'cli') // { client_id: 't1', auth_method: 'tls_client_auth', client_secret: null, secret: 'deleted' }
    * @throws LatchkeyError not_found, invalid_argument
    */
   setAuthMethod(id: string, authMethod: string, options: { publicJwk?: string | null }, actor: Actor): AuthMethodChange {
@@ -181,9 +181,11 @@ export class ClientRegistry {
     const isSecret = usesSecret(method);
     const secret = isSecret && !wasSecret ? generateSecret() : null;
     const now = Date.now();
-    // Anything but basic <-> post (one secret, two transports) changes the credential: what the old
-    // one obtained is void from now on, live sessions included (they could otherwise renew forever).
-    const credentialChanged = !(wasSecret && isSecret);
+    // Anything but basic <-> post (one secret, two transports) or a repeat of the same method
+    // changes the credential (a new private_key_jwt key does): what the old one obtained is void
+    // from now on, live sessions included (they could otherwise renew forever over MQTT).
+    const sameCredential = (wasSecret && isSecret) || (method === client.authMethod && method !== 'private_key_jwt');
+    const credentialChanged = !sameCredential;
     let secretsDeleted = 0;
     this.store.durably(() => {
       this.store.clients.setAuthMethod(id, method, publicJwk, credentialChanged ? now : null);

@@ -82,6 +82,11 @@ describe('latchkey client set-auth-method', () => {
     expect(keyOf()).toBeNull();
   });
 
+  it('repeating the current method changes nothing that matters: tokens stay valid', async () => {
+    const again = await cli.json('client', 'set-auth-method', 'dev-1', 'tls_client_auth');
+    expect(again).toEqual({ client_id: 'dev-1', auth_method: 'tls_client_auth', client_secret: null, secret: 'none' });
+  });
+
   it('every change is audited with actor, from, to and what became of the secret', async () => {
     const result = await cli.run('audit', '--client', 'dev-1', '--json');
     expect(result.code).toBe(0);
@@ -89,6 +94,7 @@ describe('latchkey client set-auth-method', () => {
     // Every move but basic <-> post voids the tokens issued before it (tokens_before).
     const voided = { tokens_before: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
     expect(changes.map((e) => e.detail)).toEqual([
+      { actor: 'cli', from: 'tls_client_auth', to: 'tls_client_auth', secret: 'none' },
       { actor: 'cli', from: 'private_key_jwt', to: 'tls_client_auth', secret: 'none', ...voided },
       { actor: 'cli', from: 'client_secret_basic', to: 'private_key_jwt', secret: 'deleted', public_key: 'replaced', ...voided },
       { actor: 'cli', from: 'tls_client_auth', to: 'client_secret_basic', secret: 'issued', ...voided },
