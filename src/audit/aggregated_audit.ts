@@ -13,10 +13,10 @@ const TICK_MS = 200;
  *
  * @example
  * const refusals = new AggregatedAudit(audit);
- * refusals.record(`${remote} ${reason}`, username, { event: 'mqtt.connect', outcome: 'failure', reason, remote });
+ * refusals.record(`${remote} ${reason}`, username, () => ({ event: 'mqtt.connect', outcome: 'failure', reason, remote }));
  */
 export class AggregatedAudit {
-  readonly #folder: BurstFolder<AuditEntry>;
+  readonly #folder: BurstFolder<() => AuditEntry>;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -39,17 +39,22 @@ export class AggregatedAudit {
     for (const row of this.#folder.drain()) this.#writeFolded(row.first, row.count, row.samples, row.firstAt, now);
   }
 
-  /** `key` names what one row may stand for; `sample` is this event's example (a topic, a client id). */
-  record(key: string, sample: string, entry: AuditEntry): void {
+  /**
+   * `key` names what one row may stand for; `sample` is this event's example
+   * (a topic, a client id). `entry` is called only for an event that starts a
+   * row, so a folded event costs no lookups.
+   */
+  record(key: string, sample: string, entry: () => AuditEntry): void {
     const now = Date.now();
-    if (this.#folder.offer(key, now, sample, entry)) this.audit.record({ ...entry, at: now });
+    if (this.#folder.offer(key, now, sample, entry)) this.audit.record({ ...entry(), at: now });
   }
 
   #writeDue(now: number): void {
     for (const row of this.#folder.due(now)) this.#writeFolded(row.first, row.count, row.samples, row.firstAt, now);
   }
 
-  #writeFolded(first: AuditEntry, count: number, samples: string[], firstAt: number, now: number): void {
+  #writeFolded(firstEntry: () => AuditEntry, count: number, samples: string[], firstAt: number, now: number): void {
+    const first = firstEntry();
     this.audit.record({
       ...first,
       at: now,

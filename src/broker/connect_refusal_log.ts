@@ -23,15 +23,26 @@ export class ConnectRefusalLog {
     this.#rows.stop();
   }
 
-  /** `clientId` and `connack` are null for a connection cut before its CONNECT was read. */
-  record(refusal: { username: string | null; clientId: string | null; reason: string; remote: string | null; connack: number | null }): void {
-    this.#rows.record(`${refusal.remote ?? '-'}\u0000${refusal.reason}`, refusal.username ?? refusal.clientId ?? '-', {
+  /**
+   * `clientId` and `connack` are null for a connection cut before its CONNECT
+   * was read. `principal` (whom the row is filed under) is asked only for a
+   * refusal that starts a row.
+   */
+  record(refusal: {
+    username: string | null;
+    clientId: string | null;
+    principal?: () => string | null;
+    reason: string;
+    remote: string | null;
+    connack: number | null;
+  }): void {
+    this.#rows.record(`${refusal.remote ?? '-'}\u0000${refusal.reason}`, refusal.username ?? refusal.clientId ?? '-', () => ({
       event: 'mqtt.connect',
-      principal: refusal.username,
+      principal: refusal.principal ? refusal.principal() : refusal.username,
       outcome: 'failure',
       reason: refusal.reason,
       remote: refusal.remote,
       detail: refusal.connack === null ? { client_id: refusal.clientId } : { client_id: refusal.clientId, connack: refusal.connack },
-    });
+    }));
   }
 }

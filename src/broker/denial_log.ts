@@ -29,13 +29,13 @@ export class DenialLog {
 
   record(principal: string, action: string, topic: string, reason: string, remote: string | null): void {
     this.metrics.denials.inc({ action });
-    this.#rows.record(`${principal}\u0000${action}`, topic, {
+    this.#rows.record(`${principal}\u0000${action}`, topic, () => ({
       event: `mqtt.${action}_denied`,
       principal,
       outcome: 'denied',
       reason,
       remote,
       detail: { topic },
-    });
+    }));
   }
 }
