@@ -91,3 +91,29 @@ describe('refused CONNECTs from one address are one row per (address, reason) pe
     expect(refused).toBeGreaterThanOrEqual(60);
   });
 });
+
+describe('refusals naming registered clients stay findable under those clients, within a bound', () => {
+  test('8 registered clients refused 3 times each from one address: up to 5 get rows of their own per second, the rest share one; every refusal counted', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `named-${i}`);
+    for (const id of ids) lk.createClient(id, 'mqtt:publish:x');
+    const since = Date.now();
+    const started = Date.now();
+    for (let round = 0; round < 3; round++) {
+      const codes = await Promise.all(ids.map((id) => refusalCode(connect(lk.mqttUrl, { clientId: id, username: id, password: 'not-a-token' }))));
+      expect(codes.every((c) => c === 4)).toBe(true);
+    }
+    const elapsed = Date.now() - started;
+    const refusals = () =>
+      lk.auditEvents({ event: 'mqtt.connect', since, limit: 1000 }).filter((e) => e.outcome === 'failure' && /^named-\d$/.test(e.principal ?? ''));
+    await eventually(() => total(refusals()) === 24, 10_000, 'all 24 refusals counted');
+    const rows = refusals();
+    // The first refusal of each client within the first second is under its own name.
+    const named = new Set(rows.map((r) => r.principal));
+    expect(named.size).toBeGreaterThanOrEqual(5);
+    // Bounded: at most 5 named rows and 1 shared row per second, however many clients are named.
+    expect(rows.length).toBeLessThanOrEqual(6 * (Math.ceil(elapsed / 1000) + 2));
+    const someone = [...named][0]!;
+    const { stdout } = await lk.cli('audit', '--client', someone, '--event', 'mqtt.connect', '--since', '1h', '--json');
+    expect(JSON.parse(stdout.trim().split('\n')[0]!)).toMatchObject({ principal: someone, outcome: 'failure', remote: '127.0.0.1' });
+  });
+});
