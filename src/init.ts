@@ -1,11 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import type { Config } from './config/options.js';
 import { KeyRing } from './keys/key_ring.js';
 import { hostname, networkInterfaces } from 'node:os';
+import { keyPassphrase } from './keys/key_sealing.js';
 import { ensurePki } from './pki/ca.js';
 import { operatorCertificate } from './pki/operator_certificate.js';
 import { serverNames } from './pki/server_names.js';
 import { databasePath } from './store/database.js';
+import { securePkiDirectory, securePrivateDirectory } from './store/private_files.js';
 import { Store } from './store/store.js';
 
 export interface Initialised {
@@ -17,17 +18,27 @@ export interface Initialised {
 /**
  * `latchkey init`, also run by `start`: data and certs directories, the
  * database at the current schema, a signing key, the CA and the server
- * certificate. Idempotent: what exists is kept.
+ * certificate. Idempotent: what exists is kept, but its file modes are
+ * fixed (data directory 0700 and its files 0600, private keys 0600), or
+ * it refuses to start (`insecure_files`) when they cannot be. With a
+ * passphrase (default: `LATCHKEY_KEY_PASSPHRASE`) the signing keys and the
+ * CA key are stored sealed, plaintext ones sealed on the way; a wrong
+ * passphrase refuses to start (`bad_passphrase`).
  *
  * @example const { store } = await initialise(config);
  */
-export async function initialise(config: Pick<Config, 'dataDir' | 'certsDir' | 'tlsNames' | 'tlsCert' | 'tlsKey'>): Promise<Initialised> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+export async function initialise(
+  config: Pick<Config, 'dataDir' | 'certsDir' | 'tlsNames' | 'tlsCert' | 'tlsKey'>,
+  passphrase: string | null = keyPassphrase(),
+): Promise<Initialised> {
+  // Before anything is read: refuse to run on files others could read or change.
+  securePrivateDirectory(config.dataDir);
+  securePkiDirectory(config.certsDir);
   const store = Store.open(databasePath(config));
   try {
-    const ring = await KeyRing.open(store);
+    const ring = await KeyRing.open(store, passphrase);
     // Re-issued (same CA) when the names change, e.g. the machine got a new address.
-    let pki = await ensurePki(config.certsDir, serverNames(config.tlsNames, hostname(), networkInterfaces()));
+    let pki = await ensurePki(config.certsDir, passphrase, serverNames(config.tlsNames, hostname(), networkInterfaces()));
     if (config.tlsCert !== undefined || config.tlsKey !== undefined) {
       const own = operatorCertificate(config.tlsCert, config.tlsKey);
       pki = { ...pki, serverCertPem: own.certPem, serverKeyPem: own.keyPem };

@@ -7,6 +7,7 @@ import { installAdminErrorHandling } from './error_handling.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerAuditPruneRoutes } from './routes/audit_prune.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
@@ -27,6 +28,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerPeopleChangeRoutes,
   registerKeyRoutes,
   registerExplainRoutes,
+  registerAuditPruneRoutes,
 ];
 
 /**

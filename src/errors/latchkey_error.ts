@@ -12,6 +12,8 @@ export type LatchkeyErrorCode =
   | 'already_exists'
   | 'invalid_csr'
   | 'conflict'
+  | 'insecure_files'
+  | 'bad_passphrase'
   | 'not_initialised'
   | 'unauthorized'
   | 'forbidden'
@@ -19,10 +21,11 @@ export type LatchkeyErrorCode =
   | 'internal';
 
 /**
- * Exit statuses: 2 bad input, 3 a missing thing, 4 a conflict, 5 no
- * database where the CLI looked (run `latchkey init`, or pass --data-dir or
- * --server), 6 the admin API refused the token (401) or its scope (403),
- * 7 the server could not be reached. 1 is anything else.
+ * Exit statuses: 2 bad input, 3 a missing thing, 4 a conflict, 5 files or
+ * keys latchkey refuses to use as they are, 6 no database where the CLI
+ * looked (run `latchkey init`, or pass --data-dir or --server), 7 the admin
+ * API refused the token (401) or its scope (403), 8 the server could not be
+ * reached. 1 is anything else.
  */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
@@ -34,10 +37,12 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   not_found: 3,
   already_exists: 4,
   conflict: 4,
-  not_initialised: 5,
-  unauthorized: 6,
-  forbidden: 6,
-  unavailable: 7,
+  insecure_files: 5,
+  bad_passphrase: 5,
+  not_initialised: 6,
+  unauthorized: 7,
+  forbidden: 7,
+  unavailable: 8,
   internal: 1,
 };
 

@@ -54,8 +54,8 @@ describe('latchkey global options and init', () => {
     expect(parseOneObject(viaEnv.stdout).client_id).toBe('opt-1');
     const other = scratchDir();
     const flagWins = await runCli(['client', 'show', 'opt-1', '--data-dir', other], env);
-    // No database in the flag's directory: refused (5), never silently made.
-    expectOneError(flagWins, 5);
+    // No database in the flag's directory: refused (6), never silently made.
+    expectOneError(flagWins, 6);
     expect(existsSync(join(other, 'latchkey.db'))).toBe(false);
   });
 

@@ -141,17 +141,17 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expectOneError(await remote('client', 'create', 'remote-dup', '--scope', 'mqtt:publish:a'), 4);
     expectOneError(await remote('client', 'create', 'remote-bad', '--scope', 'mqtt:publish:a/#/b'), 2);
 
-    // An admin:read key reads, and is refused every write with the scope it lacks (403 → 6).
+    // An admin:read key reads, and is refused every write with the scope it lacks (403 → 7).
     const asReader = (...args: string[]) => runCli(['--server', lk.baseUrl, '--token', reader, ...args]);
     expect((await asReader('client', 'list', '--json')).code).toBe(0);
     const refused = await asReader('client', 'create', 'remote-sneaky', '--scope', 'mqtt:publish:a');
-    expectOneError(refused, 6);
+    expectOneError(refused, 7);
     expect(refused.stderr).toMatch(/admin:write/);
     expect(lk.server.registry.list().map((c) => c.client_id)).not.toContain('remote-sneaky');
 
-    // A bad token (401 → 6), no token, plain http off this machine (2), nobody listening (7).
+    // A bad token (401 → 7), no token, plain http off this machine (2), nobody listening (8).
     const bad = await runCli(['--server', lk.baseUrl, '--token', 'lk_pat_notarealtokennotarealtokennotareal', 'client', 'list']);
-    expectOneError(bad, 6);
+    expectOneError(bad, 7);
     expect(bad.stderr).toMatch(/refused the token/);
     const noToken = await runCli(['--server', lk.baseUrl, 'client', 'list'], { LATCHKEY_TOKEN: '' });
     expectOneError(noToken, 2);
@@ -159,7 +159,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expectOneError(await runCli(['--server', 'http://latchkey.test:8080', '--token', writer, 'client', 'list']), 2);
     const closed = await closedPort();
     const down = await runCli(['--server', `http://127.0.0.1:${closed}`, '--token', writer, 'client', 'list']);
-    expectOneError(down, 7);
+    expectOneError(down, 8);
     expect(down.stderr).toMatch(/cannot reach latchkey/);
 
     // init and start work on local files only: they say so instead of acting here.
@@ -177,7 +177,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expect(trusted.code).toBe(0);
     expect(parseOneObject(trusted.stdout)).toHaveProperty('clients');
     const untrusted = await runCli(httpsArgs, { LATCHKEY_TOKEN: writer, LATCHKEY_CA: '' });
-    expectOneError(untrusted, 7);
+    expectOneError(untrusted, 8);
     expect(untrusted.stderr).toMatch(/--ca/);
   });
 }, 60_000);

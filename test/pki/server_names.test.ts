@@ -60,21 +60,21 @@ describe('ensurePki re-issues the server certificate when the names change, with
 
   test('same names: no re-issue; new names: new certificate from the same CA; no names (CLI): kept', async () => {
     const a = { dns: ['hub.test', 'localhost'], ip: ['127.0.0.1', '::1'] };
-    const first = await ensurePki(dir, a);
+    const first = await ensurePki(dir, null, a);
     expect(sans(first.serverCertPem)).toEqual(['DNS:hub.test', 'DNS:localhost', 'IP Address:0:0:0:0:0:0:0:1', 'IP Address:127.0.0.1'].sort());
-    const again = await ensurePki(dir, { dns: ['localhost', 'hub.test'], ip: ['::1', '127.0.0.1'] });
+    const again = await ensurePki(dir, null, { dns: ['localhost', 'hub.test'], ip: ['::1', '127.0.0.1'] });
     expect(again.created).toBe(false);
     expect(again.serverCertPem).toBe(first.serverCertPem);
 
     const b = { dns: ['hub.test', 'localhost', 'new.test'], ip: ['127.0.0.1', '192.0.2.7', '::1'] };
-    const moved = await ensurePki(dir, b);
+    const moved = await ensurePki(dir, null, b);
     expect(moved.serverCertPem).not.toBe(first.serverCertPem);
     expect(moved.serverKeyPem).not.toBe(first.serverKeyPem);
     expect(moved.ca.certPem).toBe(first.ca.certPem);
     expect(new X509Certificate(moved.serverCertPem).verify(new X509Certificate(first.ca.certPem).publicKey)).toBe(true);
     expect(sans(moved.serverCertPem)).toEqual(expect.arrayContaining(['DNS:new.test', 'IP Address:192.0.2.7']));
 
-    const cli = await ensurePki(dir);
+    const cli = await ensurePki(dir, null);
     expect(cli.serverCertPem).toBe(moved.serverCertPem);
   });
 });

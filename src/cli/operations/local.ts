@@ -3,6 +3,7 @@ import { ApiKeyRegistry } from '../../registry/api_keys.js';
 import type { CertificateRegistry } from '../../registry/certificates.js';
 import { explainAccess } from '../../registry/explain.js';
 import { PatRegistry } from '../../registry/personal_access_tokens.js';
+import { pruneAuditEvents } from '../../audit/audit_prune.js';
 import { rotateKeys } from '../../registry/signing_keys.js';
 import { revokeToken } from '../../registry/tokens.js';
 import { UserRegistry } from '../../registry/users.js';
@@ -54,6 +55,9 @@ export class LocalOperations implements Operations {
   }
   async setClientStatus(id: string, status: 'enabled' | 'disabled') {
     return this.session.registry.setStatus(id, status, this.actor);
+  }
+  async setClientAuthMethod(id: string, method: string, publicJwk?: string) {
+    return this.session.registry.setAuthMethod(id, method, publicJwk !== undefined ? { publicJwk } : {}, this.actor);
   }
   async deleteClient(id: string) {
     this.session.registry.delete(id, this.actor);
@@ -125,7 +129,12 @@ export class LocalOperations implements Operations {
       reason: e.reason,
       remote: e.remote,
       detail: e.detail,
+      // An aggregated row stands for `count` events; detail.samples holds up to 5 of their topics or client ids.
+      count: e.count ?? 1,
     }));
+  }
+  async pruneAudit(seconds: number, label: string) {
+    return pruneAuditEvents(this.session.store, this.session.audit, seconds, label, this.actor);
   }
   async explain(id: string, act: MqttAction, topic: string) {
     return explainAccess(this.session.store, id, act, topic, this.session.config.maxTopicLevels);

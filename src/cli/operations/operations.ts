@@ -1,7 +1,7 @@
 import type { MqttAction } from '../../policy/index.js';
 import type { ApiKeyView } from '../../registry/api_keys.js';
 import type { CertificateView } from '../../registry/certificates.js';
-import type { ClientView } from '../../registry/clients.js';
+import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
@@ -39,6 +39,8 @@ export interface AuditEntry {
   reason: string | null;
   remote: string | null;
   detail: Record<string, unknown> | null;
+  /** Events this row stands for (aggregated denials and refused CONNECTs). */
+  count: number;
 }
 
 export interface AuditFilter {
@@ -63,6 +65,7 @@ export interface Operations {
   setClientScope(id: string, scope: string): Promise<ClientView>;
   rotateClientSecret(id: string, graceSeconds: number): Promise<{ client_id: string; client_secret: string }>;
   setClientStatus(id: string, status: 'enabled' | 'disabled'): Promise<ClientView>;
+  setClientAuthMethod(id: string, method: string, publicJwk?: string): Promise<AuthMethodChange>;
   deleteClient(id: string): Promise<void>;
 
   /**
@@ -93,5 +96,7 @@ export interface Operations {
   revokeToken(jti: string): Promise<{ already_revoked: boolean }>;
   rotateKeys(): Promise<KeyRotation>;
   auditEvents(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Deletes audit events older than `seconds`; `label` is how the operator said it (`90d`), for the audit trail. */
+  pruneAudit(seconds: number, label: string): Promise<{ deleted: number }>;
   explain(id: string, act: MqttAction, topic: string): Promise<Explanation>;
 }

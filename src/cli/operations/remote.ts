@@ -1,7 +1,7 @@
 import type { MqttAction } from '../../policy/index.js';
 import type { ApiKeyView } from '../../registry/api_keys.js';
 import type { CertificateView } from '../../registry/certificates.js';
-import type { ClientView } from '../../registry/clients.js';
+import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
@@ -44,6 +44,12 @@ export class RemoteOperations implements Operations {
   }
   async setClientStatus(id: string, status: 'enabled' | 'disabled') {
     return this.admin.call<ClientView>('POST', `/admin/clients/${seg(id)}/${status === 'enabled' ? 'enable' : 'disable'}`);
+  }
+  async setClientAuthMethod(id: string, method: string, publicJwk?: string) {
+    return this.admin.call<AuthMethodChange>('PUT', `/admin/clients/${seg(id)}/auth-method`, {
+      auth_method: method,
+      ...(publicJwk !== undefined ? { jwk: publicJwk } : {}),
+    });
   }
   async deleteClient(id: string) {
     await this.admin.call('DELETE', `/admin/clients/${seg(id)}`);
@@ -138,6 +144,9 @@ export class RemoteOperations implements Operations {
     if (filter.event !== undefined) query.set('event', filter.event);
     if (filter.since !== undefined) query.set('since', new Date(filter.since).toISOString());
     return (await this.admin.call<{ events: AuditEntry[] }>('GET', `/admin/audit?${query}`)).events;
+  }
+  async pruneAudit(seconds: number, label: string) {
+    return this.admin.call<{ deleted: number }>('POST', '/admin/audit/prune', { older_than: seconds, label: label.trim() });
   }
   async explain(id: string, act: MqttAction, topic: string) {
     return this.admin.call<Explanation>('GET', `/admin/explain?${new URLSearchParams({ principal: id, action: act, topic })}`);
