@@ -65,6 +65,13 @@ describe('latchkey --server: remote mode over the admin API', () => {
     await clientCredentialsToken(lk.baseUrl, 'remote-t1', rotated.client_secret as string);
     await expect(clientCredentialsToken(lk.baseUrl, 'remote-t1', created.client_secret as string)).rejects.toThrow();
 
+    expect(await rjson('client', 'set-auth-method', 'remote-t1', 'tls_client_auth')).toEqual({
+      client_id: 'remote-t1',
+      auth_method: 'tls_client_auth',
+      client_secret: null,
+      secret: 'deleted',
+    });
+    expect(lk.server.registry.show('remote-t1').auth_method).toBe('tls_client_auth');
     expect(await rjson('client', 'disable', 'remote-t1')).toMatchObject({ status: 'disabled' });
     expect(lk.server.registry.show('remote-t1').status).toBe('disabled');
     expect(await rjson('client', 'enable', 'remote-t1')).toMatchObject({ status: 'enabled' });
@@ -125,6 +132,9 @@ describe('latchkey --server: remote mode over the admin API', () => {
     lk.server.audit.flush();
     const lines = await sameBothWays('audit', '--client', 'remote-uma', '--limit', '5');
     expect(parseLines(lines).length).toBeGreaterThan(0);
+
+    expect(await rjson('audit', 'prune', '--older-than', '3650d')).toEqual({ deleted: 0 });
+    expect(lk.auditEvents({ event: 'audit.pruned', limit: 1 })[0]!.detail).toMatchObject({ actor: 'admin:ops', older_than: '3650d' });
 
     lk.createClient('remote-hub', 'mqtt:subscribe:home/+/telemetry');
     const allow = await sameBothWays('explain', 'remote-hub', 'subscribe', 'home/t1/telemetry');

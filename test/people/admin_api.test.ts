@@ -351,6 +351,7 @@ describe('admin API routes', () => {
         'DELETE /admin/apikeys/{name}',
         'POST /admin/keys/rotate',
         'GET /admin/explain',
+        'POST /admin/audit/prune',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {

@@ -182,5 +182,6 @@ describe('latchkey init --tls-names (env LATCHKEY_TLS_NAMES)', () => {
     const bad = await runCli(['init', '--tls-names', 'not a name', ...dirs]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: --tls-names: "not a name"/);
-  });
+    // Five CLI processes, each making keys: generous on a loaded machine.
+  }, 90_000);
 });
