@@ -6,6 +6,7 @@ import { PkiError } from '../pki/pki_error.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
+import { auditableClientId, auditableUsername } from './audit_name.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { Session } from './session.js';
 
@@ -31,11 +32,12 @@ export function createAuthenticate(ctx: BrokerContext) {
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
         ctx.audit.record({
           event: 'mqtt.connect',
-          principal: username ?? null,
+          // What was presented is recorded only when it is a name: a token typed into the username stays out.
+          principal: auditableUsername(ctx.principals, username),
           outcome: 'failure',
           reason: refusal.reason,
           remote,
-          detail: { client_id: client.id, connack: refusal.returnCode },
+          detail: { client_id: auditableClientId(client.id), connack: refusal.returnCode },
         });
         done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
       },

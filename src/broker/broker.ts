@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { auditableClientId } from './audit_name.js';
 import { createAuthenticate } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
@@ -283,7 +284,8 @@ export class LatchkeyBroker {
       this.#wheel.cancel(session);
       metrics.sessionsOpen.dec({ method: session.credential.method });
     });
-    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: client.id, err: err.message }, 'client error'));
+    // The client id is whatever the connection sent, and may be a secret pasted in the wrong field.
+    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: auditableClientId(client.id), err: err.message }, 'client error'));
     this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
   }
 }

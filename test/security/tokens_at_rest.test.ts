@@ -6,7 +6,7 @@ import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
 import { runCli, tempDir } from '../helpers/latchkey.js';
-import { collect, connect, connectDevice, eventually, sleep } from '../helpers/mqtt.js';
+import { collect, connect, connectDevice, eventually, refusalCode, sleep } from '../helpers/mqtt.js';
 import { rawMqtt, withoutCleanSession } from '../helpers/raw_mqtt.js';
 import { clientCredentialsToken } from '../helpers/token.js';
 
@@ -67,8 +67,13 @@ function findOnDisk(dir: string, needles: Map<string, string>): string[] {
   return found;
 }
 
+/** `label in the logs: <the line, needle masked>` for each needle found in a log line. */
 function findInText(text: string, needles: Map<string, string>): string[] {
-  return [...needles].filter(([, needle]) => text.includes(needle)).map(([label]) => `${label} in the logs`);
+  const lines = text.split('\n');
+  return [...needles].flatMap(([label, needle]) => {
+    const line = lines.find((l) => l.includes(needle));
+    return line === undefined ? [] : [`${label} in the logs: ${line.replaceAll(needle, '<needle>').slice(0, 300)}`];
+  });
 }
 
 async function cli(run: Pick<Run, 'dataDir' | 'certsDir'>, ...args: string[]): Promise<Record<string, string>> {
@@ -209,6 +214,54 @@ async function reauthAwaitingPubrel(run: Run & { secrets: Record<string, string>
   await pubrec;
 }
 
+/**
+ * Credentials where a careless server would log or audit them: a token
+ * typed into the MQTT username, secrets as client ids, a near-miss client
+ * secret, a JWT where the admin API wants a PAT, a body that does not parse,
+ * a forged token in a reauth. Each is refused; none may be written.
+ */
+async function misplacedCredentials(run: Run & { secrets: Record<string, string> }): Promise<void> {
+  const http = `http://127.0.0.1:${run.server.ports.http}`;
+  const url = `mqtt://127.0.0.1:${run.server.ports.mqtt}`;
+  const token = (await clientCredentialsToken(http, 'dev', run.secrets.dev!)).access_token;
+  run.needles.set('token typed as username', signatureOf(token));
+  expect(await refusalCode(connect(url, { clientId: 'dev', username: token }))).toBeGreaterThan(0);
+  expect(await refusalCode(connect(url, { clientId: 'alice', username: run.secrets.pat!, password: 'wrong' }))).toBeGreaterThan(0);
+  expect(await refusalCode(connect(url, { clientId: run.secrets.key!, username: 'int', password: 'wrong' }))).toBeGreaterThan(0);
+
+  const nearMiss = `${run.secrets.cln!.slice(0, -1)}${run.secrets.cln!.endsWith('A') ? 'B' : 'A'}`;
+  run.needles.set('near-miss client secret', nearMiss);
+  const basic = await fetch(`${http}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`cln:${nearMiss}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  expect(basic.status).toBe(401);
+  const post = await fetch(`${http}/oauth/token?client_secret=${nearMiss}`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'cln', client_secret: nearMiss }),
+  });
+  expect(post.status).toBe(401);
+
+  const admin = await fetch(`${http}/admin/clients`, { headers: { authorization: `Bearer ${token}` } });
+  expect(admin.status).toBe(401);
+  const broken = await fetch(`${http}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${run.secrets.key}`, 'content-type': 'application/json' },
+    body: `{"client_id":"x","scope":"${run.secrets.pat}`,
+  });
+  expect(broken.status).toBeGreaterThanOrEqual(400);
+
+  const device = await connectDevice(url, 'dev', token);
+  await device.subscribeAsync('$auth/dev/#', { qos: 1 });
+  const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(86)}`;
+  run.needles.set('forged reauth token', forged.slice(-86 - 20));
+  expect(await ask(device, 'dev', 'reauth', { access_token: forged }, 1)).toMatchObject({ error: expect.any(String) });
+  await device.publishAsync('$auth/dev/reauth', `{"request_id":"broken","access_token":"${token}`, { qos: 2 });
+  await sleep(1100);
+  await device.endAsync();
+}
+
 /** Stops the server with SIGTERM (a clean close) and waits for it to exit. */
 async function stopCleanly(server: ChildServer): Promise<void> {
   server.child.kill('SIGTERM');
@@ -220,8 +273,9 @@ describe('tokens and secrets at rest', () => {
   test('renewals at QoS 0, 1 and 2 leave no token or secret under --data-dir or in the logs after a clean stop', async () => {
     const run = await startRun();
     await Promise.all([renewAtEveryQos(run, 'dev', false), renewAtEveryQos(run, 'cln', true), queueForOfflineSession(run)]);
+    await misplacedCredentials(run);
     await stopCleanly(run.server);
-    expect(run.needles.size).toBeGreaterThanOrEqual(19);
+    expect(run.needles.size).toBeGreaterThanOrEqual(22);
     expect(findOnDisk(run.dataDir, run.needles)).toEqual([]);
     // The logs searched are the real ones, at debug level, renewals included.
     expect(run.logs()).toContain('"session.renewed"');

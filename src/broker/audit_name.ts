@@ -1,0 +1,39 @@
+import { CLIENT_ID_PATTERN } from '../policy/index.js';
+import type { Principals } from './principals.js';
+
+/** A principal name, optionally with the `@suffix` people add to their MQTT client id (CONTRACT §7). */
+const PRESENTED_ID = /^([A-Za-z0-9._-]{1,64})(@[\x21-\x7e]{1,64})?$/;
+/** Prefixes of latchkey's own secrets (PAT, API key, onboarding claim): never a name. */
+const SECRET_PREFIX = /^lk_[a-z]{3}_/;
+
+/**
+ * The MQTT username of a refused CONNECT as the audit trail may show it:
+ * the name of an existing client, user or API key, else null. Devices put
+ * tokens in the username field (some platforms ask for exactly that), and
+ * people type passwords there; a refusal must not copy either into the
+ * audit table or the log.
+ *
+ * @example
+ * auditableUsername(principals, 't1') // 't1' (a registered client)
+ * auditableUsername(principals, 'eyJhbGciOi…') // null
+ */
+export function auditableUsername(principals: Principals, username: string | undefined): string | null {
+  if (username === undefined || !CLIENT_ID_PATTERN.test(username) || SECRET_PREFIX.test(username)) return null;
+  const known = (['client', 'user', 'apikey'] as const).some((kind) => principals.lookup({ kind, name: username }) !== null);
+  return known ? username : null;
+}
+
+/**
+ * The MQTT client id as the audit trail may show it: a name (optionally
+ * with an `@suffix`) that is not shaped like one of latchkey's secrets,
+ * else null. Unlike the username, an unknown id is kept: it is how an
+ * operator finds a misconfigured device.
+ *
+ * @example
+ * auditableClientId('alice@laptop') // 'alice@laptop'
+ * auditableClientId('lk_pat_…') // null
+ */
+export function auditableClientId(clientId: string | undefined): string | null {
+  if (clientId === undefined || SECRET_PREFIX.test(clientId)) return null;
+  return PRESENTED_ID.test(clientId) ? clientId : null;
+}
