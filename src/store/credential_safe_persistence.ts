@@ -37,6 +37,27 @@ import {
 import { queuedCopy } from './aedes_persistence/packet_copy.js';
 import { VolatilePackets } from './aedes_persistence/volatile_packets.js';
 
+/**
+ * Migration 12: removes what a version before this module stored on
+ * credential topics (a QoS 2 reauth awaiting PUBREL, a request queued for
+ * an offline persistent session, a will, a retained message), with
+ * `secure_delete` on so the rows' bytes are overwritten, not just freed.
+ * The prefixes are spelled out, not taken from CREDENTIAL_TOPIC_PREFIXES,
+ * because a shipped migration must never change meaning.
+ * Pages freed before this ran may still hold old bytes: docs/SECURITY.md
+ * tells operators how to VACUUM them away.
+ */
+export const FORGET_STORED_CREDENTIALS_SQL = `
+PRAGMA secure_delete = ON;
+DELETE FROM aedes_retained WHERE substr(topic, 1, 6) = '$auth/' OR substr(topic, 1, 11) = '$provision/';
+DELETE FROM aedes_outgoing WHERE substr(json_extract(packet, '$.f.topic'), 1, 6) = '$auth/'
+  OR substr(json_extract(packet, '$.f.topic'), 1, 11) = '$provision/';
+DELETE FROM aedes_incoming WHERE substr(json_extract(packet, '$.f.topic'), 1, 6) = '$auth/'
+  OR substr(json_extract(packet, '$.f.topic'), 1, 11) = '$provision/';
+DELETE FROM aedes_wills WHERE substr(json_extract(packet, '$.f.topic'), 1, 6) = '$auth/'
+  OR substr(json_extract(packet, '$.f.topic'), 1, 11) = '$provision/';
+`;
+
 export interface CredentialSafeOptions extends SqlitePersistenceOptions {
   /**
    * Credential topics the broker delivers to nobody (requests addressed to

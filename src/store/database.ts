@@ -28,6 +28,9 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   runMigrations(db);
+  // Defence in depth: deleted rows are zeroed inside the pages SQLite writes anyway (no extra I/O).
+  // The defence itself is never writing a token (credential_safe_persistence.ts).
+  db.pragma('secure_delete = FAST');
   return db;
 }
 

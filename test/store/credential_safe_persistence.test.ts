@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AEDES_PERSISTENCE_SCHEMA } from '../../src/store/aedes_persistence.js';
+import { AEDES_PERSISTENCE_SCHEMA, createSqlitePersistence } from '../../src/store/aedes_persistence.js';
 import { VOLATILE_LIMITS, VolatilePackets } from '../../src/store/aedes_persistence/volatile_packets.js';
 import { createCredentialSafePersistence, type CredentialSafePersistence } from '../../src/store/credential_safe_persistence.js';
+import { openDatabase } from '../../src/store/database.js';
 import { eventually, sleep } from '../helpers/mqtt.js';
 
 /**
@@ -218,5 +219,51 @@ describe('VolatilePackets bounds', () => {
     // A resend of a held identifier is not a new packet.
     expect(memory.storeIncoming('c', 1, { messageId: 1 })).toBe(true);
     expect(memory.outgoing('other')).toEqual([]);
+  });
+});
+
+describe('migration 12', () => {
+  it('forgets packets on credential topics an older version stored, overwriting their bytes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-credsafe-'));
+    const file = join(dir, 'latchkey.db');
+    const token = secret('stored-by-an-older-version');
+    const db = openDatabase(file);
+    // What the plain SQLite persistence (all an older version had) wrote.
+    const older = createSqlitePersistence(db);
+    await older.setup({ id: 'old-broker' });
+    const payload = Buffer.from(JSON.stringify({ request_id: 'r', access_token: token }));
+    await older.incomingStorePacket({ id: 'dev' }, { cmd: 'publish', topic: '$auth/dev/reauth', payload, qos: 2, messageId: 3 });
+    await older.outgoingEnqueueCombi([{ clientId: 'dev' }], { cmd: 'publish', topic: '$auth/dev/reauth', payload, qos: 1, brokerId: 'old-broker', brokerCounter: 1 });
+    await older.putWill({ id: 'dev' }, { cmd: 'publish', topic: '$provision/dev/register', payload, qos: 1 });
+    await older.storeRetained({ cmd: 'publish', topic: '$auth/dev/token/response', payload, qos: 1, retain: true });
+    await older.outgoingEnqueueCombi([{ clientId: 'dev' }], { cmd: 'publish', topic: 'home/dev/setpoint', payload: Buffer.from('21'), qos: 1, brokerId: 'old-broker', brokerCounter: 2 });
+    db.pragma('user_version = 11');
+    db.close();
+    expect(onDisk(token)).toBe(true);
+
+    const upgraded = openDatabase(file);
+    const count = (table: string) => (upgraded.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect(upgraded.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(12);
+    expect(['aedes_incoming', 'aedes_wills', 'aedes_retained'].map(count)).toEqual([0, 0, 0]);
+    // The ordinary queued message stays.
+    expect(count('aedes_outgoing')).toBe(1);
+    upgraded.close();
+    expect(onDisk(token)).toBe(false);
+  });
+
+  it('leaves every database zeroing deleted rows in the pages it writes (secure_delete = FAST)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-credsafe-'));
+    const file = join(dir, 'latchkey.db');
+    const needle = secret('deleted-row');
+    const db = openDatabase(file);
+    expect(db.pragma('secure_delete', { simple: true })).toBe(2);
+    const persistence = createSqlitePersistence(db);
+    const packet = { cmd: 'publish', topic: 'home/dev/setpoint', payload: Buffer.from(needle), qos: 2, messageId: 4 };
+    await persistence.incomingStorePacket({ id: 'dev' }, packet);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(onDisk(needle)).toBe(true);
+    await persistence.incomingDelPacket({ id: 'dev' }, packet);
+    db.close();
+    expect(onDisk(needle)).toBe(false);
   });
 });
