@@ -109,6 +109,7 @@ export class CredentialSafePersistence extends SqlitePersistence {
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: PersistedPacket): Promise<void> {
     if (!this.#inMemory(packet)) return super.outgoingEnqueueCombi(subs, packet);
     if (this.#neverDelivered(packet.topic!)) return;
+    // Beyond the memory budget a copy is not queued: lost as a restart would lose it, never spilled to disk.
     for (const sub of subs) this.#memory.enqueue(sub.clientId, packet);
   }
 

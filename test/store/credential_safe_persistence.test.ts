@@ -220,6 +220,25 @@ describe('VolatilePackets bounds', () => {
     expect(memory.storeIncoming('c', 1, { messageId: 1 })).toBe(true);
     expect(memory.outgoing('other')).toEqual([]);
   });
+
+  it('holds at most VOLATILE_LIMITS.totalBytes of payload for all clients together, and gives it back', () => {
+    const memory = new VolatilePackets();
+    const big = Buffer.alloc(Math.floor(VOLATILE_LIMITS.totalBytes * 0.6));
+    expect(memory.storeIncoming('a', 1, { messageId: 1, payload: big })).toBe(true);
+    expect(memory.storeIncoming('b@other', 1, { messageId: 1, payload: big })).toBe(false);
+    expect(memory.enqueue('b@other', { cmd: 'publish', topic: '$auth/b/x', payload: big, qos: 1 })).toBe(false);
+    expect(memory.outgoing('b@other')).toEqual([]);
+    expect(memory.deleteIncoming('a', 1)).toBe(true);
+    expect(memory.bytes).toBe(0);
+    expect(memory.enqueue('b@other', { cmd: 'publish', topic: '$auth/b/x', payload: big, qos: 1, brokerId: 'k', brokerCounter: 1 })).toBe(true);
+    expect(memory.update('b@other', { cmd: 'publish', brokerId: 'k', brokerCounter: 1, messageId: 5 })).toBe(true);
+    expect(memory.clear('b@other', 5)?.payload).toBe(big);
+    memory.putWill('c', { topic: '$auth/c/reauth', payload: 'will' });
+    memory.putWill('c', { topic: '$auth/c/reauth', payload: 'again' });
+    expect(memory.bytes).toBe(5);
+    memory.deleteWill('c');
+    expect(memory.bytes).toBe(0);
+  });
 });
 
 describe('migration 12', () => {
