@@ -11,13 +11,14 @@ import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
 import { auditableClientId } from './audit_name.js';
-import { createAuthenticate } from './authenticate.js';
+import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
 import type { BrokerContext, EndReason } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
+import { ConnectRefusalLog } from './connect_refusal_log.js';
 import { DenialLog } from './denial_log.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { ExpiryWheel } from './expiry_wheel.js';
@@ -69,7 +70,9 @@ export class LatchkeyBroker {
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
-    this.#listeners = new Listeners(aedes, deps.config, deps.log);
+    this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
+      ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
+    );
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
@@ -98,6 +101,7 @@ export class LatchkeyBroker {
       }),
       passwordResolvers: [],
       denials: new DenialLog(audit, metrics),
+      connectRefusals: new ConnectRefusalLog(audit),
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
@@ -132,6 +136,7 @@ export class LatchkeyBroker {
   async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
+    this.#ctx.connectRefusals.start();
     const { pki } = this.#deps;
     return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
   }
@@ -141,6 +146,7 @@ export class LatchkeyBroker {
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     this.#ctx.denials.stop();
+    this.#ctx.connectRefusals.stop();
   }
 
   sessions(): SessionView[] {
@@ -204,6 +210,7 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
+    if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);

@@ -26,15 +26,20 @@ describe('auditableClientId', () => {
   });
 });
 
-/** The username of a refused CONNECT is shown only when it names a principal. */
+/** The username of a refused CONNECT is shown as given unless it has the shape of a credential. */
 describe('auditableUsername', () => {
   const store = new Store(openDatabase(':memory:'));
-  new ClientRegistry(store, new AuditLog(store, createLogger('silent')), 600).create({ id: 't1', scope: 'mqtt:publish:a' }, 'test');
+  const longName = 'thermostat-living-room-first-floor-north-01';
+  const registry = new ClientRegistry(store, new AuditLog(store, createLogger('silent')), 600);
+  registry.create({ id: 't1', scope: 'mqtt:publish:a' }, 'test');
+  registry.create({ id: longName, scope: 'mqtt:publish:a' }, 'test');
   const principals = new Principals();
   principals.add(new ClientPrincipals(store));
   it.each([
     ['keep/registered-client', 't1', 't1'],
-    ['withhold/unknown-name (a typed password looks like one)', 'hunter2', null],
+    ['keep/unknown-name-as-given', 'ghost-user', 'ghost-user'],
+    ['keep/registered-name-of-secret-length', longName, longName],
+    ['withhold/client-secret-shaped', 'Qm9vdHN0cmFwLXNlY3JldC1mb3ItdGVzdHMtb25seQx', null],
     ['withhold/pat-shaped', 'lk_pat_0123456789abcdefghijABCDEFGHIJ012345', null],
     ['withhold/jwt', `eyJhbGciOiJFUzI1NiJ9.${'e'.repeat(120)}.${'s'.repeat(86)}`, null],
     ['withhold/absent', undefined, null],

@@ -216,7 +216,7 @@ async function reauthAwaitingPubrel(run: Run & { secrets: Record<string, string>
 
 /**
  * Credentials where a careless server would log or audit them: a token
- * typed into the MQTT username, secrets as client ids, a near-miss client
+ * or a client secret typed into the MQTT username, secrets as client ids, a near-miss client
  * secret, a JWT where the admin API wants a PAT, a body that does not parse,
  * a forged token in a reauth. Each is refused; none may be written.
  */
@@ -226,6 +226,7 @@ async function misplacedCredentials(run: Run & { secrets: Record<string, string>
   const token = (await clientCredentialsToken(http, 'dev', run.secrets.dev!)).access_token;
   run.needles.set('token typed as username', signatureOf(token));
   expect(await refusalCode(connect(url, { clientId: 'dev', username: token }))).toBeGreaterThan(0);
+  expect(await refusalCode(connect(url, { clientId: 'dev', username: run.secrets.dev! }))).toBeGreaterThan(0);
   expect(await refusalCode(connect(url, { clientId: 'alice', username: run.secrets.pat!, password: 'wrong' }))).toBeGreaterThan(0);
   expect(await refusalCode(connect(url, { clientId: run.secrets.key!, username: 'int', password: 'wrong' }))).toBeGreaterThan(0);
 
