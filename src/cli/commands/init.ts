@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
@@ -34,7 +35,7 @@ export function registerInitCommand(program: Command): void {
         };
         // The PKI is slow to load; only init and start need it.
         const { initialise } = await import('../../init.js');
-        const { store, ring } = await initialise(config);
+        const { store, ring, pki } = await initialise(config);
         store.close();
         const created = [
           ...(before.database ? [] : ['database']),
@@ -49,6 +50,7 @@ export function registerInitCommand(program: Command): void {
           ca_cert: caCert,
           server_cert: serverCert,
           signing_kid: ring.current.kid,
+          tls_names: certificateNames(pki.serverCertPem),
           created,
         };
         return {
@@ -60,6 +62,7 @@ export function registerInitCommand(program: Command): void {
               ['CA certificate', caCert],
               ['server certificate', serverCert],
               ['signing key', json.signing_kid],
+              ['TLS names', json.tls_names.join(', ')],
             ]),
           ].join('\n'),
         };
@@ -74,4 +77,13 @@ function hasSigningKey(database: string): boolean {
   } finally {
     store.close();
   }
+}
+
+/** What the server certificate in use covers, as devices will check it: `hub.lan`, `192.168.1.10`. */
+function certificateNames(certPem: string): string[] {
+  const san = new X509Certificate(certPem).subjectAltName ?? '';
+  return san
+    .split(', ')
+    .filter(Boolean)
+    .map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
 }
