@@ -7,6 +7,7 @@ import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
+import { StaticPasswordResolver } from './broker/credentials/static_password_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import type { Config } from './config/options.js';
 import { initialise } from './init.js';
@@ -16,9 +17,13 @@ import { createOAuthServer } from './oauth/server.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
 import { ClientRegistry } from './registry/clients.js';
+import { credentialRevokers } from './registry/credential_revokers.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
+import { SessionRegistry } from './registry/sessions.js';
+import { StaticPasswordRegistry } from './registry/static_passwords.js';
 import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
+import { IssuedTokenLog } from './tokens/issued_token_log.js';
 import { RevocationList } from './tokens/revocation_list.js';
 import { TokenIssuer } from './tokens/token_issuer.js';
 
@@ -32,6 +37,12 @@ export interface RunningLatchkey {
   /** Users, their personal access tokens, and API keys (CONTRACT §7). */
   readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
+  /** Live sessions of every node, from the store; kick (CLI `sessions`, `GET /admin/sessions`, the console). */
+  readonly sessions: SessionRegistry;
+  /** Static MQTT passwords of stock devices. */
+  readonly passwords: StaticPasswordRegistry;
+  /** Issued tokens' metadata, written in batches (`token list`). */
+  readonly issuedTokens: IssuedTokenLog;
   close(): Promise<void>;
 }
 
@@ -48,7 +59,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const metrics = new Metrics();
   const audit = new AuditLog(store, log);
   const revocations = new RevocationList(store);
-  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience });
+  const issuedTokens = new IssuedTokenLog(store, log);
+  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience }, issuedTokens);
   const registry = new ClientRegistry(store, audit, config.tokenTtl);
   let ready = false;
 
@@ -57,6 +69,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
+  const passwords = new StaticPasswordRegistry(store, audit);
+  broker.addCredentialKind(new StaticPasswordResolver(passwords));
+  const certificates = new CertificateRegistry(store, audit, pki.ca);
+  const sessions = new SessionRegistry(
+    store,
+    audit,
+    credentialRevokers({ store, audit, pats: people.pats, passwords, certificates: async () => certificates }),
+    () => broker.published.flush(),
+  );
   const watcher = new ChangeWatcher(
     store,
     {
@@ -72,12 +93,14 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       },
       certificate_revoked: (serial) => broker.onCertificateRevoked(serial),
       principal: (name) => broker.onPrincipalChanged(name),
+      static_password: (id) => broker.onPrincipalChanged(id),
+      session_kick: (clientId) => void broker.kick(clientId),
     },
     log,
   );
 
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker, sessions, passwords, issuedTokens };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
@@ -90,6 +113,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     // A port taken: leave nothing half-started behind.
     await Promise.allSettled([broker.close(), http.close(), https.close()]);
     audit.flush();
+    issuedTokens.flush();
     store.close();
     throw err;
   }
@@ -97,6 +121,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const housekeeping = setInterval(() => {
     revocations.prune();
     store.changes.prune(24 * 3600_000);
+    issuedTokens.prune(Math.floor(Date.now() / 1000));
   }, 60_000);
   housekeeping.unref();
   ready = true;
@@ -119,6 +144,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     registry,
     people,
     audit,
+    sessions,
+    passwords,
+    issuedTokens,
     close: () =>
       (closing ??= (async () => {
         ready = false;
@@ -127,6 +155,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         await broker.close();
         await Promise.all([http.close(), https.close()]);
         audit.flush();
+        issuedTokens.flush();
         store.close();
       })()),
   };

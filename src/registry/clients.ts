@@ -17,6 +17,8 @@ export interface ClientView {
   updated_at: string;
   /** End of each valid secret's life; null for the current one. */
   secrets: { expires_at: string | null }[];
+  /** Whether a static MQTT password is set (the password itself is never shown). */
+  static_password: boolean;
 }
 
 export interface NewClient {
@@ -27,6 +29,11 @@ export interface NewClient {
   authMethod?: ClientAuthMethod;
   /** Public key for private_key_jwt: a JWK (JSON), a PEM public key or a PEM certificate. */
   publicJwk?: string | null;
+  /**
+   * No client secret: a stock device that never calls the token endpoint
+   * (it gets a static MQTT password instead). `rotate-secret` can add one later.
+   */
+  noSecret?: boolean;
 }
 
 /** Who made a change, for the audit trail: `cli`, `admin:<name>`, `oauth`. */
@@ -67,7 +74,7 @@ export class ClientRegistry {
     const tokenTtl = input.tokenTtl ?? this.defaultTokenTtl;
     if (!Number.isSafeInteger(tokenTtl) || tokenTtl <= 0) throw new LatchkeyError('invalid_duration', 'token ttl must be positive');
     const usesSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
-    const secret = usesSecret ? generateSecret() : null;
+    const secret = usesSecret && input.noSecret !== true ? generateSecret() : null;
     const now = Date.now();
     this.store.durably(() => {
       if (this.store.nameTaken(id)) throw new LatchkeyError('already_exists', `"${id}" already exists`);
@@ -166,6 +173,7 @@ export class ClientRegistry {
       secrets: this.store.clients
         .validSecrets(c.id, now)
         .map((s) => ({ expires_at: s.notAfter === null ? null : new Date(s.notAfter).toISOString() })),
+      static_password: this.store.staticPasswords.valid(c.id, now).length > 0,
     };
   }
 }
