@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { ImportError, importClients, MAX_IMPORT_ROWS, type ImportRow } from '../../registry/client_import.js';
 import type { AdminContext } from '../admin_deps.js';
-import { CLIENT_VIEW, ERROR_RESPONSES, NAME, SCOPE, secured } from '../schemas.js';
+import { CLIENT_VIEW, ERROR, ERROR_RESPONSES, NAME, SCOPE, secured, TIME } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
 
@@ -53,6 +54,111 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
       const { client_id, scope, token_ttl } = request.body;
       const created = deps.clients.create({ id: client_id, scope, ...(token_ttl !== undefined ? { tokenTtl: token_ttl } : {}) }, actor);
       return reply.code(201).header('cache-control', 'no-store').send(created);
+    },
+  );
+
+  // `::` is a literal colon in a fastify path: the route is /admin/clients:batch.
+  app.post<{ Body: { clients: Record<string, unknown>[]; certificates?: { days?: number } } }>(
+    '/clients::batch',
+    {
+      schema: {
+        summary: 'Register many clients at once, all or nothing; secrets (and certificates) are in this answer only',
+        tags: ['clients'],
+        ...secured('write'),
+        body: {
+          type: 'object',
+          properties: {
+            clients: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_IMPORT_ROWS,
+              description: 'rows as in `client import`: client_id, scope, token_ttl (seconds or a duration), auth_method; every row is checked before anything is written',
+              items: { type: 'object' },
+            },
+            certificates: {
+              type: 'object',
+              properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } },
+              additionalProperties: false,
+              description: 'also issue a certificate and key per client',
+            },
+          },
+          required: ['clients'],
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              created: { type: 'integer' },
+              clients: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    row: { type: 'integer' },
+                    client_id: { type: 'string' },
+                    auth_method: { type: 'string' },
+                    client_secret: { type: ['string', 'null'] },
+                    certificate: {
+                      type: ['object', 'null'],
+                      properties: { serial: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, not_after: TIME },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: {
+            ...ERROR,
+            properties: {
+              ...ERROR.properties,
+              rows: {
+                type: 'array',
+                items: { type: 'object', properties: { row: { type: 'integer' }, client_id: { type: ['string', 'null'] }, error: { type: 'string' } } },
+              },
+            },
+          },
+          401: ERROR,
+          403: ERROR,
+          409: ERROR,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const rows: ImportRow[] = request.body.clients.map((fields, i) => ({ row: i + 1, line: null, fields }));
+      const days = request.body.certificates?.days;
+      let imported;
+      try {
+        imported = await importClients(
+          deps.clients,
+          rows,
+          request.body.certificates ? { certificates: { registry: deps.certificates, ...(days !== undefined ? { days } : {}) } } : {},
+          actor,
+          (id) => deps.store.nameTaken(id),
+        );
+      } catch (err) {
+        if (!(err instanceof ImportError)) throw err;
+        return reply
+          .code(400)
+          .header('cache-control', 'no-store')
+          .send({ error: 'invalid_request', error_description: err.message, rows: err.problems.map((p) => ({ row: p.row, client_id: p.client_id, error: p.error })) });
+      }
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({
+          created: imported.length,
+          clients: imported.map((c) => ({
+            row: c.row,
+            client_id: c.client_id,
+            auth_method: c.auth_method,
+            client_secret: c.client_secret,
+            certificate: c.certificate
+              ? { serial: c.certificate.serial, cert: c.certificate.certPem, key: c.certificate.keyPem, ca: c.certificate.caPem, not_after: c.certificate.notAfter.toISOString() }
+              : null,
+          })),
+        });
     },
   );
 

@@ -7,6 +7,7 @@ import { positiveDuration } from '../../registry/validate.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import type { SessionRegistry } from '../../registry/sessions.js';
 import { action, CLI_ACTOR, withStore } from '../context.js';
+import { registerClientImport } from './client_import.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
 const DEFAULT_GRACE = '24h';
@@ -99,6 +100,8 @@ export function registerClientCommands(program: Command): void {
         }),
       ),
     );
+
+  registerClientImport(client);
 
   client
     .command('list')
