@@ -72,7 +72,7 @@ export class LatchkeyBroker {
     this.#aedes = aedes;
     this.#wheel = wheel;
     this.#listeners = new Listeners(aedes, deps.config, deps.log);
-    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), deps.log);
+    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log);
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {

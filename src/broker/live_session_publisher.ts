@@ -31,13 +31,13 @@ export class LiveSessionPublisher {
   constructor(
     private readonly store: Store,
     private readonly current: (clientId: string) => Session | undefined,
+    private readonly all: () => Iterable<Session>,
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    const now = Date.now();
-    this.#beat(now);
     this.#running = true;
+    this.#beat(Date.now());
     this.#heartbeat = setInterval(() => this.#beat(Date.now()), HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
@@ -87,7 +87,9 @@ export class LiveSessionPublisher {
   #beat(now: number): void {
     if (!this.store.db.open) return;
     try {
-      this.store.liveSessions.heartbeat({ instance: this.instance, host: hostname(), pid: process.pid, startedAt: this.#startedAt }, now);
+      const known = this.store.liveSessions.heartbeat({ instance: this.instance, host: hostname(), pid: process.pid, startedAt: this.#startedAt }, now);
+      // Taken for dead after a stall and deleted: publish every session again.
+      if (!known) for (const session of this.all()) this.touch(session.clientId);
       const dropped = this.store.liveSessions.dropStale(now - STALE_AFTER_MS);
       if (dropped > 0) this.log.info({ dropped }, 'removed live sessions of server processes that stopped without a goodbye');
     } catch (err) {

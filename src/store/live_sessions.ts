@@ -66,6 +66,7 @@ const FRESH = 'instance IN (SELECT instance FROM live_instances WHERE seen_at > 
  */
 export class LiveSessionsTable {
   readonly #upsertInstance;
+  readonly #instanceKnown;
   readonly #upsert;
   readonly #remove;
   readonly #list;
@@ -80,6 +81,7 @@ export class LiveSessionsTable {
     this.#upsertInstance = db.prepare(
       'INSERT INTO live_instances (instance, host, pid, started_at, seen_at) VALUES (@instance, @host, @pid, @startedAt, @seenAt) ON CONFLICT(instance) DO UPDATE SET seen_at = excluded.seen_at',
     );
+    this.#instanceKnown = db.prepare('SELECT 1 FROM live_instances WHERE instance = ?');
     this.#upsert = db.prepare(
       `INSERT INTO live_sessions (instance, client_id, principal, kind, method, credential_id, remote, connected_at, expires_at, subscriptions)
        VALUES (@instance, @clientId, @principal, @kind, @method, @credentialId, @remote, @connectedAt, @expiresAt, @subscriptions)
@@ -101,9 +103,15 @@ export class LiveSessionsTable {
     this.#begin = (work: () => void) => db.transaction(work).immediate();
   }
 
-  /** Registers or heartbeats a process. */
-  heartbeat(instance: { instance: string; host: string; pid: number; startedAt: number }, now: number): void {
+  /**
+   * Registers or heartbeats a process. Returns false when its row was
+   * missing: first start, or another process took it for dead (its event
+   * loop stalled past the staleness window) and deleted its sessions.
+   */
+  heartbeat(instance: { instance: string; host: string; pid: number; startedAt: number }, now: number): boolean {
+    const known = this.#instanceKnown.get(instance.instance) !== undefined;
     this.#upsertInstance.run({ ...instance, seenAt: now });
+    return known;
   }
 
   /** Applies a batch of upserts and removals for one instance in one transaction. */
