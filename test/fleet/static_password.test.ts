@@ -3,15 +3,16 @@
  * rotated and revoked through the CLI against a running server, used by
  * mqtt.js and mosquitto_pub.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, collect, connect, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
 import { dumpDatabase } from '../cli/fixture.js';
+import { haveTools } from '../helpers/tools.js';
 import { join } from 'node:path';
 
 const PLUG_SCOPE = 'mqtt:publish:stat/{client_id}/# mqtt:publish:tele/{client_id}/# mqtt:subscribe:cmnd/{client_id}/#';
-const HAVE_MOSQUITTO = spawnSync('sh', ['-c', 'command -v mosquitto_pub'], { stdio: 'ignore' }).status === 0;
+const HAVE_MOSQUITTO = haveTools('mosquitto_pub');
 
 let lk: TestServer;
 
@@ -142,7 +143,7 @@ describe('static MQTT passwords', () => {
     await device.endAsync();
   });
 
-  test.skipIf(!HAVE_MOSQUITTO)('mosquitto_pub publishes with the static password as Tasmota would (client id = username)', async () => {
+  test.skipIf(!HAVE_MOSQUITTO)('mosquitto_pub publishes with the static password as Tasmota would (client id = username) (skipped without mosquitto-clients)', async () => {
     const password = await plug('tasmota-1');
     const watcherSecret = lk.createClient('watcher', 'mqtt:subscribe:tele/+/#');
     const { access_token } = await lk.token('watcher', watcherSecret);
