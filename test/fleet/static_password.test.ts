@@ -143,6 +143,33 @@ describe('static MQTT passwords', () => {
     await device.endAsync();
   });
 
+  test('over the admin API: set (answered once), rotate, revoke; admin:read may not', async () => {
+    const { apiKeys } = lk.server.people;
+    const writer = apiKeys.create({ name: 'pw-admin', scope: 'admin:write' }, 'test').key;
+    const reader = apiKeys.create({ name: 'pw-reader', scope: 'admin:read' }, 'test').key;
+    lk.createClient('plug-9', PLUG_SCOPE);
+    const call = (method: string, token: string, body?: unknown) =>
+      fetch(`${lk.baseUrl}/admin/clients/plug-9/static-password`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    expect((await call('POST', reader, {})).status).toBe(403);
+    const first = await call('POST', writer, {});
+    expect(first.status).toBe(201);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const { mqtt_password, previous_expires_at } = (await first.json()) as { mqtt_password: string; previous_expires_at: string | null };
+    expect(previous_expires_at).toBeNull();
+    const device = await connectPlug('plug-9', mqtt_password);
+    const rotated = (await (await call('POST', writer, { grace_seconds: 0 })).json()) as { mqtt_password: string; previous_expires_at: string };
+    expect(typeof rotated.previous_expires_at).toBe('string');
+    await closedWithin(device, 2000);
+    expect(await refusalCode(connectPlug('plug-9', mqtt_password))).toBe(4);
+    const revoked = await call('DELETE', writer);
+    expect(await revoked.json()).toEqual({ client_id: 'plug-9', revoked: 1 });
+    expect(await refusalCode(connectPlug('plug-9', rotated.mqtt_password))).toBe(5);
+  });
+
   test.skipIf(!HAVE_MOSQUITTO)('mosquitto_pub publishes with the static password as Tasmota would (client id = username) (skipped without mosquitto-clients)', async () => {
     const password = await plug('tasmota-1');
     const watcherSecret = lk.createClient('watcher', 'mqtt:subscribe:tele/+/#');

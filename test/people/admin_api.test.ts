@@ -292,6 +292,8 @@ describe('admin API routes', () => {
         'GET /admin/clients/{id}',
         'DELETE /admin/clients/{id}',
         'POST /admin/clients/{id}/disable',
+        'POST /admin/clients/{id}/static-password',
+        'DELETE /admin/clients/{id}/static-password',
         'POST /admin/clients/{id}/enable',
         'GET /admin/sessions',
         'DELETE /admin/sessions/{client_id}',

@@ -197,6 +197,52 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     );
   }
 
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: number } | undefined }>(
+    '/clients/:id/static-password',
+    {
+      schema: {
+        summary: 'Set or rotate the static MQTT password of a stock device; the password is in this answer only',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: {
+          type: ['object', 'null'],
+          properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 31_536_000, description: 'how long the previous password keeps working (default 86400)' } },
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: { client_id: { type: 'string' }, mqtt_password: { type: 'string' }, previous_expires_at: { type: ['string', 'null'], format: 'date-time' } },
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const set = deps.passwords.set(request.params.id, request.body?.grace_seconds ?? 86_400, actor);
+      return reply.code(201).header('cache-control', 'no-store').send(set);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/clients/:id/static-password',
+    {
+      schema: {
+        summary: 'Revoke the static MQTT password(s) of a client; live sessions using one end within a second',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, revoked: { type: 'integer' } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      return deps.passwords.revoke(request.params.id, actor);
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/clients/:id',
     {
