@@ -258,6 +258,16 @@ describe('admin API: sessions and tokens share the CLI code path', () => {
     expect((await admin('DELETE', '/admin/sessions/therm-9', writer)).status).toBe(404);
   });
 
+  test('disable and delete over the admin API say how many live sessions they ended', async () => {
+    const { client } = await device('therm-11');
+    const res = await fetch(`${lk.baseUrl}/admin/clients/therm-11/disable`, { method: 'POST', headers: { authorization: `Bearer ${writer}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ client_id: 'therm-11', status: 'disabled', live_sessions: 1 });
+    await closedWithin(client, 1000);
+    const deleted = await admin('DELETE', '/admin/clients/therm-11', writer);
+    expect(deleted.body).toEqual({ client_id: 'therm-11', deleted: true, live_sessions: 0 });
+  });
+
   test('GET /admin/tokens lists live jtis', async () => {
     const secret = lk.createClient('lister-3', SCOPE);
     await lk.token('lister-3', secret);

@@ -207,7 +207,7 @@ describe('admin API routes', () => {
     expect(Date.now() - Date.parse(byId['api-dev'].connected_at)).toBeLessThan(10_000);
     expect(byId['olivia@cli']).toMatchObject({ principal: 'olivia', kind: 'user', method: 'pat' });
     const deleted = await call('DELETE', '/admin/clients/api-dev', writer);
-    expect(deleted.body).toEqual({ client_id: 'api-dev', deleted: true });
+    expect(deleted.body).toEqual({ client_id: 'api-dev', deleted: true, live_sessions: 1 });
     expect(await closedWithin(device, 1000)).toBeLessThan(1000);
     await person.endAsync();
   });

@@ -4,6 +4,8 @@ import type { AdminContext } from '../admin_deps.js';
 import { CLIENT_VIEW, ERROR, ERROR_RESPONSES, NAME, SCOPE, secured, TIME } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
+const LIVE_SESSIONS = { type: 'integer', description: 'live sessions the client had when the change was made; a running server ends them within a second' } as const;
+const WITH_LIVE_SESSIONS = { ...CLIENT_VIEW, properties: { ...CLIENT_VIEW.properties, live_sessions: LIVE_SESSIONS } } as const;
 
 /**
  * `/admin/clients`: list, register (answering as `client create`: the
@@ -187,12 +189,14 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
           tags: ['clients'],
           ...secured('write'),
           params: ID_PARAMS,
-          response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+          response: { 200: WITH_LIVE_SESSIONS, ...ERROR_RESPONSES },
         },
       },
       async (request) => {
         const { actor } = caller(request);
-        return deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor);
+        // Counted before the change: the sessions it is about to end (on every node).
+        const live_sessions = deps.sessions.count(request.params.id);
+        return { ...deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor), live_sessions };
       },
     );
   }
@@ -251,13 +255,17 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
         tags: ['clients'],
         ...secured('write'),
         params: ID_PARAMS,
-        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' }, live_sessions: LIVE_SESSIONS } },
+          ...ERROR_RESPONSES,
+        },
       },
     },
     async (request) => {
       const { actor } = caller(request);
+      const live_sessions = deps.sessions.count(request.params.id);
       deps.clients.delete(request.params.id, actor);
-      return { client_id: request.params.id, deleted: true };
+      return { client_id: request.params.id, deleted: true, live_sessions };
     },
   );
 }
