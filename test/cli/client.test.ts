@@ -80,7 +80,7 @@ describe('latchkey client', () => {
   it('disable, enable and delete', async () => {
     expect(await cli.json('client', 'disable', 'sensor-9')).toMatchObject({ client_id: 'sensor-9', status: 'disabled' });
     expect(await cli.json('client', 'enable', 'sensor-9')).toMatchObject({ client_id: 'sensor-9', status: 'enabled' });
-    expect(await cli.json('client', 'delete', 'sensor-9')).toEqual({ client_id: 'sensor-9', deleted: true, live_sessions: 0, sessions_ended: 0 });
+    expect(await cli.json('client', 'delete', 'sensor-9')).toEqual({ client_id: 'sensor-9', deleted: true, live_sessions: 0 });
     expectOneError(await cli.run('client', 'show', 'sensor-9'), 3);
   });
 

@@ -124,16 +124,23 @@ describe('latchkey sessions', () => {
     expect(result.stderr).toBe('error: no live session "nobody-here"\n');
   });
 
-  test('client disable and delete report how many live sessions they ended', async () => {
+  test('client disable and delete report how many live sessions they ended (--wait confirms)', async () => {
     const a = await device('therm-5');
     const b = await device('therm-6');
-    await eventually(() => lk.server.sessions.count('therm-5') === 1 && lk.server.sessions.count('therm-6') === 1, 3000, 'published');
-    const disabled = await cliJson('client', 'disable', 'therm-5');
+    const c = await device('therm-12');
+    await eventually(() => ['therm-5', 'therm-6', 'therm-12'].every((id) => lk.server.sessions.count(id) === 1), 3000, 'published');
+    const disabled = await cliJson('client', 'disable', 'therm-5', '--wait');
     expect(disabled).toMatchObject({ client_id: 'therm-5', status: 'disabled', live_sessions: 1, sessions_ended: 1 });
     expect(a.client.connected).toBe(false);
-    const deleted = await cliJson('client', 'delete', 'therm-6');
+    const deleted = await cliJson('client', 'delete', 'therm-6', '--wait');
     expect(deleted).toEqual({ client_id: 'therm-6', deleted: true, live_sessions: 1, sessions_ended: 1 });
     expect(b.client.connected).toBe(false);
+    // Without --wait: the count at the time of the change, and no waiting.
+    const closed = closedWithin(c.client, 5000);
+    const quick = await cliJson('client', 'disable', 'therm-12');
+    expect(quick).toMatchObject({ client_id: 'therm-12', status: 'disabled', live_sessions: 1 });
+    expect(quick.sessions_ended).toBeUndefined();
+    await closed;
   });
 
   test('a takeover by the same client id leaves one row', async () => {

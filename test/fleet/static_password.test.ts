@@ -113,7 +113,7 @@ describe('static MQTT passwords', () => {
     const device = await connectPlug('plug-6', password);
     await eventually(() => lk.server.sessions.list('plug-6').length === 1, 3000, 'session published');
     const closed = closedWithin(device, 5000);
-    const result = await cliJson('client', 'revoke-password', 'plug-6');
+    const result = await cliJson('client', 'revoke-password', 'plug-6', '--wait');
     expect(result).toMatchObject({ client_id: 'plug-6', revoked: 1, live_sessions: 1, sessions_ended: 1 });
     await closed;
     expect(await refusalCode(connectPlug('plug-6', password))).toBe(5);

@@ -85,17 +85,19 @@ export function registerClientCommands(program: Command): void {
 
   client
     .command('revoke-password')
-    .description('delete the static MQTT password(s); live sessions using one end within a second')
+    .description('revoke the static MQTT password(s); live sessions using one end within a second')
     .argument('<id>')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
-      action(([id], _opts, cmd) =>
+      action(([id], opts, cmd) =>
         withStore(cmd, async ({ passwords, sessions }) => {
-          const before = sessions.list(id!).filter((s) => s.method === 'static_password').length;
+          const onPassword = (list: ReturnType<typeof sessions.list>) => list.filter((s) => s.method === 'static_password').length;
+          const before = onPassword(sessions.list(id!));
           const result = passwords.revoke(id!, CLI_ACTOR);
-          const ended = await confirmEnded(sessions, id!, before, (left) => left.filter((s) => s.method === 'static_password').length);
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before, onPassword) } : {};
           return {
-            json: { ...result, live_sessions: before, sessions_ended: ended },
-            text: result.revoked === 0 ? `${id!} had no static password` : `revoked the static password of ${id!}${endedNote(before, ended)}`,
+            json: { ...result, live_sessions: before, ...ended },
+            text: result.revoked === 0 ? `${id!} had no static password` : `revoked the static password of ${id!}${endedNote(before, ended.sessions_ended)}`,
           };
         }),
       ),
@@ -160,14 +162,15 @@ export function registerClientCommands(program: Command): void {
       .command(status)
       .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
       .argument('<id>')
+      .option('--wait', 'disable: wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
       .action(
-        action(([id], _opts, cmd) =>
+        action(([id], opts, cmd) =>
           withStore(cmd, async ({ registry, sessions }) => {
             if (status === 'enable') return viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR));
             const before = sessions.count(id!);
             const view = registry.setStatus(id!, 'disabled', CLI_ACTOR);
-            const ended = await confirmEnded(sessions, id!, before);
-            return { json: { ...view, live_sessions: before, sessions_ended: ended }, text: `${describe(view)}${endedNote(before, ended)}` };
+            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
+            return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
           }),
         ),
       );
@@ -177,13 +180,14 @@ export function registerClientCommands(program: Command): void {
     .command('delete')
     .description('delete the client and end its live sessions')
     .argument('<id>')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
-      action(([id], _opts, cmd) =>
+      action(([id], opts, cmd) =>
         withStore(cmd, async ({ registry, sessions }) => {
           const before = sessions.count(id!);
           registry.delete(id!, CLI_ACTOR);
-          const ended = await confirmEnded(sessions, id!, before);
-          return { json: { client_id: id!, deleted: true, live_sessions: before, sessions_ended: ended }, text: `deleted client ${id!}${endedNote(before, ended)}` };
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
+          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${endedNote(before, ended.sessions_ended)}` };
         }),
       ),
     );
@@ -278,7 +282,9 @@ async function confirmEnded(
   return Math.max(0, before - left);
 }
 
-function endedNote(before: number, ended: number): string {
+/** What the text output says of the sessions: ended (with --wait) or about to end. */
+function endedNote(before: number, ended: number | undefined): string {
   if (before === 0) return '';
+  if (ended === undefined) return `\n${before} live session${before === 1 ? '' : 's'}: a running server ends ${before === 1 ? 'it' : 'them'} within a second`;
   return ended === before ? `\nended ${ended} live session${ended === 1 ? '' : 's'}` : `\nended ${ended} of ${before} live sessions so far`;
 }
