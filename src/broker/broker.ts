@@ -10,13 +10,14 @@ import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { sendExpiringIfDue, warningTime } from './auth_topics.js';
-import { createAuthenticate } from './authenticate.js';
+import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
 import type { BrokerContext, EndReason } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
+import { ConnectRefusalLog } from './connect_refusal_log.js';
 import { DenialLog } from './denial_log.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { ExpiryWheel } from './expiry_wheel.js';
@@ -71,7 +72,9 @@ export class LatchkeyBroker {
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
-    this.#listeners = new Listeners(aedes, deps.config, deps.log);
+    this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
+      ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
+    );
     this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log);
   }
 
@@ -100,6 +103,7 @@ export class LatchkeyBroker {
       }),
       passwordResolvers: [],
       denials: new DenialLog(audit, metrics),
+      connectRefusals: new ConnectRefusalLog(audit),
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
@@ -134,6 +138,7 @@ export class LatchkeyBroker {
   async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
+    this.#ctx.connectRefusals.start();
     this.published.start();
     const { pki } = this.#deps;
     return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
@@ -144,6 +149,7 @@ export class LatchkeyBroker {
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     this.#ctx.denials.stop();
+    this.#ctx.connectRefusals.stop();
     this.published.stop();
   }
 
@@ -219,6 +225,7 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
+    if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
