@@ -58,3 +58,4 @@ export function durably<T>(db: Db, work: () => T): T {
 export function nowMs(): number {
   return Date.now();
 }
+

@@ -1,3 +1,4 @@
+import { BATCH_BUSY_TIMEOUT_MS, withBusyTimeout } from './busy_timeout.js';
 import type { Db } from './database.js';
 
 export const ISSUED_TOKENS_SCHEMA = `
@@ -38,7 +39,7 @@ export class IssuedTokensTable {
   readonly #prune;
   readonly #insertMany;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.#insert = db.prepare(
       'INSERT OR IGNORE INTO issued_tokens (jti, client_id, iat, exp, channel, scope, bound) VALUES (@jti, @clientId, @iat, @exp, @channel, @scope, @bound)',
     );
@@ -52,8 +53,9 @@ export class IssuedTokensTable {
     });
   }
 
+  /** One transaction; waits at most {@link BATCH_BUSY_TIMEOUT_MS} for the write lock, else throws SQLITE_BUSY. */
   insertMany(records: readonly IssuedTokenRecord[]): void {
-    this.#insertMany(records);
+    withBusyTimeout(this.db, BATCH_BUSY_TIMEOUT_MS, () => this.#insertMany.immediate(records));
   }
 
   /** Unexpired, unrevoked tokens, newest first. `now` in seconds. */
@@ -66,6 +68,6 @@ export class IssuedTokensTable {
 
   /** Drops tokens expired at `now` (seconds); returns how many. */
   prune(now: number): number {
-    return this.#prune.run(now).changes;
+    return withBusyTimeout(this.db, BATCH_BUSY_TIMEOUT_MS, () => this.#prune.run(now).changes);
   }
 }

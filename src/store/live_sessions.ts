@@ -1,3 +1,4 @@
+import { BATCH_BUSY_TIMEOUT_MS, withBusyTimeout } from './busy_timeout.js';
 import type { Db } from './database.js';
 
 export const LIVE_SESSIONS_SCHEMA = `
@@ -100,7 +101,8 @@ export class LiveSessionsTable {
     this.#staleInstances = db
       .prepare('SELECT instance FROM live_instances WHERE seen_at <= ? UNION SELECT DISTINCT instance FROM live_sessions WHERE instance NOT IN (SELECT instance FROM live_instances)')
       .pluck();
-    this.#begin = (work: () => void) => db.transaction(work).immediate();
+    // The server's writes here are best effort and retried: never hold the event loop for a lock.
+    this.#begin = (work: () => void) => withBusyTimeout(db, BATCH_BUSY_TIMEOUT_MS, () => db.transaction(work).immediate());
   }
 
   /**
@@ -109,8 +111,11 @@ export class LiveSessionsTable {
    * loop stalled past the staleness window) and deleted its sessions.
    */
   heartbeat(instance: { instance: string; host: string; pid: number; startedAt: number }, now: number): boolean {
-    const known = this.#instanceKnown.get(instance.instance) !== undefined;
-    this.#upsertInstance.run({ ...instance, seenAt: now });
+    let known = false;
+    this.#begin(() => {
+      known = this.#instanceKnown.get(instance.instance) !== undefined;
+      this.#upsertInstance.run({ ...instance, seenAt: now });
+    });
     return known;
   }
 

@@ -6,6 +6,8 @@ import type { Store } from '../store/store.js';
 const FLUSH_INTERVAL_MS = 250;
 /** A burst this large is written at once rather than waiting for the timer. */
 const FLUSH_BATCH = 1000;
+/** Most records held while the store refuses writes; past it the oldest are dropped (a shorter list, never a stall). */
+const MAX_BUFFERED = 50_000;
 
 /**
  * Remembers which access tokens were issued (jti, client, iat, exp, how;
@@ -44,12 +46,27 @@ export class IssuedTokenLog {
     try {
       this.store.issuedTokens.insertMany(batch);
     } catch (err) {
-      this.log.warn({ err, lost: batch.length }, 'recording issued tokens failed');
+      // Busy (another process holds the lock) or failing: keep them for the next try, bounded.
+      this.#buffer = [...batch, ...this.#buffer];
+      const dropped = Math.max(0, this.#buffer.length - MAX_BUFFERED);
+      if (dropped > 0) this.#buffer.splice(0, dropped);
+      this.log.warn({ err: (err as Error).message, waiting: this.#buffer.length, dropped }, 'recording issued tokens failed; will retry');
+      if (!this.#timer) {
+        this.#timer = setTimeout(() => this.flush(), 1000);
+        this.#timer.unref();
+      }
     }
   }
 
   /** Drops records of tokens expired at `nowSeconds`. */
   prune(nowSeconds: number): number {
-    return this.store.db.open ? this.store.issuedTokens.prune(nowSeconds) : 0;
+    if (!this.store.db.open) return 0;
+    try {
+      return this.store.issuedTokens.prune(nowSeconds);
+    } catch (err) {
+      // Busy: the next housekeeping round prunes them.
+      this.log.warn({ err: (err as Error).message }, 'pruning issued tokens failed; will retry');
+      return 0;
+    }
   }
 }
