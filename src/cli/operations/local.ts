@@ -5,7 +5,7 @@ import { explainAccess } from '../../registry/explain.js';
 import { PatRegistry } from '../../registry/personal_access_tokens.js';
 import { pruneAuditEvents } from '../../audit/audit_prune.js';
 import { rotateKeys } from '../../registry/signing_keys.js';
-import { revokeToken } from '../../registry/tokens.js';
+import { listLiveTokens, revokeToken } from '../../registry/tokens.js';
 import { UserRegistry } from '../../registry/users.js';
 import type { StoreSession } from '../context.js';
 import type { AuditEntry, AuditFilter, ClientInput, IssuedCertificate, Operations } from './operations.js';
@@ -54,13 +54,22 @@ export class LocalOperations implements Operations {
     return this.session.registry.rotateSecret(id, graceSeconds, this.actor);
   }
   async setClientStatus(id: string, status: 'enabled' | 'disabled') {
-    return this.session.registry.setStatus(id, status, this.actor);
+    const live_sessions = this.session.sessions.count(id);
+    return { view: this.session.registry.setStatus(id, status, this.actor), live_sessions };
   }
   async setClientAuthMethod(id: string, method: string, publicJwk?: string) {
     return this.session.registry.setAuthMethod(id, method, publicJwk !== undefined ? { publicJwk } : {}, this.actor);
   }
   async deleteClient(id: string) {
+    const live_sessions = this.session.sessions.count(id);
     this.session.registry.delete(id, this.actor);
+    return { live_sessions };
+  }
+  async listSessions(principal?: string) {
+    return this.session.sessions.list(principal);
+  }
+  async listTokens(clientId?: string) {
+    return listLiveTokens(this.session.store, clientId !== undefined ? { clientId } : {});
   }
 
   async issueCertificate(id: string, opts: { days: number; csrPem?: string }, deliver: (issued: IssuedCertificate) => void) {

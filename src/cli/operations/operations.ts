@@ -5,6 +5,8 @@ import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
+import type { LiveSessionView } from '../../registry/sessions.js';
+import type { LiveTokenView } from '../../registry/tokens.js';
 import type { UserView } from '../../registry/users.js';
 import type { ClientAuthMethod } from '../../store/clients.js';
 
@@ -64,9 +66,14 @@ export interface Operations {
   showClient(id: string): Promise<ClientView>;
   setClientScope(id: string, scope: string): Promise<ClientView>;
   rotateClientSecret(id: string, graceSeconds: number): Promise<{ client_id: string; client_secret: string }>;
-  setClientStatus(id: string, status: 'enabled' | 'disabled'): Promise<ClientView>;
+  /** `live_sessions`: how many sessions the client had when it changed (a disable ends them). */
+  setClientStatus(id: string, status: 'enabled' | 'disabled'): Promise<{ view: ClientView; live_sessions: number }>;
   setClientAuthMethod(id: string, method: string, publicJwk?: string): Promise<AuthMethodChange>;
-  deleteClient(id: string): Promise<void>;
+  deleteClient(id: string): Promise<{ live_sessions: number }>;
+  /** Live sessions on every server process sharing the store; only `principal`'s when given. */
+  listSessions(principal?: string): Promise<LiveSessionView[]>;
+  /** Live access tokens by jti (never the tokens). */
+  listTokens(clientId?: string): Promise<LiveTokenView[]>;
 
   /**
    * Signs a device certificate. Without `csrPem` a key is made for the

@@ -5,6 +5,8 @@ import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
+import type { LiveSessionView } from '../../registry/sessions.js';
+import type { LiveTokenView } from '../../registry/tokens.js';
 import type { UserView } from '../../registry/users.js';
 import type { AdminClient } from './admin_client.js';
 import type { AuditEntry, AuditFilter, ClientInput, IssuedCertificate, Operations } from './operations.js';
@@ -43,7 +45,11 @@ export class RemoteOperations implements Operations {
     return this.admin.call<{ client_id: string; client_secret: string }>('POST', `/admin/clients/${seg(id)}/rotate-secret`, { grace: graceSeconds });
   }
   async setClientStatus(id: string, status: 'enabled' | 'disabled') {
-    return this.admin.call<ClientView>('POST', `/admin/clients/${seg(id)}/${status === 'enabled' ? 'enable' : 'disable'}`);
+    const { live_sessions, ...view } = await this.admin.call<ClientView & { live_sessions: number }>(
+      'POST',
+      `/admin/clients/${seg(id)}/${status === 'enabled' ? 'enable' : 'disable'}`,
+    );
+    return { view: view as ClientView, live_sessions };
   }
   async setClientAuthMethod(id: string, method: string, publicJwk?: string) {
     return this.admin.call<AuthMethodChange>('PUT', `/admin/clients/${seg(id)}/auth-method`, {
@@ -52,7 +58,16 @@ export class RemoteOperations implements Operations {
     });
   }
   async deleteClient(id: string) {
-    await this.admin.call('DELETE', `/admin/clients/${seg(id)}`);
+    const { live_sessions } = await this.admin.call<{ live_sessions: number }>('DELETE', `/admin/clients/${seg(id)}`);
+    return { live_sessions };
+  }
+  async listSessions(principal?: string) {
+    const query = principal === undefined ? '' : `?client_id=${seg(principal)}`;
+    return (await this.admin.call<{ sessions: LiveSessionView[] }>('GET', `/admin/sessions${query}`)).sessions;
+  }
+  async listTokens(clientId?: string) {
+    const query = clientId === undefined ? '' : `?client_id=${seg(clientId)}`;
+    return (await this.admin.call<{ tokens: LiveTokenView[] }>('GET', `/admin/tokens${query}`)).tokens;
   }
 
   async issueCertificate(id: string, opts: { days: number; csrPem?: string }, deliver: (issued: IssuedCertificate) => void) {
