@@ -75,7 +75,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expect(await rjson('client', 'disable', 'remote-t1')).toMatchObject({ status: 'disabled' });
     expect(lk.server.registry.show('remote-t1').status).toBe('disabled');
     expect(await rjson('client', 'enable', 'remote-t1')).toMatchObject({ status: 'enabled' });
-    expect(await rjson('client', 'delete', 'remote-t1')).toEqual({ client_id: 'remote-t1', deleted: true });
+    expect(await rjson('client', 'delete', 'remote-t1')).toEqual({ client_id: 'remote-t1', deleted: true, live_sessions: 0 });
     expect(lk.server.registry.list().map((c) => c.client_id)).not.toContain('remote-t1');
     // The audit trail names who did it from afar.
     const events = lk.auditEvents({ principal: 'remote-t1', limit: 20 });
@@ -135,6 +135,10 @@ describe('latchkey --server: remote mode over the admin API', () => {
 
     expect(await rjson('audit', 'prune', '--older-than', '3650d')).toEqual({ deleted: 0 });
     expect(lk.auditEvents({ event: 'audit.pruned', limit: 1 })[0]!.detail).toMatchObject({ actor: 'admin:ops', older_than: '3650d' });
+
+    // Live tokens and sessions, as the server records them: the same both ways.
+    await sameBothWays('token', 'list');
+    await sameBothWays('sessions');
 
     lk.createClient('remote-hub', 'mqtt:subscribe:home/+/telemetry');
     const allow = await sameBothWays('explain', 'remote-hub', 'subscribe', 'home/t1/telemetry');
