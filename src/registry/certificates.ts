@@ -37,6 +37,8 @@ export interface IssuedDeviceCertificate {
   notBefore: Date;
   notAfter: Date;
   fingerprint: string;
+  /** The certificates table's issuer key of the CA that signed it. */
+  issuer: string;
 }
 
 /** Where the CA comes from: the server has it loaded; the CLI reads it from --certs-dir only when it signs. */
@@ -102,6 +104,27 @@ export class CertificateRegistry {
   ): Promise<IssuedDeviceCertificate> {
     validateName(clientId);
     if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
+    const result = await this.sign(clientId, opts);
+    await deliver?.(result);
+    this.store.durably(() => {
+      // The client might have been deleted meanwhile (another process); don't certify nobody.
+      if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
+      this.record(result);
+    });
+    this.audited(result, actor, opts.csrPem !== undefined);
+    return result;
+  }
+
+  /**
+   * Signs a device certificate without recording it: the first half of
+   * {@link issue}, for callers that record it inside a transaction of
+   * their own (provisioning registers the client, spends the claim and
+   * records the certificate in one). An unrecorded certificate is useless.
+   *
+   * @throws LatchkeyError invalid_id, invalid_argument, invalid_csr
+   */
+  async sign(clientId: string, opts: { days?: number; csrPem?: string }): Promise<IssuedDeviceCertificate> {
+    validateName(clientId);
     const days = opts.days ?? 365;
     if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
       throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);
@@ -119,7 +142,7 @@ export class CertificateRegistry {
       if (code) throw new LatchkeyError(code, err instanceof Error ? err.message : String(err));
       throw err;
     }
-    const result: IssuedDeviceCertificate = {
+    return {
       serial: issued.serial,
       clientId,
       certPem: issued.certPem,
@@ -128,29 +151,31 @@ export class CertificateRegistry {
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
       fingerprint: issued.fingerprint,
+      issuer: issuerKey(ca),
     };
-    await deliver?.(result);
-    const now = Date.now();
-    this.store.durably(() => {
-      // The client might have been deleted meanwhile (another process); don't certify nobody.
-      if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
-      this.store.certificates.insert({
-        issuer: issuerKey(ca),
-        serial: issued.serial,
-        clientId,
-        fingerprint: issued.fingerprint,
-        notBefore: issued.notBefore.getTime(),
-        notAfter: issued.notAfter.getTime(),
-        createdAt: now,
-      });
+  }
+
+  /** Records a signed certificate; call inside `store.durably` (the caller's transaction). */
+  record(issued: IssuedDeviceCertificate): void {
+    this.store.certificates.insert({
+      issuer: issued.issuer,
+      serial: issued.serial,
+      clientId: issued.clientId,
+      fingerprint: issued.fingerprint,
+      notBefore: issued.notBefore.getTime(),
+      notAfter: issued.notAfter.getTime(),
+      createdAt: Date.now(),
     });
+  }
+
+  /** The audit event of an issued certificate, once its record is committed. */
+  audited(issued: IssuedDeviceCertificate, actor: Actor, csr: boolean): void {
     this.audit.record({
       event: 'certificate.issued',
-      principal: clientId,
+      principal: issued.clientId,
       outcome: 'success',
-      detail: { actor, serial: issued.serial, not_after: issued.notAfter.toISOString(), csr: opts.csrPem !== undefined },
+      detail: { actor, serial: issued.serial, not_after: issued.notAfter.toISOString(), csr },
     });
-    return result;
   }
 
   /** Every recorded certificate, newest first; only `clientId`'s when given. */

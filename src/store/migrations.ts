@@ -4,11 +4,15 @@ import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
+import { CERTIFICATE_RENEWALS_SCHEMA } from './certificate_renewals.js';
 import { CHANGES_SCHEMA } from './changes.js';
+import { CLAIMS_SCHEMA } from './claims.js';
 import { CLIENTS_SCHEMA } from './clients.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
+import { PROVISIONED_CLIENTS_SCHEMA } from './provisioned_clients.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
+import { TEMPLATES_SCHEMA } from './templates.js';
 import { USERS_SCHEMA } from './users.js';
 
 /**
@@ -29,6 +33,11 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
+  {
+    version: 8,
+    name: 'onboarding: provisioning templates, claims, provisioned clients, certificate renewals',
+    sql: [TEMPLATES_SCHEMA, CLAIMS_SCHEMA, PROVISIONED_CLIENTS_SCHEMA, CERTIFICATE_RENEWALS_SCHEMA].join('\n'),
+  },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
