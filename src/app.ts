@@ -6,17 +6,22 @@ import { registerAdminApi } from './admin/admin_api.js';
 import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
+import { ClaimPrincipals, ClaimResolver } from './broker/credentials/claim_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import type { Config } from './config/options.js';
 import { initialise } from './init.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { FailureLimiter } from './oauth/failure_limiter.js';
 import { createOAuthServer } from './oauth/server.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
+import { ClaimRegistry, type OnboardingEndpoint } from './registry/claims.js';
 import { ClientRegistry } from './registry/clients.js';
+import { onboardingEndpoint } from './registry/onboarding_endpoint.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
+import { Provisioner } from './registry/provisioning.js';
 import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
 import { RevocationList } from './tokens/revocation_list.js';
@@ -57,6 +62,19 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
+
+  // Onboarding: claims at CONNECT and POST /provision share one guess limiter per address.
+  const certificates = new CertificateRegistry(store, audit, pki.ca);
+  const claims = new ClaimRegistry(store, audit);
+  const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
+  const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
+  let endpoint: OnboardingEndpoint | null = null;
+  broker.addCredentialKind(new ClaimResolver(claims, store, guesses, (id) => broker.hasSession(id)), new ClaimPrincipals());
+  broker.enableOnboarding({
+    claims,
+    provisioner,
+    endpoint: () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem)),
+  });
   const watcher = new ChangeWatcher(
     store,
     {
@@ -76,8 +94,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     log,
   );
 
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready, onboarding: { claims, provisioner, guesses } };
+  const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });

@@ -14,6 +14,8 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   not_found: { status: 404, error: 'not_found' },
   already_exists: { status: 409, error: 'conflict' },
   conflict: { status: 409, error: 'conflict' },
+  provisioning_refused: { status: 409, error: 'conflict' },
+  unavailable: { status: 500, error: 'server_error' },
   internal: { status: 500, error: 'server_error' },
 };
 

@@ -2,12 +2,15 @@ import { Command } from 'commander';
 import { registerApiKeyCommands } from './commands/apikey.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
+import { registerClaimCommands } from './commands/claim.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerPatCommands } from './commands/pat.js';
+import { registerProvisionCommand } from './commands/provision.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerTemplateCommands } from './commands/template.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerUserCommands } from './commands/user.js';
 
@@ -21,6 +24,9 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerStartCommand,
   registerClientCommands,
   registerCertCommands,
+  registerTemplateCommands,
+  registerClaimCommands,
+  registerProvisionCommand,
   registerUserCommands,
   registerPatCommands,
   registerApiKeyCommands,

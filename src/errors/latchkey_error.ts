@@ -12,9 +12,11 @@ export type LatchkeyErrorCode =
   | 'already_exists'
   | 'invalid_csr'
   | 'conflict'
+  | 'provisioning_refused'
+  | 'unavailable'
   | 'internal';
 
-/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict. */
+/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 refused by the server, 6 server unreachable. */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
   invalid_duration: 2,
@@ -25,6 +27,8 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   not_found: 3,
   already_exists: 4,
   conflict: 4,
+  provisioning_refused: 5,
+  unavailable: 6,
   internal: 1,
 };
 

@@ -138,15 +138,18 @@ export class Provisioner {
   }
 
   /**
-   * Called when a certificate connects: if it came from a renewal and this
-   * is its first use, returns the serial it replaces (once only), for the
-   * caller to revoke under --revoke-replaced.
+   * Called when a certificate connects under --revoke-replaced: if it came
+   * from a renewal and this is its first use, revokes the certificate it
+   * replaced (once: the first-use mark is a conditional update) and returns
+   * that serial; null otherwise.
    */
-  replacedOnFirstUse(serial: string): string | null {
+  revokeReplaced(serial: string): string | null {
     const renewal = this.store.certificateRenewals.get(serial);
     if (!renewal) return null;
     const first = this.store.durably(() => this.store.certificateRenewals.markFirstUse(serial, Date.now()));
-    return first ? renewal.replaces : null;
+    if (!first) return null;
+    this.certificates.revoke(renewal.replaces, `renewal:${serial}`);
+    return renewal.replaces;
   }
 
   #register(plan: RegistrationPlan, issued: IssuedDeviceCertificate | null, secret: string | null): void {
