@@ -102,17 +102,30 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 
-  for (const status of ['disable', 'enable'] as const) {
-    client
-      .command(status)
-      .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
-      .argument('<id>')
-      .action(
-        action(([id], _opts, cmd) =>
-          withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR))),
-        ),
-      );
-  }
+  client
+    .command('disable')
+    .description('refuse new tokens and end live sessions')
+    .argument('<id>')
+    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>)')
+    .action(
+      action(([id], opts, cmd) =>
+        withStore(cmd, ({ registry }) => {
+          if (opts.cascade !== true) return viewOutput(registry.setStatus(id!, 'disabled', CLI_ACTOR));
+          const { hub, disabled } = registry.disableCascade(id!, CLI_ACTOR);
+          const out = viewOutput(hub);
+          return {
+            json: { ...hub, cascade: disabled },
+            text: `${out.text}\n${disabled.length === 0 ? 'it vouched for no device' : `also disabled: ${disabled.join(', ')}`}`,
+          };
+        }),
+      ),
+    );
+
+  client
+    .command('enable')
+    .description('allow the client again')
+    .argument('<id>')
+    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR)))));
 
   client
     .command('delete')
