@@ -5,7 +5,6 @@ import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { OPERATOR_CLAIM_LIMITS } from '../../onboarding/claims.js';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { ClaimRegistry, type ClaimView } from '../../registry/claims.js';
-import { onboardingEndpoint } from '../../registry/onboarding_endpoint.js';
 import { positiveDuration } from '../../registry/validate.js';
 import { action, CLI_ACTOR, withStore } from '../context.js';
 import { table } from '../output.js';
@@ -35,6 +34,8 @@ export function registerClaimCommands(program: Command): void {
         if (!/^\d{1,6}$/.test(String(opts.uses))) throw new LatchkeyError('invalid_argument', '--uses must be a whole number');
         const uses = Number(opts.uses);
         const expiresIn = positiveDuration(String(opts.expiresIn), '--expires-in');
+        // Loaded here, not at start: it brings the X.509 library, which other commands need not pay for.
+        const { onboardingEndpoint } = await import('../../registry/onboarding_endpoint.js');
         const created = await withStore(cmd, ({ store, audit, config }) => {
           const effective = { ...config, ...(typeof opts.publicHost === 'string' ? { publicHost: opts.publicHost } : {}) };
           const ports = { mqtts: port(opts.mqttsPort, config.mqttsPort, '--mqtts-port'), https: port(opts.httpsPort, config.httpsPort, '--https-port') };
