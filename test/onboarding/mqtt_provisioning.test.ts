@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
 import { ClaimRegistry } from '../../src/registry/claims.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { httpsCall } from '../helpers/mtls.js';
 import { closedWithin, connect, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 import { caPemOf, claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo, ask } from '../helpers/onboarding.js';
 
@@ -181,5 +182,27 @@ describe('provisioning over MQTTS', () => {
     expect(await refusalCode(claimConnect(t, 'th-own', created.claim))).toBe(2);
     expect(first.connected).toBe(true);
     await first.endAsync(true);
+  });
+});
+
+describe('claim guessing', () => {
+  it('after --auth-failure-limit bad claims from one address, even a good claim is refused (5) over MQTTS and 429 over HTTPS', async () => {
+    const g = await startTestServer({ authFailureLimit: '3', authFailureWindow: '60s' });
+    try {
+      createTemplate(g, 'thermostat', SCOPE, { idPrefix: 'th-' });
+      const good = createClaim(g, 'thermostat');
+      const guess = `lk_clm_${'A'.repeat(32)}`;
+      for (let i = 0; i < 3; i++) expect(await refusalCode(claimConnect(g, `th-g${i}`, `${guess.slice(0, -1)}${i}xxxxxx`.slice(0, 45)))).toBe(4);
+      expect(await refusalCode(claimConnect(g, 'th-good', good.claim))).toBe(5);
+      expect(g.auditEvents({ event: 'mqtt.connect', limit: 5 })[0]!.reason).toBe('claim refused: too many failed claims from this address');
+      const res = await fetch(`${g.baseUrl}/provision`, { method: 'POST' });
+      expect(res.status).toBe(403); // plain HTTP is refused before anything else
+      const limited = await httpsCall(`${g.httpsUrl}/provision`, { ca: caPemOf(g) }, { form: { client_id: 'th-good' }, headers: { authorization: `Bearer ${good.claim}` } });
+      expect(limited.status).toBe(429);
+      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+      expect(g.server.store.claims.byId(good.id)!.used).toBe(0);
+    } finally {
+      await g.close();
+    }
   });
 });
