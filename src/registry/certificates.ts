@@ -103,7 +103,10 @@ export class CertificateRegistry {
     deliver?: (issued: IssuedDeviceCertificate) => void | Promise<void>,
   ): Promise<IssuedDeviceCertificate> {
     validateName(clientId);
-    if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
+    if (!this.store.clients.get(clientId)) {
+      // A certificate names a registered client; say how to register one rather than only "no".
+      throw new LatchkeyError('not_found', `no client "${clientId}": register it first with \`latchkey client create ${clientId} --scope "..."\``);
+    }
     const result = await this.sign(clientId, opts);
     await deliver?.(result);
     this.store.durably(() => {

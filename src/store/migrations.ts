@@ -7,7 +7,7 @@ import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificate
 import { CERTIFICATE_RENEWALS_SCHEMA } from './certificate_renewals.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLAIMS_SCHEMA } from './claims.js';
-import { CLIENTS_SCHEMA } from './clients.js';
+import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { PROVISIONED_CLIENTS_SCHEMA } from './provisioned_clients.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
@@ -38,6 +38,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'onboarding: provisioning templates, claims, provisioned clients, certificate renewals',
     sql: [TEMPLATES_SCHEMA, CLAIMS_SCHEMA, PROVISIONED_CLIENTS_SCHEMA, CERTIFICATE_RENEWALS_SCHEMA].join('\n'),
   },
+  { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
