@@ -54,7 +54,7 @@ export function handleClaimRequest(ctx: BrokerContext, session: Session, packet:
     );
     answer({ request_id: requestId, claim: created.claim, onboarding: created.onboarding, expires_at: created.expires_at, id: created.id });
   } catch (err) {
-    if (err instanceof LatchkeyError) return refuse(err.code === 'not_found' ? 'invalid_request' : 'invalid_request', err.message);
+    if (err instanceof LatchkeyError) return refuse('invalid_request', err.message);
     ctx.log.error({ err }, 'claim request failed');
     refuse('server_error', 'claim request failed');
   }
