@@ -12,11 +12,16 @@ export type LatchkeyErrorCode =
   | 'already_exists'
   | 'invalid_csr'
   | 'conflict'
+  | 'insecure_files'
+  | 'bad_passphrase'
   | 'provisioning_refused'
   | 'unavailable'
   | 'internal';
 
-/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 refused by the server, 6 server unreachable. */
+/**
+ * Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 for files or keys latchkey
+ * refuses to use as they are, 6 for a server that refused (provisioning), 7 for a server that cannot be reached.
+ */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
   invalid_duration: 2,
@@ -27,8 +32,10 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   not_found: 3,
   already_exists: 4,
   conflict: 4,
-  provisioning_refused: 5,
-  unavailable: 6,
+  insecure_files: 5,
+  bad_passphrase: 5,
+  provisioning_refused: 6,
+  unavailable: 7,
   internal: 1,
 };
 

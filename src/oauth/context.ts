@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { CrlCache } from '../pki/crl_cache.js';
 import type { ClaimRegistry } from '../registry/claims.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { Provisioner } from '../registry/provisioning.js';
@@ -27,6 +28,8 @@ export interface OAuthServerDeps {
   metrics: Metrics;
   log: Logger;
   pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+  /** The signed CRL, shared by the HTTP and HTTPS listeners; without it each listener keeps its own. */
+  crl?: CrlCache;
   /** Ends live MQTT sessions at once after an HTTP revocation. */
   broker: { onTokenRevoked(jti: string): void };
   /** `/healthz` answers 200 only while this is true. */

@@ -108,9 +108,9 @@ describe('operator CLI and HTTPS provisioning', () => {
       const device = await connect(t.mqttsUrl, tlsTo(t, { clientId: 'th-cli', cert: certPem, key: readFileSync(written.key, 'utf8') }));
       await device.publishAsync('home/th-cli/telemetry', '20', { qos: 1 });
       await device.endAsync();
-      // Spent: a second run with the same claim is refused (exit 5).
+      // Spent: a second run with the same claim is refused (exit 6).
       const again = await t.cli('provision', '--onboarding', claim.onboarding, '--id', 'th-cli2', '--out', out);
-      expect(again.code).toBe(5);
+      expect(again.code).toBe(6);
       expect(again.stderr).toContain('invalid_claim');
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -123,7 +123,7 @@ describe('operator CLI and HTTPS provisioning', () => {
     const out = tempDir('latchkey-device-');
     try {
       const result = await t.cli('provision', '--onboarding', forged, '--id', 'th-pin', '--out', out);
-      expect(result.code).toBe(5);
+      expect(result.code).toBe(6);
       expect(result.stderr).toContain('ca_mismatch');
       expect(t.server.store.claims.byId(claim.id)!.used).toBe(0);
       expect(t.server.store.clients.get('th-pin')).toBeUndefined();
@@ -180,7 +180,7 @@ describe('claims and templates survive kill -9', () => {
       const list = JSON.parse((await cli('claim', 'list', '--json')).stdout) as { claims: { id: string; used: number; status: string }[] };
       expect(list.claims.find((c) => c.id === claim.id)).toMatchObject({ used: 1, status: 'used' });
       const retry = await cli('provision', '--onboarding', onboardingAt(server.ports), '--id', 'th-d2', '--out', out);
-      expect(retry.code).toBe(5);
+      expect(retry.code).toBe(6);
       expect(JSON.parse((await cli('client', 'show', 'th-d1', '--json')).stdout)).toMatchObject({ client_id: 'th-d1', auth_method: 'tls_client_auth' });
     } finally {
       await server.crash();
