@@ -8,6 +8,7 @@ import { CERTIFICATE_RENEWALS_SCHEMA } from './certificate_renewals.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLAIMS_SCHEMA } from './claims.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
+import { FORGET_STORED_CREDENTIALS_SQL } from './credential_safe_persistence.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { PROVISIONED_CLIENTS_SCHEMA } from './provisioned_clients.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
@@ -40,6 +41,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [TEMPLATES_SCHEMA, CLAIMS_SCHEMA, PROVISIONED_CLIENTS_SCHEMA, CERTIFICATE_RENEWALS_SCHEMA].join('\n'),
   },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
+  { version: 12, name: 'tokens never reach the disk: forget packets on $auth and $provision topics stored by older versions', sql: FORGET_STORED_CREDENTIALS_SQL },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
