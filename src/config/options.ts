@@ -8,7 +8,7 @@ export interface OptionSpec {
   readonly key: keyof Config;
   /** Long flag without dashes, e.g. `mqtt-port` (env `LATCHKEY_MQTT_PORT`). */
   readonly flag: string;
-  readonly kind: 'string' | 'port' | 'seconds' | 'integer';
+  readonly kind: 'string' | 'port' | 'seconds' | 'integer' | 'boolean';
   /** Default as it would be typed on the command line; `null` = derived. */
   readonly fallback: string | null;
   readonly doc: string;
@@ -57,6 +57,12 @@ export interface Config {
   /** The operator's own server certificate and key (PEM files), instead of the one latchkey issues. */
   tlsCert?: string;
   tlsKey?: string;
+  /** Host name devices dial, put in onboarding strings; derived from --host or the TLS names when unset. */
+  publicHost?: string;
+  /** A certificate session is warned this long before its certificate expires (capped at a third of its lifetime), seconds. */
+  certRenewBefore: number;
+  /** The first use of a renewed certificate revokes the one it replaced. */
+  revokeReplaced: boolean;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -83,6 +89,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsNames', flag: 'tls-names', kind: 'string', fallback: null, doc: 'names and addresses the server certificate covers, comma separated (default: this host name and its LAN addresses; localhost always)' },
   { key: 'tlsCert', flag: 'tls-cert', kind: 'string', fallback: null, doc: 'your own server certificate (PEM, chain allowed) for HTTPS and MQTTS, with --tls-key' },
   { key: 'tlsKey', flag: 'tls-key', kind: 'string', fallback: null, doc: 'the private key of --tls-cert (PEM)' },
+  { key: 'publicHost', flag: 'public-host', kind: 'string', fallback: null, doc: 'host name in onboarding strings (default: --host, or the first TLS name when --host is a wildcard)' },
+  { key: 'certRenewBefore', flag: 'cert-renew-before', kind: 'seconds', fallback: '30d', doc: 'warn certificate sessions on $auth/<id>/expiring this long before notAfter (at most a third of the lifetime)' },
+  { key: 'revokeReplaced', flag: 'revoke-replaced', kind: 'boolean', fallback: 'false', doc: 'the first use of a renewed certificate revokes the one it replaced' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
   { key: 'logFormat', flag: 'log-format', kind: 'string', fallback: 'json', choices: ['json', 'pretty'], doc: 'json lines for machines, or pretty for people' },
 ];

@@ -14,6 +14,7 @@ export type LatchkeyErrorCode =
   | 'conflict'
   | 'insecure_files'
   | 'bad_passphrase'
+  | 'provisioning_refused'
   | 'not_initialised'
   | 'unauthorized'
   | 'forbidden'
@@ -22,10 +23,10 @@ export type LatchkeyErrorCode =
 
 /**
  * Exit statuses: 2 bad input, 3 a missing thing, 4 a conflict, 5 files or
- * keys latchkey refuses to use as they are, 6 no database where the CLI
- * looked (run `latchkey init`, or pass --data-dir or --server), 7 the admin
- * API refused the token (401) or its scope (403), 8 the server could not be
- * reached. 1 is anything else.
+ * keys latchkey refuses to use as they are, 6 a server that refused
+ * (provisioning; the admin API refusing the token (401) or its scope (403)),
+ * 7 a server that cannot be reached, 8 no database where the CLI looked
+ * (run `latchkey init`, or pass --data-dir or --server). 1 is anything else.
  */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
@@ -39,10 +40,11 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   conflict: 4,
   insecure_files: 5,
   bad_passphrase: 5,
-  not_initialised: 6,
-  unauthorized: 7,
-  forbidden: 7,
-  unavailable: 8,
+  provisioning_refused: 6,
+  unauthorized: 6,
+  forbidden: 6,
+  unavailable: 7,
+  not_initialised: 8,
   internal: 1,
 };
 

@@ -86,3 +86,18 @@ function sameNames(certPem: string, names: ServerNames): boolean {
     return false;
   }
 }
+
+/**
+ * The DNS names a certificate answers to (subjectAltName), in order; what
+ * onboarding strings name when the listeners bind a wildcard address.
+ *
+ * @example dnsNames(serverCertPem) // ['localhost']
+ */
+export function dnsNames(certPem: string): string[] {
+  try {
+    const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
+    return (san?.names.items ?? []).filter((n) => n.type === 'dns').map((n) => n.value);
+  } catch {
+    return [];
+  }
+}

@@ -21,10 +21,12 @@ const DNS_NAME = /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-
  * non-loopback address of its interfaces, so devices on the LAN can verify
  * the server whichever way they reach it. localhost, 127.0.0.1 and ::1 are
  * always included. Link-local IPv6 addresses (fe80::/10) are left out: they
- * only mean something together with an interface. Sorted and deduplicated,
- * so the same machine always asks for the same certificate.
+ * only mean something together with an interface. Deduplicated, in order
+ * of preference: the names asked for (or the host name) first, loopback
+ * last; what devices should dial (onboarding strings) is the first DNS name.
+ * The certificate is compared as a set, so order never causes a re-issue.
  *
- * @example serverNames('hub.lan,192.168.1.10', 'pi', {}) // { dns: ['hub.lan', 'localhost'], ip: ['127.0.0.1', '192.168.1.10', '::1'] }
+ * @example serverNames('hub.lan,192.168.1.10', 'pi', {}) // { dns: ['hub.lan', 'localhost'], ip: ['192.168.1.10', '127.0.0.1', '::1'] }
  * @throws PkiError invalid_tls_names for an entry that is neither a DNS name nor an IP address
  */
 export function serverNames(
@@ -32,8 +34,8 @@ export function serverNames(
   hostname: string,
   interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
 ): ServerNames {
-  const dns = new Set(LOOPBACK.dns);
-  const ip = new Set(LOOPBACK.ip);
+  const dns = new Set<string>();
+  const ip = new Set<string>();
   if (requested !== undefined && requested.trim() !== '') {
     for (const raw of requested.split(',')) {
       const name = raw.trim().replace(/^\[(.*)\]$/, '$1');
@@ -55,5 +57,7 @@ export function serverNames(
       }
     }
   }
-  return { dns: [...dns].sort(), ip: [...ip].sort() };
+  for (const name of LOOPBACK.dns) dns.add(name);
+  for (const address of LOOPBACK.ip) ip.add(address);
+  return { dns: [...dns], ip: [...ip] };
 }

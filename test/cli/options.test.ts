@@ -58,8 +58,8 @@ describe('latchkey global options and init', () => {
     expect(parseOneObject(viaEnv.stdout).client_id).toBe('opt-1');
     const other = scratchDir();
     const flagWins = await runCli(['client', 'show', 'opt-1', '--data-dir', other], env);
-    // No database in the flag's directory: refused (6), never silently made.
-    expectOneError(flagWins, 6);
+    // No database in the flag's directory: refused (8), never silently made.
+    expectOneError(flagWins, 8);
     expect(existsSync(join(other, 'latchkey.db'))).toBe(false);
   });
 
@@ -87,7 +87,7 @@ describe('latchkey global options and init', () => {
     const { OPTIONS } = await import('../../src/config/options.js');
     const help = await runCli(['start', '--help']);
     expect(help.code).toBe(0);
-    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} <`);
+    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} ${spec.kind === 'boolean' ? '[' : '<'}`);
   });
 
   it('usage errors are one line and exit 2', async () => {

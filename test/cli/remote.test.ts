@@ -155,17 +155,17 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expectOneError(await remote('client', 'create', 'remote-dup', '--scope', 'mqtt:publish:a'), 4);
     expectOneError(await remote('client', 'create', 'remote-bad', '--scope', 'mqtt:publish:a/#/b'), 2);
 
-    // An admin:read key reads, and is refused every write with the scope it lacks (403 → 7).
+    // An admin:read key reads, and is refused every write with the scope it lacks (403 → 6).
     const asReader = (...args: string[]) => runCli(['--server', lk.baseUrl, '--token', reader, ...args]);
     expect((await asReader('client', 'list', '--json')).code).toBe(0);
     const refused = await asReader('client', 'create', 'remote-sneaky', '--scope', 'mqtt:publish:a');
-    expectOneError(refused, 7);
+    expectOneError(refused, 6);
     expect(refused.stderr).toMatch(/admin:write/);
     expect(lk.server.registry.list().map((c) => c.client_id)).not.toContain('remote-sneaky');
 
-    // A bad token (401 → 7), no token, plain http off this machine (2), nobody listening (8).
+    // A bad token (401 → 6), no token, plain http off this machine (2), nobody listening (7).
     const bad = await runCli(['--server', lk.baseUrl, '--token', 'lk_pat_notarealtokennotarealtokennotareal', 'client', 'list']);
-    expectOneError(bad, 7);
+    expectOneError(bad, 6);
     expect(bad.stderr).toMatch(/refused the token/);
     const noToken = await runCli(['--server', lk.baseUrl, 'client', 'list'], { LATCHKEY_TOKEN: '' });
     expectOneError(noToken, 2);
@@ -173,7 +173,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expectOneError(await runCli(['--server', 'http://latchkey.test:8080', '--token', writer, 'client', 'list']), 2);
     const closed = await closedPort();
     const down = await runCli(['--server', `http://127.0.0.1:${closed}`, '--token', writer, 'client', 'list']);
-    expectOneError(down, 8);
+    expectOneError(down, 7);
     expect(down.stderr).toMatch(/cannot reach latchkey/);
 
     // init and start work on local files only: they say so instead of acting here.
@@ -191,7 +191,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expect(trusted.code).toBe(0);
     expect(parseOneObject(trusted.stdout)).toHaveProperty('clients');
     const untrusted = await runCli(httpsArgs, { LATCHKEY_TOKEN: writer, LATCHKEY_CA: '' });
-    expectOneError(untrusted, 8);
+    expectOneError(untrusted, 7);
     expect(untrusted.stderr).toMatch(/--ca/);
   });
 }, 60_000);

@@ -25,10 +25,10 @@ describe('serverNames: what the server certificate covers', () => {
     ],
   } as unknown as ReturnType<typeof networkInterfaces>;
 
-  test('default/host-name-and-lan-addresses: host name, its .local name, non-loopback non-link-local addresses, loopback always', () => {
+  test('default/host-name-and-lan-addresses: host name, its .local name, non-loopback non-link-local addresses, loopback always (last)', () => {
     expect(serverNames(undefined, 'Pi', lan)).toEqual({
-      dns: ['localhost', 'pi', 'pi.local'],
-      ip: ['127.0.0.1', '192.168.1.10', '2001:db8::5', '::1'],
+      dns: ['pi', 'pi.local', 'localhost'],
+      ip: ['192.168.1.10', '2001:db8::5', '127.0.0.1', '::1'],
     });
   });
 
@@ -42,10 +42,10 @@ describe('serverNames: what the server certificate covers', () => {
     expect(names.ip).toEqual(expect.arrayContaining(['127.0.0.1', '::1']));
   });
 
-  test('explicit/replaces-defaults: --tls-names lists DNS names and IPs; loopback stays; sorted and deduplicated', () => {
+  test('explicit/replaces-defaults: --tls-names lists DNS names and IPs in the order given; loopback stays (last); deduplicated', () => {
     expect(serverNames(' hub.lan, 10.0.0.2,[2001:db8::7],HUB.lan,*.iot.lan ', 'pi', lan)).toEqual({
-      dns: ['*.iot.lan', 'hub.lan', 'localhost'],
-      ip: ['10.0.0.2', '127.0.0.1', '2001:db8::7', '::1'],
+      dns: ['hub.lan', '*.iot.lan', 'localhost'],
+      ip: ['10.0.0.2', '2001:db8::7', '127.0.0.1', '::1'],
     });
   });
 

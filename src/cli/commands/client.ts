@@ -182,23 +182,39 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 
-  for (const status of ['disable', 'enable'] as const) {
-    client
-      .command(status)
-      .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
-      .argument('<id>')
-      .option('--wait', 'disable: wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
-      .action(
-        action(([id], opts, cmd) =>
-          withOperations(cmd, async (ops) => {
-            const { view, live_sessions: before } = await ops.setClientStatus(id!, status === 'disable' ? 'disabled' : 'enabled');
-            if (status === 'enable') return viewOutput(view);
-            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
-            return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
-          }),
-        ),
-      );
-  }
+  client
+    .command('disable')
+    .description('refuse new tokens and end live sessions')
+    .argument('<id>')
+    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>); on this machine\'s files only')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
+    .action(
+      action(([id], opts, cmd) => {
+        if (opts.cascade === true) {
+          return withStore(cmd, async ({ registry, sessions }) => {
+            const before = sessions.count(id!);
+            const { hub: view, disabled: cascade } = registry.disableCascade(id!, CLI_ACTOR);
+            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => sessions.list(id!), before) } : {};
+            const cascadeNote = `\n${cascade.length === 0 ? 'it vouched for no device' : `also disabled: ${cascade.join(', ')}`}`;
+            return {
+              json: { ...view, live_sessions: before, ...ended, cascade },
+              text: `${describe(view)}${endedNote(before, ended.sessions_ended)}${cascadeNote}`,
+            };
+          });
+        }
+        return withOperations(cmd, async (ops) => {
+          const { view, live_sessions: before } = await ops.setClientStatus(id!, 'disabled');
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
+          return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
+        });
+      }),
+    );
+
+  client
+    .command('enable')
+    .description('allow the client again')
+    .argument('<id>')
+    .action(action(([id], _opts, cmd) => withOperations(cmd, async (ops) => viewOutput((await ops.setClientStatus(id!, 'enabled')).view))));
 
   client
     .command('delete')
