@@ -202,6 +202,10 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
+    // Deleted and re-created before this process heard of either: the session stands on the old one.
+    if (!this.#ctx.principals.accepts(session.principal, session.credential)) {
+      return this.endSession(session, 'deleted', `${session.principal.kind} deleted: its credential belongs to an earlier ${session.principal.kind} of the same id`);
+    }
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);

@@ -117,6 +117,23 @@ export class ApiKeyRegistry {
     return { id: name, key, previous_expires_at };
   }
 
+  /**
+   * Disabling refuses every secret of the key at once over HTTP and ends
+   * live MQTT sessions on it within a second; enabling lets it in again.
+   *
+   * @example apiKeys.setStatus('dashboard', 'disabled', 'cli') // the key's view, status 'disabled'
+   * @throws LatchkeyError not_found
+   */
+  setStatus(name: string, status: ApiKeyStatus, actor: Actor): ApiKeyView {
+    this.#require(name);
+    this.store.durably(() => {
+      this.store.apiKeys.setStatus(name, status, Date.now());
+      this.store.changes.append('principal', name);
+    });
+    this.audit.record({ event: status === 'enabled' ? 'apikey.enabled' : 'apikey.disabled', principal: name, outcome: 'success', detail: { actor } });
+    return this.show(name);
+  }
+
   /** Deletes the key and all its secrets; live sessions using it end. */
   delete(name: string, actor: Actor): void {
     this.#require(name);

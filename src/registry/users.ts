@@ -71,6 +71,27 @@ export class UserRegistry {
     return this.show(name);
   }
 
+  /**
+   * Deletes the user and every personal access token of theirs: the tokens
+   * stop at once over HTTP, live MQTT sessions on them end within a second
+   * (the `principal` change), and the name is free again. A later user of
+   * the same name inherits nothing: the tokens are gone, not disabled.
+   *
+   * @example users.delete('alice', 'cli') // { name: 'alice', deleted: true }
+   * @throws LatchkeyError not_found
+   */
+  delete(name: string, actor: Actor): { name: string; deleted: true } {
+    this.require(name);
+    const tokens = this.store.durably(() => {
+      const count = this.store.personalAccessTokens.list(name).length;
+      this.store.users.delete(name);
+      this.store.changes.append('principal', name);
+      return count;
+    });
+    this.audit.record({ event: 'user.deleted', principal: name, outcome: 'success', detail: { actor, tokens_deleted: tokens } });
+    return { name, deleted: true };
+  }
+
   /** Narrowing applies at once: tokens keep only what the user still holds. */
   setScope(name: string, scopeText: string, actor: Actor): UserView {
     this.require(name);

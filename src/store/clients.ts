@@ -20,6 +20,14 @@ CREATE TABLE client_secrets (
 );
 CREATE INDEX client_secrets_by_client ON client_secrets(client_id);`;
 
+/**
+ * Migration 5: each client row is one incarnation of its id. Rows made
+ * before it keep NULL ("legacy"); every client created since gets a random
+ * value that its access tokens carry, so a token of a deleted client never
+ * fits a later client of the same id.
+ */
+export const CLIENTS_INCARNATION_COLUMN = 'ALTER TABLE clients ADD COLUMN incarnation TEXT;';
+
 /** How a client proves itself at the token endpoint (RFC 8414 names). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth';
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
@@ -41,6 +49,8 @@ export interface ClientRecord {
   /** JSON of the public JWK for `private_key_jwt`. */
   publicJwk: string | null;
   status: ClientStatus;
+  /** Random per client row (hex); null for clients created before migration 5. See tokens/incarnation.ts. */
+  incarnation: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -52,7 +62,7 @@ export interface SecretRecord {
 }
 
 const CLIENT_COLUMNS =
-  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, created_at AS createdAt, updated_at AS updatedAt';
+  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, incarnation, created_at AS createdAt, updated_at AS updatedAt';
 
 /** The clients and client_secrets tables. Callers wrap writes in `durably`. */
 export class ClientsTable {
@@ -70,7 +80,7 @@ export class ClientsTable {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
     this.#list = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY id`);
     this.#insert = db.prepare(
-      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @createdAt, @updatedAt)',
+      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, incarnation, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @incarnation, @createdAt, @updatedAt)',
     );
     this.#setScope = db.prepare('UPDATE clients SET scope = ?, updated_at = ? WHERE id = ?');
     this.#setStatus = db.prepare('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?');

@@ -3,9 +3,9 @@ import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
 import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
-import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
+import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA, REVOKE_ORPHANED_CERTIFICATES } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
-import { CLIENTS_SCHEMA } from './clients.js';
+import { CLIENTS_INCARNATION_COLUMN, CLIENTS_SCHEMA } from './clients.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
@@ -29,6 +29,11 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
+  {
+    version: 5,
+    name: 'client incarnations; certificates of deleted clients revoked',
+    sql: [CLIENTS_INCARNATION_COLUMN, REVOKE_ORPHANED_CERTIFICATES].join('\n'),
+  },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

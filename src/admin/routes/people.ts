@@ -77,6 +77,20 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
     async () => ({ users: deps.users.list() }),
   );
 
+  app.delete<{ Params: { name: string } }>(
+    '/users/:name',
+    {
+      schema: {
+        summary: 'Delete a user and every token of theirs; their live sessions end and the name is free again',
+        tags: ['people'],
+        ...secured('write'),
+        params: { type: 'object', properties: { name: NAME }, required: ['name'] },
+        response: { 200: { type: 'object', properties: { name: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deps.users.delete(request.params.name, caller(request).actor),
+  );
+
   app.get<{ Querystring: { user?: string } }>(
     '/pats',
     {
@@ -126,4 +140,20 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async () => ({ api_keys: deps.apiKeys.list() }),
   );
+
+  for (const status of ['disable', 'enable'] as const) {
+    app.post<{ Params: { name: string } }>(
+      `/apikeys/:name/${status}`,
+      {
+        schema: {
+          summary: status === 'disable' ? 'Disable an API key: refused at once, live sessions end' : 'Enable an API key again',
+          tags: ['people'],
+          ...secured('write'),
+          params: { type: 'object', properties: { name: NAME }, required: ['name'] },
+          response: { 200: API_KEY_VIEW, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => deps.apiKeys.setStatus(request.params.name, status === 'disable' ? 'disabled' : 'enabled', caller(request).actor),
+    );
+  }
 }
