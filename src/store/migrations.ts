@@ -36,11 +36,14 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   },
 ];
 
-/** Applies every migration newer than the database's `user_version`. */
-export function runMigrations(db: Db): void {
+/**
+ * Applies every migration newer than the database's `user_version`, up to
+ * `target` (tests build an older schema to migrate from).
+ */
+export function runMigrations(db: Db, target = Infinity): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+    if (migration.version <= current || migration.version > target) continue;
     db.transaction(() => {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
