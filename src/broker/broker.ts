@@ -5,7 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
-import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import { createSqlitePersistence, type SqlitePersistence } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
@@ -62,9 +62,11 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  readonly #persistence: SqlitePersistence;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
     this.#deps = deps;
+    this.#persistence = persistence;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
@@ -116,7 +118,7 @@ export class LatchkeyBroker {
       // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
       maxClientsIdLength: 23,
     });
-    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel, persistence);
     broker.#wire();
     return broker;
   }
@@ -164,6 +166,17 @@ export class LatchkeyBroker {
   onClientChanged(id: string): void {
     this.#ctx.principals.forget(id);
     for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
+  }
+
+  /**
+   * A client was deleted (and maybe re-created since). Its live sessions end
+   * on the `client` change that precedes this one; here its persistent
+   * session is forgotten (the rows went with the deletion, the in-memory
+   * index goes now), so a later client of the same id starts clean instead
+   * of resuming the old one's subscriptions, queue and will.
+   */
+  async onClientDeleted(id: string): Promise<void> {
+    await this.#persistence.forgetClient(id);
   }
 
   /** A user, PAT or API key changed. */

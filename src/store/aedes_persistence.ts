@@ -64,6 +64,21 @@ CREATE TABLE IF NOT EXISTS aedes_wills (
 );
 `;
 
+const CLIENT_TABLES = ['aedes_subscriptions', 'aedes_outgoing', 'aedes_incoming', 'aedes_wills'] as const;
+
+/**
+ * Deletes every row kept for one MQTT client id: subscriptions, queued
+ * messages, QoS 2 state and will. For a deleted client, so a later client of
+ * the same id starts with no session (run it inside the deletion's
+ * transaction). A running broker must also drop its in-memory index:
+ * {@link SqlitePersistence.forgetClient}.
+ *
+ * @example store.durably(() => { store.clients.delete(id); forgetPersistedClient(store.db, id); })
+ */
+export function forgetPersistedClient(db: Database, clientId: string): void {
+  for (const table of CLIENT_TABLES) db.prepare(`DELETE FROM ${table} WHERE client_id = ?`).run(clientId);
+}
+
 /** The client fields the persistence reads: Aedes passes its Client, tests a plain object. */
 export interface PersistenceClient {
   id: string;
@@ -348,6 +363,18 @@ export class SqlitePersistence {
     this.#sql.subscriptionsDeleteClient.run(client.id);
     for (const topic of topics) this.#index.remove(client.id, topic);
     this.#hints.cleared('aedes_subscriptions', client.id);
+  }
+
+  /**
+   * Forgets a deleted client's session, rows and in-memory index alike, so
+   * nothing more is queued for it and a later client of the same id does not
+   * resume it. Idempotent.
+   */
+  async forgetClient(clientId: string): Promise<void> {
+    this.#db.transaction(() => forgetPersistedClient(this.#db, clientId))();
+    // From the index itself: the deleting process may have removed the rows already.
+    this.#index.removeClient(clientId);
+    for (const table of CLIENT_TABLES) this.#hints.cleared(table, clientId);
   }
 
   /** Client ids with a persistent subscription to exactly this filter. */

@@ -14,6 +14,7 @@ CREATE TABLE changes (
  */
 export type ChangeKind =
   | 'client' // a client was created, changed, disabled, enabled or deleted; subject = client id
+  | 'client_deleted' // a client was deleted (also when re-created since): its MQTT session state goes; subject = client id
   | 'secret' // a client secret was added or rotated; subject = client id
   | 'token_revoked' // subject = jti
   | 'keys' // signing keys rotated; subject = kid

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCa } from '../../src/pki/ca.js';
 import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
@@ -299,5 +299,44 @@ describe('latchkey apikey disable / enable', () => {
     apiKeys.create({ name: 'lc-int', scope: 'admin:read mqtt:subscribe:home/#' }, 'test');
     expect((await admin('GET', '/clients', old)).status).toBe(401);
     expect(await refusalCode(connect(t.mqttUrl, { clientId: 'lc-int', username: 'lc-int', password: old }))).toBe(4);
+  });
+});
+
+describe("a re-created client does not resume the deleted one's persistent session", () => {
+  it('no subscriptions, no queued messages, sessionPresent false', async () => {
+    const pubSecret = t.createClient('lc-pub', 'mqtt:publish:dev/#');
+    const publisher = await connectDevice(t.mqttUrl, 'lc-pub', (await t.token('lc-pub', pubSecret)).access_token);
+    const oldSecret = t.createClient('lc-persist', SCOPE);
+    const old = await connectDevice(t.mqttUrl, 'lc-persist', (await t.token('lc-persist', oldSecret)).access_token, { clean: false });
+    await old.subscribeAsync('dev/lc-persist/#', { qos: 1 });
+    await old.endAsync();
+    await publisher.publishAsync('dev/lc-persist/cmd', 'for the old device', { qos: 1 });
+
+    const del = await t.cli('client', 'delete', 'lc-persist', '--json');
+    expect(del.code, del.stderr).toBe(0);
+    const newSecret = t.createClient('lc-persist', SCOPE);
+    // Once the server has applied the deletion, a message to the old subscription is queued for nobody
+    // (its in-memory index forgot it too): probes stop piling up.
+    const queued = t.server.store.db.prepare("SELECT COUNT(*) FROM aedes_outgoing WHERE client_id = 'lc-persist'").pluck();
+    let probe = 0;
+    await eventually(async () => {
+      await publisher.publishAsync('dev/lc-persist/cmd', `probe ${++probe}`, { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return queued.get() === 0;
+    }, 5000, 'nothing queued for the deleted client');
+
+    const received: string[] = [];
+    const password = (await t.token('lc-persist', newSecret)).access_token;
+    const fresh = mqtt.connect(t.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'lc-persist', username: 'lc-persist', password, clean: false });
+    fresh.on('message', (_topic, payload) => received.push(payload.toString()));
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+      fresh.once('connect', (packet) => resolve(packet as { sessionPresent: boolean }));
+      fresh.once('error', reject);
+    });
+    expect(connack.sessionPresent).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received).toEqual([]);
+    await fresh.endAsync(true);
+    await publisher.endAsync(true);
   });
 });

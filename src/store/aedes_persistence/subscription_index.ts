@@ -71,6 +71,17 @@ export class SubscriptionIndex {
   }
 
   /**
+   * Removes every subscription of the client, whatever SQLite still holds
+   * (another process may have deleted the rows already), and prunes empty
+   * nodes. Walks the whole trie: for a deleted client, not per message.
+   *
+   * @example index.removeClient('dev-1');
+   */
+  removeClient(clientId: string): void {
+    prune(this.#root, clientId);
+  }
+
+  /**
    * Every subscription whose filter matches the topic name, as fresh objects.
    * A client subscribed with two matching filters appears once per filter,
    * as Aedes expects.
@@ -101,6 +112,15 @@ function collect(node: TrieNode, levels: string[], depth: number, dollar: boolea
   // [MQTT-4.7.1-3] '+' matches exactly one level, including an empty one.
   const single = wildcardsAllowed ? node.children.get('+') : undefined;
   if (single) collect(single, levels, depth + 1, dollar, found);
+}
+
+/** Drops `clientId` below `node`; true when `node` is left empty. */
+function prune(node: TrieNode, clientId: string): boolean {
+  node.subscriptions.delete(clientId);
+  for (const [level, child] of node.children) {
+    if (prune(child, clientId)) node.children.delete(level);
+  }
+  return node.subscriptions.size === 0 && node.children.size === 0;
 }
 
 function addAll(node: TrieNode, found: IndexedSubscription[]): void {
