@@ -95,11 +95,14 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     '/clients/:id',
     {
       schema: {
-        summary: 'Delete a client; its live sessions end',
+        summary: 'Delete a client for good: live sessions end, its certificates are revoked, its tokens never work again',
         tags: ['clients'],
         ...secured('write'),
         params: ID_PARAMS,
-        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' } } },
+          ...ERROR_RESPONSES,
+        },
       },
     },
     async (request) => {

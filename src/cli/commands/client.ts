@@ -116,13 +116,15 @@ export function registerClientCommands(program: Command): void {
 
   client
     .command('delete')
-    .description('delete the client and end its live sessions')
+    .description('delete the client for good: live sessions end, its certificates are revoked, its tokens never work again')
     .argument('<id>')
     .action(
       action(([id], _opts, cmd) =>
         withStore(cmd, ({ registry }) => {
-          registry.delete(id!, CLI_ACTOR);
-          return { json: { client_id: id!, deleted: true }, text: `deleted client ${id!}` };
+          const { revokedCertificates } = registry.delete(id!, CLI_ACTOR);
+          const revoked = revokedCertificates.length > 0 ? `; revoked certificate(s) ${revokedCertificates.join(', ')}` : '';
+          // The JSON keeps its shape; the revocations are in the text and the audit log.
+          return { json: { client_id: id!, deleted: true }, text: `deleted client ${id!}${revoked}` };
         }),
       ),
     );
