@@ -65,7 +65,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         broker.onTokenRevoked(jti);
       },
       client: (id) => broker.onClientChanged(id),
-      client_deleted: (id) => broker.onClientDeleted(id),
+      principal_deleted: (name) => broker.onPrincipalDeleted(name),
       secret: () => {},
       keys: async () => {
         await ring.reload();

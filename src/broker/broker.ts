@@ -169,14 +169,14 @@ export class LatchkeyBroker {
   }
 
   /**
-   * A client was deleted (and maybe re-created since). Its live sessions end
-   * on the `client` change that precedes this one; here its persistent
-   * session is forgotten (the rows went with the deletion, the in-memory
-   * index goes now), so a later client of the same id starts clean instead
-   * of resuming the old one's subscriptions, queue and will.
+   * A client, user or API key was deleted (and maybe re-created since). Its
+   * live sessions end on the change that precedes this one; here its
+   * persistent sessions are forgotten (the rows went with the deletion, the
+   * in-memory index goes now), so a later principal of the same name starts
+   * clean instead of resuming the old one's subscriptions, queue and will.
    */
-  async onClientDeleted(id: string): Promise<void> {
-    await this.#persistence.forgetClient(id);
+  async onPrincipalDeleted(name: string): Promise<void> {
+    await this.#persistence.forgetPrincipal(name);
   }
 
   /** A user, PAT or API key changed. */

@@ -3,6 +3,7 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { checkPrefixedToken, generatePrefixedToken, randomBase62, TOKEN_PREFIX } from '../keys/prefixed_token.js';
 import { hashSecret, secretMatches } from '../keys/secrets.js';
 import type { ApiKeyRecord, ApiKeySecretRecord, ApiKeyStatus } from '../store/api_keys.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './clients.js';
 import { CredentialRefusal } from './credential_refusal.js';
@@ -139,7 +140,9 @@ export class ApiKeyRegistry {
     this.#require(name);
     this.store.durably(() => {
       this.store.apiKeys.delete(name);
+      forgetPersistedSessions(this.store.db, name);
       this.store.changes.append('principal', name);
+      this.store.changes.append('principal_deleted', name);
     });
     this.audit.record({ event: 'apikey.deleted', principal: name, outcome: 'success', detail: { actor } });
   }

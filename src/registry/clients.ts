@@ -3,7 +3,7 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { parsePublicJwk } from '../keys/public_jwk.js';
 import { generateSecret, hashSecret } from '../keys/secrets.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
-import { forgetPersistedClient } from '../store/aedes_persistence.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import { newIncarnation } from '../tokens/incarnation.js';
 import { normaliseScopes, validateName } from './validate.js';
@@ -159,9 +159,9 @@ export class ClientRegistry {
       for (const serial of serials) this.store.changes.append('certificate_revoked', serial);
       this.store.clients.delete(id);
       // Its persistent MQTT session (subscriptions, queue, will) is not for a later client of this id.
-      forgetPersistedClient(this.store.db, id);
+      forgetPersistedSessions(this.store.db, id);
       this.store.changes.append('client', id);
-      this.store.changes.append('client_deleted', id);
+      this.store.changes.append('principal_deleted', id);
       return serials;
     });
     for (const serial of revokedCertificates) {

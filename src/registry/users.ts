@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { UserRecord, UserStatus } from '../store/users.js';
 import type { Actor } from './clients.js';
@@ -85,7 +86,10 @@ export class UserRegistry {
     const tokens = this.store.durably(() => {
       const count = this.store.personalAccessTokens.list(name).length;
       this.store.users.delete(name);
+      // Their persistent MQTT sessions (alice, alice@laptop) are not for a later user of this name.
+      forgetPersistedSessions(this.store.db, name);
       this.store.changes.append('principal', name);
+      this.store.changes.append('principal_deleted', name);
       return count;
     });
     this.audit.record({ event: 'user.deleted', principal: name, outcome: 'success', detail: { actor, tokens_deleted: tokens } });

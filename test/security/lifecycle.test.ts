@@ -70,6 +70,22 @@ async function reauth(client: MqttClient, id: string, token: string): Promise<Re
   return answer;
 }
 
+/**
+ * Connects with clean=false and answers CONNACK's session-present flag;
+ * messages delivered in the next 500 ms land in `received`.
+ */
+async function sessionPresent(clientId: string, username: string, password: string, received: string[] = []): Promise<boolean> {
+  const client = mqtt.connect(t.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, clientId, username, password, clean: false });
+  client.on('message', (_topic, payload) => received.push(payload.toString()));
+  const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+    client.once('connect', (packet) => resolve(packet as { sessionPresent: boolean }));
+    client.once('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await client.endAsync(true);
+  return connack.sessionPresent;
+}
+
 describe('a deleted client leaves nothing a re-created one inherits', () => {
   it("the old incarnation's token is refused at CONNECT, reauth and introspection, even issued in the re-create's second", async () => {
     const oldSecret = t.createClient('lc-t2', SCOPE);
@@ -212,7 +228,8 @@ describe('latchkey user delete', () => {
     users.create({ name: 'lc-alice', scope: 'admin:read mqtt:subscribe:home/#' }, 'test');
     const pat = pats.create({ user: 'lc-alice', name: 'laptop', scope: 'admin:read mqtt:subscribe:home/#' }, 'test').token;
     expect((await admin('GET', '/clients', pat)).status).toBe(200);
-    const session = await connect(t.mqttUrl, { clientId: 'lc-alice@laptop', username: 'lc-alice', password: pat });
+    const session = await connect(t.mqttUrl, { clientId: 'lc-alice@laptop', username: 'lc-alice', password: pat, clean: false });
+    await session.subscribeAsync('home/#', { qos: 1 });
     const closed = closedWithin(session, 20_000).then(() => Date.now());
 
     const since = Date.now();
@@ -230,6 +247,9 @@ describe('latchkey user delete', () => {
     users.create({ name: 'lc-alice', scope: 'admin:read mqtt:subscribe:home/#' }, 'test');
     expect((await admin('GET', '/clients', pat)).status).toBe(401);
     expect(await refusalCode(connect(t.mqttUrl, { clientId: 'lc-alice', username: 'lc-alice', password: pat }))).toBe(4);
+    // Nor does the new lc-alice resume the old one's persistent session.
+    const newPat = pats.create({ user: 'lc-alice', name: 'laptop', scope: 'mqtt:subscribe:home/#' }, 'test').token;
+    expect(await sessionPresent('lc-alice@laptop', 'lc-alice', newPat)).toBe(false);
     const again = await t.cli('user', 'delete', 'nobody-here');
     expect(again.code).not.toBe(0);
   });
@@ -328,16 +348,8 @@ describe("a re-created client does not resume the deleted one's persistent sessi
 
     const received: string[] = [];
     const password = (await t.token('lc-persist', newSecret)).access_token;
-    const fresh = mqtt.connect(t.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'lc-persist', username: 'lc-persist', password, clean: false });
-    fresh.on('message', (_topic, payload) => received.push(payload.toString()));
-    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
-      fresh.once('connect', (packet) => resolve(packet as { sessionPresent: boolean }));
-      fresh.once('error', reject);
-    });
-    expect(connack.sessionPresent).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await sessionPresent('lc-persist', 'lc-persist', password, received)).toBe(false);
     expect(received).toEqual([]);
-    await fresh.endAsync(true);
     await publisher.endAsync(true);
   });
 });

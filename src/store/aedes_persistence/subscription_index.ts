@@ -71,14 +71,15 @@ export class SubscriptionIndex {
   }
 
   /**
-   * Removes every subscription of the client, whatever SQLite still holds
-   * (another process may have deleted the rows already), and prunes empty
-   * nodes. Walks the whole trie: for a deleted client, not per message.
+   * Removes every subscription of the clients `matches` picks, whatever
+   * SQLite still holds (another process may have deleted the rows already),
+   * and prunes empty nodes. Walks the whole trie: for a deleted principal,
+   * not per message.
    *
-   * @example index.removeClient('dev-1');
+   * @example index.removeClients((id) => id === 'dev-1');
    */
-  removeClient(clientId: string): void {
-    prune(this.#root, clientId);
+  removeClients(matches: (clientId: string) => boolean): void {
+    prune(this.#root, matches);
   }
 
   /**
@@ -114,11 +115,11 @@ function collect(node: TrieNode, levels: string[], depth: number, dollar: boolea
   if (single) collect(single, levels, depth + 1, dollar, found);
 }
 
-/** Drops `clientId` below `node`; true when `node` is left empty. */
-function prune(node: TrieNode, clientId: string): boolean {
-  node.subscriptions.delete(clientId);
+/** Drops the matching clients' subscriptions below `node`; true when `node` is left empty. */
+function prune(node: TrieNode, matches: (clientId: string) => boolean): boolean {
+  for (const clientId of node.subscriptions.keys()) if (matches(clientId)) node.subscriptions.delete(clientId);
   for (const [level, child] of node.children) {
-    if (prune(child, clientId)) node.children.delete(level);
+    if (prune(child, matches)) node.children.delete(level);
   }
   return node.subscriptions.size === 0 && node.children.size === 0;
 }
