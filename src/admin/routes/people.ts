@@ -59,9 +59,10 @@ const API_KEY_VIEW = {
 
 /**
  * Users, their personal access tokens and API keys, seen from the admin
- * API: listed (never a secret), and a PAT revoked, so a leaked token can be
- * stopped without shell access. Creating credentials stays with the CLI,
- * where the secret is shown once to the operator who asked for it.
+ * API: listed (never a secret); a PAT revoked, a user deleted, an API key
+ * disabled or enabled, so a leaked credential can be stopped without shell
+ * access. Creating credentials stays with the CLI, where the secret is shown
+ * once to the operator who asked for it.
  */
 export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: AdminContext): void {
   app.get(
