@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runMigrations } from '../../src/store/migrations.js';
-import { belongsToIncarnation } from '../../src/tokens/incarnation.js';
 
 describe('migration 5: client incarnations, certificates of deleted clients revoked', () => {
   it('revokes the certificates an earlier client of the same id (or a deleted one) left valid, keeps the rest', () => {
@@ -26,20 +25,5 @@ describe('migration 5: client incarnations, certificates of deleted clients revo
     expect(Math.abs(at - Date.now())).toBeLessThan(60_000);
     // Clients from before keep no incarnation ("legacy").
     expect(db.prepare('SELECT incarnation FROM clients').pluck().all()).toEqual([null, null]);
-  });
-});
-
-describe('belongsToIncarnation (tokens/incarnation.ts)', () => {
-  const created = 1_700_000_000_500; // ms, half a second into its second
-  const second = Math.floor(created / 1000);
-  it.each([
-    ['allow/same-incarnation', { incarnation: 'aa', iat: second }, { incarnation: 'aa', createdAt: created }, true],
-    ['deny/other-incarnation-same-second', { incarnation: 'bb', iat: second }, { incarnation: 'aa', createdAt: created }, false],
-    ['deny/no-claim-for-a-new-client', { incarnation: null, iat: second + 10 }, { incarnation: 'aa', createdAt: created }, false],
-    ['allow/legacy-client-legacy-token', { incarnation: null, iat: second }, { incarnation: null, createdAt: created }, true],
-    ['deny/legacy-client-token-before-its-creation', { incarnation: null, iat: second - 1 }, { incarnation: null, createdAt: created }, false],
-    ['deny/legacy-client-token-with-a-claim', { incarnation: 'aa', iat: second }, { incarnation: null, createdAt: created }, false],
-  ] as const)('%s', (_name, token, client, expected) => {
-    expect(belongsToIncarnation(token, client)).toBe(expected);
   });
 });
