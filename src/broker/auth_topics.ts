@@ -2,6 +2,7 @@ import type { PublishPacket } from 'aedes';
 import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { OAuthError } from '../errors/oauth_error.js';
 import { belongsToIncarnation } from '../tokens/incarnation.js';
+import { TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import type { BrokerContext } from './broker_context.js';
 import { FORMER_INCARNATION } from './principals.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
@@ -91,6 +92,8 @@ async function reauth(ctx: BrokerContext, session: Session, body: Record<string,
   const certificate = presentedCertificate(session);
   checkCertificateBinding(claims, certificate);
   const credential = jwtCredential(claims, certificate);
+  const state = ctx.principals.lookup(session.principal);
+  if (state && tokenVoided(credential, state)) throw new OAuthError(400, 'invalid_grant', TOKEN_VOIDED);
   if (!ctx.principals.accepts(session.principal, credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   adoptCredential(ctx, session, credential, 'reauth');
   return { ok: true, exp: claims.exp };

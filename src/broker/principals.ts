@@ -11,6 +11,8 @@ export const FORMER_INCARNATION = 'token revoked: issued to a deleted client of 
 export interface PrincipalState {
   enabled: boolean;
   scopes: readonly Scope[];
+  /** Access tokens with an `iat` (seconds) before this are void: the client changed its auth method. */
+  tokensNotBefore?: number;
 }
 
 /** Where principals of one kind live; the broker holds their state in memory. */
@@ -53,9 +55,12 @@ export class ClientPrincipals implements PrincipalSource {
     let entry = this.#cache.get(name);
     if (entry === undefined) {
       const record = this.store.clients.get(name);
-      entry = record
-        ? { state: principalState(record.status === 'enabled', sharedScopes(record.scope)), incarnation: record.incarnation, createdAt: record.createdAt }
-        : null;
+      let state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
+      if (state && record?.credentialsNotBefore != null) {
+        // Whole seconds, as `iat` is: a token issued in the second of the change survives (at most 1 s early).
+        state = Object.freeze({ ...state, tokensNotBefore: Math.floor(record.credentialsNotBefore / 1000) });
+      }
+      entry = record && state ? { state, incarnation: record.incarnation, createdAt: record.createdAt } : null;
       // Bounded: unknown names from attackers must not grow the cache forever.
       if (this.#cache.size > 100_000) this.#cache.clear();
       this.#cache.set(name, entry);

@@ -5,7 +5,7 @@ import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA, REVOKE_ORPHANED_CERTIFICATES } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
-import { CLIENTS_INCARNATION_COLUMN, CLIENTS_SCHEMA } from './clients.js';
+import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_INCARNATION_COLUMN, CLIENTS_SCHEMA } from './clients.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
@@ -34,6 +34,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'client incarnations; certificates of deleted clients revoked',
     sql: [CLIENTS_INCARNATION_COLUMN, REVOKE_ORPHANED_CERTIFICATES].join('\n'),
   },
+  { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
 ];
 
 /**
