@@ -16,7 +16,7 @@ describe('migration 5: client incarnations, certificates of deleted clients revo
     cert.run('03', 'recreated', 6000); // the current one's
     cert.run('04', 'gone', 2000); // its client was deleted
 
-    runMigrations(db);
+    runMigrations(db, 5);
 
     expect(db.pragma('user_version', { simple: true })).toBe(5);
     const revoked = db.prepare('SELECT serial FROM certificates WHERE revoked_at IS NOT NULL ORDER BY serial').pluck().all();
