@@ -2,7 +2,7 @@ import type { Db } from './database.js';
 import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
 import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
-import { AUDIT_SCHEMA } from './audit.js';
+import { AUDIT_COUNT_COLUMN, AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA, REVOKE_ORPHANED_CERTIFICATES } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_INCARNATION_COLUMN, CLIENTS_SCHEMA } from './clients.js';
@@ -34,6 +34,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'client incarnations; certificates of deleted clients revoked',
     sql: [CLIENTS_INCARNATION_COLUMN, REVOKE_ORPHANED_CERTIFICATES].join('\n'),
   },
+  { version: 6, name: 'audit rows that aggregate several events carry a count', sql: AUDIT_COUNT_COLUMN },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
 ];
 
