@@ -137,7 +137,7 @@ describe('a deleted client leaves nothing a re-created one inherits', () => {
     const del = await t.cli('client', 'delete', 'lc-cert', '--json');
     const acknowledged = Date.now();
     expect(del.code, del.stderr).toBe(0);
-    expect(JSON.parse(del.stdout)).toEqual({ client_id: 'lc-cert', deleted: true });
+    expect(JSON.parse(del.stdout)).toMatchObject({ client_id: 'lc-cert', deleted: true });
     expect((await closed) - acknowledged).toBeLessThan(1000);
     live.end(true);
     const created = await t.cli('client', 'create', 'lc-cert', '--scope', SCOPE, '--json');
