@@ -118,6 +118,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         broker.onTokenRevoked(jti);
       },
       client: (id) => broker.onClientChanged(id),
+      principal_deleted: (name) => broker.onPrincipalDeleted(name),
       secret: () => {},
       keys: async () => {
         await ring.reload();
