@@ -25,7 +25,7 @@ import { TokenIssuer } from './tokens/token_issuer.js';
 export interface RunningLatchkey {
   readonly config: Readonly<Config>;
   /** The ports actually bound (differs from config when 0 was asked for). */
-  readonly ports: { mqtt: number; mqtts: number; http: number; https: number };
+  readonly ports: { mqtt: number; mqtts: number; ws: number; wss: number; http: number; https: number };
   readonly store: Store;
   readonly broker: LatchkeyBroker;
   readonly registry: ClientRegistry;
@@ -81,11 +81,11 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
-  let brokerPorts: { mqtt: number; mqtts: number };
+  let brokerPorts: { mqtt: number; mqtts: number; ws: number; wss: number };
   try {
     await http.listen({ host: config.host, port: config.httpPort });
     await https.listen({ host: config.host, port: config.httpsPort });
-    brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);
+    brokerPorts = await broker.listen(config.host, { mqtt: config.mqttPort, mqtts: config.mqttsPort, ws: config.wsPort, wss: config.wssPort });
   } catch (err) {
     // A port taken: leave nothing half-started behind.
     await Promise.allSettled([broker.close(), http.close(), https.close()]);

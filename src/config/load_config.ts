@@ -13,7 +13,7 @@ export type RawOptions = Partial<Record<keyof Config, string | undefined>>;
  * @throws LatchkeyError `invalid_option`
  */
 export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const config: Record<string, string | number> = {};
+  const config: Record<string, string | number | boolean> = {};
   for (const spec of OPTIONS) {
     const raw = flags[spec.key] ?? env[envName(spec.flag)] ?? spec.fallback;
     if (raw === null) continue;
@@ -23,7 +23,7 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
   return Object.freeze(config as unknown as Config);
 }
 
-function parseOption(spec: OptionSpec, raw: string): string | number {
+function parseOption(spec: OptionSpec, raw: string): string | number | boolean {
   switch (spec.kind) {
     case 'string':
       if (raw === '') throw invalid(spec, raw, 'must not be empty');
@@ -38,6 +38,10 @@ function parseOption(spec: OptionSpec, raw: string): string | number {
       if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw invalid(spec, raw, 'must be a whole number');
       return value;
     }
+    case 'boolean':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw invalid(spec, raw, 'must be true or false');
     case 'seconds':
       try {
         return parseDuration(raw);

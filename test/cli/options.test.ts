@@ -81,7 +81,8 @@ describe('latchkey global options and init', () => {
     const { OPTIONS } = await import('../../src/config/options.js');
     const help = await runCli(['start', '--help']);
     expect(help.code).toBe(0);
-    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} <`);
+    // A boolean option is a bare switch; every other option takes a value.
+    for (const spec of OPTIONS) expect(help.stdout).toContain(spec.kind === 'boolean' ? `--${spec.flag}  ` : `--${spec.flag} <`);
   });
 
   it('usage errors are one line and exit 2', async () => {

@@ -22,13 +22,17 @@ export function registerStartCommand(program: Command): void {
   const flagged = OPTIONS.filter((spec) => !GLOBAL_KEYS.has(spec.key)).map((spec) => {
     const fallback = spec.fallback === null ? '' : `, default ${spec.fallback}`;
     // No commander default: loadConfig applies flag, then environment, then default.
-    const option = new Option(`--${spec.flag} <value>`, `${spec.doc} (env ${envName(spec.flag)}${fallback})`);
+    // A boolean is a bare switch (`--trust-proxy`); everything else takes a value.
+    const option = new Option(spec.kind === 'boolean' ? `--${spec.flag}` : `--${spec.flag} <value>`, `${spec.doc} (env ${envName(spec.flag)}${fallback})`);
     start.addOption(option);
     return { spec, option };
   });
-  start.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+  start.action(async (opts: Record<string, string | true | undefined>, cmd: Command) => {
     const flags: RawOptions = {};
-    for (const { spec, option } of flagged) flags[spec.key] = opts[option.attributeName()];
+    for (const { spec, option } of flagged) {
+      const value = opts[option.attributeName()];
+      flags[spec.key] = value === true ? 'true' : value;
+    }
     const config = cliConfig(cmd, flags);
     const { startLatchkey } = await import('../../app.js');
     let server: Awaited<ReturnType<typeof startLatchkey>>;
