@@ -3,12 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
 import { freePort } from './app/free_port.js';
 import { registerAdminApi } from './admin/admin_api.js';
+import { BearerGuard } from './admin/bearer_guard.js';
 import { AuditLog } from './audit/audit_log.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import type { Config } from './config/options.js';
+import { AssetCache, consoleAssets } from './console/assets.js';
+import { registerConsoleRoutes } from './console/console_routes.js';
+import { ConsoleSessions } from './console/console_sessions.js';
+import { LiveFeed } from './console/live_feed.js';
+import { ConsoleSessionAuth, COOKIE_NAME, readCookie } from './console/session_auth.js';
 import { initialise } from './init.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -77,17 +83,54 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   );
 
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
-  const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
+  // The operator console: in-memory sessions shared by the HTTP and HTTPS listeners.
+  const consoleSessions = new ConsoleSessions();
+  const sessionAuth = new ConsoleSessionAuth(consoleSessions, store, people.pats, audit);
+  const feed = new LiveFeed({
+    metrics,
+    store,
+    audit,
+    broker,
+    stillAllowed: (request) => {
+      const cookie = readCookie(request.headers.cookie, COOKIE_NAME);
+      return cookie !== undefined && sessionAuth.current(cookie, Date.now()) !== undefined;
+    },
+  });
+  let brokerPorts: { mqtt: number; mqtts: number; ws: number; wss: number } = { mqtt: 0, mqtts: 0, ws: config.wsPort, wss: config.wssPort };
+  const consoleDeps = {
+    store,
+    audit,
+    sessions: consoleSessions,
+    auth: sessionAuth,
+    guard: new BearerGuard(people.pats, people.apiKeys, audit),
+    assets: new AssetCache(consoleAssets()),
+    feed,
+    wsPorts: () => brokerPorts,
+  };
+  const adminDeps = {
+    store,
+    audit,
+    log,
+    clients: registry,
+    certificates: new CertificateRegistry(store, audit, pki.ca),
+    ...people,
+    broker,
+    limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
+    sessionAuth,
+  };
+  const beforeRoutes = async (app: FastifyInstance) => {
+    await registerAdminApi(app, adminDeps);
+    registerConsoleRoutes(app, consoleDeps);
+  };
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
-  let brokerPorts: { mqtt: number; mqtts: number; ws: number; wss: number };
   try {
     await http.listen({ host: config.host, port: config.httpPort });
     await https.listen({ host: config.host, port: config.httpsPort });
     brokerPorts = await broker.listen(config.host, { mqtt: config.mqttPort, mqtts: config.mqttsPort, ws: config.wsPort, wss: config.wssPort });
   } catch (err) {
     // A port taken: leave nothing half-started behind.
+    feed.close();
     await Promise.allSettled([broker.close(), http.close(), https.close()]);
     audit.flush();
     store.close();
@@ -124,6 +167,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         ready = false;
         clearInterval(housekeeping);
         watcher.stop();
+        feed.close();
         await broker.close();
         await Promise.all([http.close(), https.close()]);
         audit.flush();

@@ -31,7 +31,28 @@ export interface AdminDeps {
   users: UserRegistry;
   pats: PatRegistry;
   apiKeys: ApiKeyRegistry;
-  broker: { sessions(): AdminSessionView[] };
+  broker: { sessions(): AdminSessionView[]; disconnect(clientId: string, actor: string): DisconnectedSession | null };
+  /** Topic limits of the broker, for explain. */
+  limits: { maxLevels: number; maxBytes: number };
+  /** Another way to be the caller than a Bearer token: the console's session cookie (src/console/). */
+  sessionAuth?: SessionAuthenticator;
+}
+
+/** Authenticates a request by something other than a Bearer token; null when it carries none. */
+export interface SessionAuthenticator {
+  /** @throws AdminError 401 (bad session) or 403 (a change without the CSRF token or from another origin) */
+  authenticate(request: FastifyRequest, access: 'read' | 'write'): AdminCaller | null;
+}
+
+/** A session an operator ended (the broker's DisconnectedSession). */
+export interface DisconnectedSession {
+  client_id: string;
+  principal: string;
+  kind: string;
+  method: string;
+  credential_id: string;
+  exp: number | null;
+  certificate_serial: string | null;
 }
 
 /** What every admin route module gets. */

@@ -50,6 +50,19 @@ export interface SessionView {
   subscriptions: string[];
 }
 
+/** What an operator's disconnect ended: enough to revoke the credential too. */
+export interface DisconnectedSession {
+  client_id: string;
+  principal: string;
+  kind: Session['principal']['kind'];
+  method: Session['credential']['method'];
+  /** jti, PAT id, API key secret id or certificate serial. */
+  credential_id: string;
+  /** Seconds since the epoch; null when the credential never expires. */
+  exp: number | null;
+  certificate_serial: string | null;
+}
+
 /**
  * Aedes with latchkey's hooks, its sessions, and the reactions to every
  * change (revocation, disable, delete, scope change, expiry) on live
@@ -158,6 +171,29 @@ export class LatchkeyBroker {
       credential_expires_at: Number.isFinite(s.credential.exp) ? new Date(s.credential.exp * 1000).toISOString() : null,
       subscriptions: Object.keys((s.client as unknown as { subscriptions: Record<string, unknown> }).subscriptions ?? {}),
     }));
+  }
+
+  /**
+   * Ends the live session of `clientId` on an operator's request (admin
+   * API, console), audited as a disconnect by the broker.
+   *
+   * @returns the credential it used (so the caller may revoke it), or null when no such session is live
+   * @example broker.disconnect('t1', 'admin:alice')
+   */
+  disconnect(clientId: string, actor: string): DisconnectedSession | null {
+    const session = this.#ctx.sessions.byClientId(clientId);
+    if (!session || session.ending) return null;
+    const { credential, principal } = session;
+    this.endSession(session, 'operator', `disconnected by ${actor}`);
+    return {
+      client_id: clientId,
+      principal: principal.name,
+      kind: principal.kind,
+      method: credential.method,
+      credential_id: credential.id,
+      exp: Number.isFinite(credential.exp) ? credential.exp : null,
+      certificate_serial: credential.certificateSerial,
+    };
   }
 
   // ---- reactions to changes (the change feed calls these) ----

@@ -3,6 +3,7 @@ import { registerApiKeyCommands } from './commands/apikey.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerClientCommands } from './commands/client.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -28,6 +29,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerKeysCommands,
   registerAuditCommand,
   registerExplainCommand,
+  registerConsoleCommand,
 ];
 
 /**

@@ -77,6 +77,22 @@ export class AuditTable {
     return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
   }
 
+  /**
+   * Events written after `afterId`, oldest first, with their row ids: what
+   * the console's live tail has not shown yet (events from the CLI too).
+   */
+  after(afterId: number, limit: number): (AuditEvent & { id: number })[] {
+    const rows = this.#db
+      .prepare('SELECT id, at, event, principal, outcome, reason, remote, detail FROM audit_events WHERE id > ? ORDER BY id LIMIT ?')
+      .all(afterId, limit) as (Omit<AuditEvent, 'detail'> & { id: number; detail: string | null })[];
+    return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
+  }
+
+  /** The newest event's row id (0 when there is none). */
+  lastId(): number {
+    return (this.#db.prepare('SELECT COALESCE(MAX(id), 0) FROM audit_events').pluck().get() as number) ?? 0;
+  }
+
   prune(beforeMs: number): number {
     return this.#prune.run(beforeMs).changes;
   }

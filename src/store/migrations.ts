@@ -6,6 +6,7 @@ import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLIENTS_SCHEMA } from './clients.js';
+import { CONSOLE_LOGINS_SCHEMA } from './console_logins.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
@@ -29,6 +30,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
+  { version: 9, name: 'one-time console login links (hashed)', sql: CONSOLE_LOGINS_SCHEMA },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

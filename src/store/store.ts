@@ -4,6 +4,7 @@ import { AuditTable } from './audit.js';
 import { CertificatesTable } from './certificates.js';
 import { ChangeFeed } from './changes.js';
 import { ClientsTable } from './clients.js';
+import { ConsoleLoginsTable } from './console_logins.js';
 import { type Db, durably, openDatabase } from './database.js';
 import { PersonalAccessTokensTable } from './personal_access_tokens.js';
 import { RevocationsTable } from './revocations.js';
@@ -22,6 +23,7 @@ export class Store {
   readonly personalAccessTokens: PersonalAccessTokensTable;
   readonly apiKeys: ApiKeysTable;
   readonly assertionJtis: AssertionJtisTable;
+  readonly consoleLogins: ConsoleLoginsTable;
   readonly #dataVersion;
   readonly #nameTaken;
   readonly #longestTtl;
@@ -37,6 +39,7 @@ export class Store {
     this.personalAccessTokens = new PersonalAccessTokensTable(db);
     this.apiKeys = new ApiKeysTable(db);
     this.assertionJtis = new AssertionJtisTable(db);
+    this.consoleLogins = new ConsoleLoginsTable(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#nameTaken = db.prepare(
       'SELECT 1 FROM clients WHERE id = @name UNION ALL SELECT 1 FROM users WHERE name = @name UNION ALL SELECT 1 FROM api_keys WHERE name = @name',
