@@ -302,6 +302,14 @@ describe('admin API routes', () => {
         'GET /admin/pats',
         'POST /admin/pats/{id}/revoke',
         'GET /admin/apikeys',
+        'POST /admin/apikeys',
+        'POST /admin/apikeys/{name}/roll',
+        'DELETE /admin/apikeys/{name}',
+        'POST /admin/pats',
+        'GET /admin/explain',
+        'POST /admin/clients/{id}/scope',
+        'POST /admin/clients/{id}/rotate-secret',
+        'POST /admin/sessions/{client_id}/disconnect',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {
