@@ -56,6 +56,8 @@ form.addEventListener('submit', async (event) => {
     clientId: `${username}@dashboard-${Math.random().toString(36).slice(2, 8)}`,
     protocolVersion: 4,
     reconnectPeriod: 0,
+    // Keepalive timers on the page itself: mqtt.js's default runs them in a blob: worker, which the CSP forbids.
+    timerVariant: 'native',
     clean: true,
   });
   client.on('connect', () => {

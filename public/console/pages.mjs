@@ -150,8 +150,7 @@ function Overview({ feed }) {
       ${card('denials/s', now.denials.toFixed(1), 'denials-rate')}
     </section>
     <${Chart} points=${series.slice(-60)} />
-    ${latest && html`<p class="muted">Since start: ${latest.connects_accepted} connects, ${Object.values(latest.connects_refused).reduce((a, b) => a + b, 0)} refused,
-      ${latest.tokens_issued} tokens issued, ${latest.denials} denials, ${latest.broker_disconnects} sessions ended by the broker.</p>`}`;
+    ${latest && html`<p class="muted">${`Since start: ${latest.connects_accepted} connects, ${Object.values(latest.connects_refused).reduce((a, b) => a + b, 0)} refused, ${latest.tokens_issued} tokens issued, ${latest.denials} denials, ${latest.broker_disconnects} sessions ended by the broker.`}</p>`}`;
 }
 
 // ---------- devices ----------
@@ -231,7 +230,7 @@ function Devices({ feed, canWrite }) {
   const clients = (data?.clients ?? []).filter((c) => !search || c.client_id.includes(search) || c.scope.includes(search));
   return html`
     ${canWrite && html`<form class="inline-form" onSubmit=${create} data-testid="create-device">
-      <label>Client id <input name="client_id" required pattern="[A-Za-z0-9._-]{1,64}" value=${form.client_id} onInput=${(e) => setForm({ ...form, client_id: e.target.value })} /></label>
+      <label>Client id <input name="client_id" required pattern="[A-Za-z0-9._\\-]{1,64}" value=${form.client_id} onInput=${(e) => setForm({ ...form, client_id: e.target.value })} /></label>
       <label class="grow">Scope <input name="scope" required value=${form.scope} onInput=${(e) => setForm({ ...form, scope: e.target.value })} /></label>
       <button type="submit" class="primary" data-action="create-device">Create device</button>
     </form>`}

@@ -71,7 +71,10 @@ export function createUpgradeHandler(options: UpgradeOptions): (request: Incomin
       const stream = createWebSocketStream(ws) as Duplex & ConnectionFacts;
       stream.remoteAddress = address;
       const tlsSocket = request.socket as Partial<TLSSocket>;
-      if (typeof tlsSocket.getPeerCertificate === 'function') {
+      // Only browsers send Origin. A certificate installed in a browser is ambient authority: any
+      // site could open this WebSocket and ride on it (cross-site WebSocket hijacking). So from a
+      // browser the certificate is ignored; pages authenticate with a token or PAT in CONNECT.
+      if (typeof tlsSocket.getPeerCertificate === 'function' && request.headers.origin === undefined) {
         // The certificate of the TLS connection the upgrade came on (WSS): verified
         // against our CA by the TLS layer; authenticate() decides what it is worth.
         stream.getPeerCertificate = (detailed) => tlsSocket.getPeerCertificate!(detailed);

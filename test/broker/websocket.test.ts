@@ -111,6 +111,15 @@ describe('MQTT over WebSocket (ws, path /mqtt, subprotocol mqtt)', () => {
     expect(await refusalCode(connect(wsUrl, { clientId: 'ws-cert' }))).toBe(4);
   });
 
+  it('WSS: a certificate presented from a browser (an Origin header) is ignored: no cross-site WebSocket hijacking', async () => {
+    t.createClient('ws-origin', SCOPE);
+    const issued = await certificates.issue('ws-origin', { days: 1 }, 'test');
+    const fromPage = secure({ clientId: 'ws-origin', cert: issued.certPem, key: issued.keyPem!, wsOptions: { headers: { origin: 'https://evil.example' } } });
+    expect(await refusalCode(connect(wssUrl, fromPage))).toBe(4);
+    const refusal = t.auditEvents({ event: 'mqtt.connect', limit: 20 }).find((e) => e.detail?.client_id === 'ws-origin');
+    expect(refusal).toMatchObject({ outcome: 'failure', reason: 'no credential' });
+  });
+
   it('WSS: a certificate-bound token is accepted only with its certificate', async () => {
     t.server.registry.create({ id: 'ws-bound', scope: SCOPE, authMethod: 'tls_client_auth' }, 'test');
     const issued = await certificates.issue('ws-bound', { days: 1 }, 'test');
