@@ -476,6 +476,9 @@ function People({ canWrite }) {
         <td><strong>${k.id}</strong> <code>${k.prefix}…${k.last4 ?? ''}</code></td><td class="scopes">${k.scope.split(' ').map((s) => html`<code>${s}</code> `)}</td>
         <td><span class=${`badge ${k.status}`}>${k.status}</span></td><td>${k.secrets.length}</td><td>${k.last_used_at ? relative(k.last_used_at) : 'never'}</td>
         <td class="row-actions">${canWrite && html`<button type="button" data-action="roll" onClick=${() => roll(k.id)}>Roll</button>
+          ${k.status === 'enabled'
+            ? html`<button type="button" data-action="disable-key" onClick=${() => attempt(setMessage, () => api('POST', `/admin/apikeys/${encodeURIComponent(k.id)}/disable`), 'Disabled: its sessions ended.').then(keys.reload)}>Disable</button>`
+            : html`<button type="button" data-action="enable-key" onClick=${() => attempt(setMessage, () => api('POST', `/admin/apikeys/${encodeURIComponent(k.id)}/enable`), 'Enabled.').then(keys.reload)}>Enable</button>`}
           <${Confirm} label="Delete" action="delete-key" onConfirm=${() => attempt(setMessage, () => api('DELETE', `/admin/apikeys/${encodeURIComponent(k.id)}`), 'Deleted: its sessions ended.').then(keys.reload)} />`}</td></tr>`)}
     <//>`;
 }

@@ -79,7 +79,6 @@ export class Listeners {
         socket.once('close', () => this.#sockets.delete(socket as Socket));
       },
       handle: (stream) => this.#handleStream(stream),
-      log: this.log,
     });
     const plain = http.createServer(webSocketHttpHandler);
     const secure = https.createServer(tlsOptions(material), webSocketHttpHandler);

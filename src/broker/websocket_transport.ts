@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { Logger } from '../log/logger.js';
 
 /** The WebSocket path MQTT clients connect to (EMQX, Mosquitto and HiveMQ use the same). */
 export const MQTT_WS_PATH = '/mqtt';
@@ -34,7 +33,6 @@ export interface UpgradeOptions {
   track(socket: Duplex): void;
   /** Hands the MQTT byte stream to the broker. */
   handle(stream: Duplex & ConnectionFacts): void;
-  log: Logger;
 }
 
 /**
@@ -54,10 +52,6 @@ export function createUpgradeHandler(options: UpgradeOptions): (request: Incomin
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
-  });
-  wss.on('wsClientError', (err, socket) => {
-    options.log.debug({ err: err.message }, 'WebSocket handshake refused');
-    socket.destroy();
   });
   return (request, socket, head) => {
     socket.on('error', () => {});

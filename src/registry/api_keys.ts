@@ -117,6 +117,17 @@ export class ApiKeyRegistry {
     return { id: name, key, previous_expires_at };
   }
 
+  /** Disables (every secret refused, live sessions end) or enables a key again; its secrets are kept. */
+  setStatus(name: string, status: ApiKeyStatus, actor: Actor): ApiKeyView {
+    this.#require(name);
+    this.store.durably(() => {
+      this.store.apiKeys.setStatus(name, status, Date.now());
+      this.store.changes.append('principal', name);
+    });
+    this.audit.record({ event: status === 'enabled' ? 'apikey.enabled' : 'apikey.disabled', principal: name, outcome: 'success', detail: { actor } });
+    return this.show(name);
+  }
+
   /** Deletes the key and all its secrets; live sessions using it end. */
   delete(name: string, actor: Actor): void {
     this.#require(name);

@@ -61,6 +61,7 @@ export class ApiKeysTable {
   readonly #endSecrets;
   readonly #dropEnded;
   readonly #touch;
+  readonly #setStatus;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE name = ?`);
@@ -82,6 +83,11 @@ export class ApiKeysTable {
     );
     this.#dropEnded = db.prepare('DELETE FROM api_key_secrets WHERE key_name = ? AND not_after IS NOT NULL AND not_after <= ?');
     this.#touch = db.prepare('UPDATE api_key_secrets SET last_used_at = ?, last_used_addr = ? WHERE id = ?');
+    this.#setStatus = db.prepare('UPDATE api_keys SET status = ?, updated_at = ? WHERE name = ?');
+  }
+
+  setStatus(name: string, status: ApiKeyStatus, now: number): boolean {
+    return this.#setStatus.run(status, now, name).changes > 0;
   }
 
   get(name: string): ApiKeyRecord | undefined {

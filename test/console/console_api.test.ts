@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleSessions } from '../../src/console/console_sessions.js';
 import { createLoginLink } from '../../src/console/login_links.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
+import { httpsCall } from '../helpers/mtls.js';
 
 let t: TestServer;
 let writerPat: string;
@@ -97,6 +101,18 @@ describe('console login', () => {
 
   it('a login from another origin is refused (login CSRF)', async () => {
     expect((await login({ token: writerPat }, { origin: 'https://evil.example' })).status).toBe(403);
+  });
+});
+
+describe('console over HTTPS', () => {
+  it('serves the console on the HTTPS port, and its session cookie is Secure there', async () => {
+    const ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+    const page = await httpsCall(`${t.httpsUrl}/console`, { ca });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    const answer = await httpsJson(`${t.httpsUrl}/console/api/login`, ca, { token: writerPat });
+    expect(answer.status).toBe(200);
+    expect(answer.setCookie).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
   });
 });
 
@@ -237,7 +253,17 @@ describe('admin routes the console uses', () => {
     const key = await write('POST', '/admin/apikeys', { name: 'ingest', scope: 'mqtt:publish:ingest/#' });
     expect(((await key.json()) as { key: string }).key).toMatch(/^lk_key_/);
     const rolled = await write('POST', '/admin/apikeys/ingest/roll', { grace: 60 });
-    expect(((await rolled.json()) as { key: string }).key).toMatch(/^lk_key_/);
+    const { key: newKey } = (await rolled.json()) as { key: string };
+    expect(newKey).toMatch(/^lk_key_/);
+    // Disabled: its MQTT session ends and the key is refused; enabled again: it works.
+    const session = await connectDevice(t.mqttUrl, 'ingest', newKey);
+    const closed = closedWithin(session, 1000);
+    expect(await (await write('POST', '/admin/apikeys/ingest/disable')).json()).toMatchObject({ status: 'disabled' });
+    await closed;
+    await session.endAsync(true);
+    expect(await refusalCode(connectDevice(t.mqttUrl, 'ingest', newKey))).toBe(5);
+    expect(await (await write('POST', '/admin/apikeys/ingest/enable')).json()).toMatchObject({ status: 'enabled' });
+    await (await connectDevice(t.mqttUrl, 'ingest', newKey)).endAsync(true);
     expect((await write('DELETE', '/admin/apikeys/ingest')).status).toBe(200);
   });
 
@@ -261,5 +287,18 @@ function rawStatus(port: number, path: string): Promise<number> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A JSON POST over HTTPS (the server checked as `localhost` against the CA); the status and Set-Cookie. */
+function httpsJson(url: string, ca: string, body: unknown): Promise<{ status: number; setCookie: string }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', ca, servername: 'localhost', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, setCookie: String(res.headers['set-cookie'] ?? '') });
+    });
+    req.on('error', reject);
+    req.end(text);
   });
 }

@@ -305,6 +305,8 @@ describe('admin API routes', () => {
         'POST /admin/apikeys',
         'POST /admin/apikeys/{name}/roll',
         'DELETE /admin/apikeys/{name}',
+        'POST /admin/apikeys/{name}/disable',
+        'POST /admin/apikeys/{name}/enable',
         'POST /admin/pats',
         'GET /admin/explain',
         'POST /admin/clients/{id}/scope',

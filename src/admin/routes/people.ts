@@ -187,6 +187,22 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
+  for (const status of ['disable', 'enable'] as const) {
+    app.post<{ Params: { name: string } }>(
+      `/apikeys/:name/${status}`,
+      {
+        schema: {
+          summary: status === 'disable' ? 'Disable an API key: every secret of it is refused, live sessions end' : 'Enable an API key again',
+          tags: ['people', 'revocations'],
+          ...secured('write'),
+          params: { type: 'object', properties: { name: NAME }, required: ['name'] },
+          response: { 200: API_KEY_VIEW, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => deps.apiKeys.setStatus(request.params.name, status === 'disable' ? 'disabled' : 'enabled', caller(request).actor),
+    );
+  }
+
   app.delete<{ Params: { name: string } }>(
     '/apikeys/:name',
     {
