@@ -297,7 +297,7 @@ function Certificates({ canWrite }) {
     e.preventDefault();
     const body = { client_id: form.client_id.trim(), days: Number(form.days) };
     if (form.csr.trim()) body.csr = form.csr.trim();
-    const answer = await attempt(setMessage, () => api('POST', '/admin/certificates', body), (r) => `Issued ${r.serial} for ${r.client_id}.`);
+    const answer = await attempt(setMessage, () => api('POST', '/admin/certificates', body));
     if (answer) {
       setIssued(answer);
       reload();
@@ -394,7 +394,7 @@ function Audit({ feed }) {
     <form class="inline-form" onSubmit=${(e) => e.preventDefault()}>
       <label>Principal <input name="principal" value=${filters.principal} onInput=${set('principal')} /></label>
       <label>Event <input name="event" placeholder="mqtt.connect" value=${filters.event} onInput=${set('event')} /></label>
-      <label>Outcome <select name="outcome" value=${filters.outcome} onChange=${set('outcome')}><option value="">any</option><option>success</option><option>failure</option><option>denied</option></select></label>
+      <label>Outcome <select name="outcome" value=${filters.outcome} onChange=${set('outcome')}><option value="">any</option><option value="success">success</option><option value="failure">failure</option><option value="denied">denied</option></select></label>
       <label>Time <select name="since" value=${filters.since} onChange=${set('since')}><option value="">any</option><option value="300">last 5 min</option><option value="3600">last hour</option><option value="86400">last day</option></select></label>
       <label class="check"><input type="checkbox" name="live" checked=${live} onChange=${(e) => setLive(e.target.checked)} /> Live tail</label>
     </form>
@@ -447,18 +447,18 @@ function People({ canWrite }) {
     <${Message} message=${message} />
     ${shown && html`<${Secret} label=${shown.label} value=${shown.value} testid="people-secret" />`}
     <h2>Users</h2>
-    <${Table} head=${['User', 'Status', 'May hold', 'Created']}>
+    <${Table} head=${['User', 'Status', 'May hold', 'Created']} empty=${users.data && users.data.users.length === 0 ? 'No users: latchkey user create <name> --scope "…"' : null}>
       ${(users.data?.users ?? []).map((u) => html`<tr key=${u.name}><td><strong>${u.name}</strong></td><td><span class=${`badge ${u.status}`}>${u.status}</span></td><td class="scopes">${u.scope.split(' ').map((s) => html`<code>${s}</code> `)}</td><td>${time(u.created_at)}</td></tr>`)}
     <//>
     <h2>Personal access tokens</h2>
     ${canWrite && html`<form class="inline-form" onSubmit=${createPat}>
-      <label>User <select name="pat_user" required value=${patForm.user} onChange=${(e) => setPatForm({ ...patForm, user: e.target.value })}><option value="">choose</option>${(users.data?.users ?? []).map((u) => html`<option>${u.name}</option>`)}</select></label>
+      <label>User <select name="pat_user" required value=${patForm.user} onChange=${(e) => setPatForm({ ...patForm, user: e.target.value })}><option value="">choose</option>${(users.data?.users ?? []).map((u) => html`<option key=${u.name} value=${u.name}>${u.name}</option>`)}</select></label>
       <label>Name <input name="pat_name" required value=${patForm.name} onInput=${(e) => setPatForm({ ...patForm, name: e.target.value })} /></label>
       <label class="grow">Scope <input name="pat_scope" required value=${patForm.scope} onInput=${(e) => setPatForm({ ...patForm, scope: e.target.value })} /></label>
       <label>Expires <select name="pat_expires" value=${patForm.expires} onChange=${(e) => setPatForm({ ...patForm, expires: e.target.value })}><option value="86400">1 day</option><option value="2592000">30 days</option><option value="31536000">1 year</option><option value="never">never</option></select></label>
       <button type="submit" class="primary" data-action="create-pat">Create token</button>
     </form>`}
-    <${Table} head=${['Token', 'User', 'Scopes', 'Status', 'Expires', 'Last used', '']}>
+    <${Table} head=${['Token', 'User', 'Scopes', 'Status', 'Expires', 'Last used', '']} empty=${pats.data && pats.data.tokens.length === 0 ? 'No personal access tokens.' : null}>
       ${(pats.data?.tokens ?? []).map((t) => html`<tr key=${t.id}>
         <td><strong>${t.name}</strong> <code>${t.prefix}…${t.last4}</code></td><td>${t.user}</td><td class="scopes">${t.scope.split(' ').map((s) => html`<code>${s}</code> `)}</td>
         <td><span class=${`badge ${t.status}`}>${t.status}</span></td><td>${t.expires_at ? relative(t.expires_at) : 'never'}</td><td>${t.last_used_at ? `${relative(t.last_used_at)} from ${t.last_used_addr ?? '?'}` : 'never'}</td>
@@ -471,7 +471,7 @@ function People({ canWrite }) {
       <button type="submit" class="primary" data-action="create-key">Create API key</button>
       <label>Roll grace <select name="grace" value=${grace} onChange=${(e) => setGrace(e.target.value)}><option value="0">none</option><option value="3600">1 hour</option><option value="86400">1 day</option><option value="604800">7 days</option></select></label>
     </form>`}
-    <${Table} head=${['Key', 'Scopes', 'Status', 'Valid secrets', 'Last used', '']}>
+    <${Table} head=${['Key', 'Scopes', 'Status', 'Valid secrets', 'Last used', '']} empty=${keys.data && keys.data.api_keys.length === 0 ? 'No API keys.' : null}>
       ${(keys.data?.api_keys ?? []).map((k) => html`<tr key=${k.id}>
         <td><strong>${k.id}</strong> <code>${k.prefix}…${k.last4 ?? ''}</code></td><td class="scopes">${k.scope.split(' ').map((s) => html`<code>${s}</code> `)}</td>
         <td><span class=${`badge ${k.status}`}>${k.status}</span></td><td>${k.secrets.length}</td><td>${k.last_used_at ? relative(k.last_used_at) : 'never'}</td>

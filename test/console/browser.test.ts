@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { connectDevice, eventually } from '../helpers/mqtt.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; LATCHKEY_CHROMIUM points elsewhere (or nowhere, to see the skip). */
+const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
   // In CI a missing browser is a broken build, not a reason to skip.
@@ -123,6 +124,22 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in Chromium (${CHROMIUM})`, () => {
     expect(await page.content()).not.toContain(secret);
   });
 
+  it('edits a scope with a live "what this allows" preview from the broker\'s own decision', async () => {
+    await page.fill('input[name=search]', 'thermo');
+    await page.click('tr[data-client="thermo-1"] [data-action=manage]');
+    const preview = page.locator('[data-testid=scope-preview]');
+    await page.selectOption('select[name=preview-action]', 'subscribe');
+    await page.fill('input[name=preview-topic]', 'alerts/fire');
+    await expect.poll(() => preview.textContent()).toBe('DENY');
+    // The draft, not yet saved, already allows it.
+    await page.fill('textarea[name=scope]', `${DEVICE_SCOPE} mqtt:subscribe:alerts/#`);
+    await expect.poll(() => preview.textContent()).toBe('ALLOW');
+    expect(t.server.store.clients.get('thermo-1')!.scope).toBe(DEVICE_SCOPE);
+    await page.click('[data-action=save-scope]');
+    await expect.poll(() => t.server.store.clients.get('thermo-1')!.scope).toBe(`${DEVICE_SCOPE} mqtt:subscribe:alerts/#`);
+    await page.click('tr[data-client="thermo-1"] [data-action=manage]');
+  });
+
   let publisher: ChildProcess | null = null;
   it('the secret works from curl and mosquitto_pub while the live session list shows the device; revoking from the page ends it within 1 s', async () => {
     const { stdout } = await run('curl', ['-sS', '-u', `thermo-1:${secret}`, '-d', 'grant_type=client_credentials', `${t.baseUrl}/oauth/token`]);
@@ -170,18 +187,36 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in Chromium (${CHROMIUM})`, () => {
       body: 'grant_type=client_credentials',
     });
     await page.waitForSelector('tr[data-event="token.refused"]', { timeout: 5000 });
+    await page.selectOption('select[name=outcome]', 'success');
+    await page.waitForSelector('tr[data-event="token.refused"]', { state: 'detached' });
+    await page.selectOption('select[name=outcome]', '');
     await page.fill('input[name=principal]', '');
     await shot(page, 'audit');
   });
 
-  it('issues a certificate with a generated key and lists it; people and overview render', async () => {
+  it('issues a certificate with a generated key and lists it; creates a PAT and an API key and rolls it; the overview renders', async () => {
     await go(page, 'certificates');
     await page.fill('input[name=cert_client_id]', 'thermo-1');
     await page.click('[data-action=issue]');
     await page.waitForSelector('text=Download private key', { timeout: 5000 });
     await expect.poll(() => page.locator('tbody tr').count()).toBeGreaterThan(0);
     await shot(page, 'certificates');
+    t.server.people.users.create({ name: 'ops', scope: 'admin:write mqtt:subscribe:devices/#' }, 'test');
     await go(page, 'people');
+    // A PAT and an API key made on the page, each shown once; the key rolled with a grace period.
+    await page.selectOption('select[name=pat_user]', 'ops');
+    await page.fill('input[name=pat_name]', 'laptop');
+    await page.fill('input[name=pat_scope]', 'admin:read');
+    await page.click('[data-action=create-pat]');
+    await expect.poll(() => page.textContent('[data-testid=people-secret] .secret-value')).toMatch(/^lk_pat_/);
+    await page.fill('input[name=key_name]', 'ingest');
+    await page.fill('input[name=key_scope]', 'mqtt:publish:ingest/#');
+    await page.click('[data-action=create-key]');
+    await expect.poll(() => page.textContent('[data-testid=people-secret] .secret-value')).toMatch(/^lk_key_/);
+    const first = await page.textContent('[data-testid=people-secret] .secret-value');
+    await page.click('[data-action=roll]');
+    await expect.poll(() => page.textContent('[data-testid=people-secret] .secret-value')).not.toBe(first);
+    expect(t.server.people.apiKeys.show('ingest').secrets).toHaveLength(2);
     await shot(page, 'people');
     await go(page, 'overview');
     await expect.poll(async () => Number(await page.textContent('[data-testid=sessions-open] .value'))).toBeGreaterThanOrEqual(0);
