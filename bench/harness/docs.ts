@@ -34,7 +34,7 @@ ${markdownTable(results)}
   behind a TLS listener with latchkey's own server certificate; the same
   with latchkey's exact MQTTS settings (client certificate requested and
   verified against the latchkey CA) for the mTLS comparison; a bare fastify
-  route that only signs an ES256 JWT with jose; Mosquitto with a password
+  route that only signs an ES256 JWT with latchkey's own node:crypto signer; Mosquitto with a password
   file when \`mosquitto\` is installed.
 - **Load generator**: raw sockets and pre-built packets (mqtt-packet for
   CONNECT and SUBSCRIBE, PUBLISH/PUBACK laid out by hand), raw HTTP/1.1 on

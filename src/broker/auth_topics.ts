@@ -1,6 +1,7 @@
 import type { PublishPacket } from 'aedes';
 import { ConnackError } from '../errors/connack_error.js';
 import { OAuthError } from '../errors/oauth_error.js';
+import { TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import type { BrokerContext } from './broker_context.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
 import type { Credential, Session } from './session.js';
@@ -84,7 +85,10 @@ async function reauth(ctx: BrokerContext, session: Session, body: Record<string,
   if (claims.sub !== session.principal.name) throw new OAuthError(400, 'invalid_grant', 'token belongs to another client');
   const certificate = presentedCertificate(session);
   checkCertificateBinding(claims, certificate);
-  adoptCredential(ctx, session, jwtCredential(claims, certificate), 'reauth');
+  const credential = jwtCredential(claims, certificate);
+  const state = ctx.principals.lookup(session.principal);
+  if (state && tokenVoided(credential, state)) throw new OAuthError(400, 'invalid_grant', TOKEN_VOIDED);
+  adoptCredential(ctx, session, credential, 'reauth');
   return { ok: true, exp: claims.exp };
 }
 

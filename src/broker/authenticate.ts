@@ -1,12 +1,14 @@
 import type { Client } from 'aedes';
 import type { TLSSocket } from 'node:tls';
 import { CONNACK, ConnackError } from '../errors/connack_error.js';
+import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
 import { effectiveScopes } from './effective_scopes.js';
+import type { PrincipalState } from './principals.js';
 import { Session } from './session.js';
 
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
@@ -31,7 +33,7 @@ export function createAuthenticate(ctx: BrokerContext) {
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
         ctx.audit.record({
           event: 'mqtt.connect',
-          principal: username ?? null,
+          principal: refusedPrincipal(ctx, username, client.id),
           outcome: 'failure',
           reason: refusal.reason,
           remote,
@@ -57,6 +59,7 @@ async function authenticateSteps(
   const state = ctx.principals.lookup(authenticated.principal);
   if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
   if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
+  if (tokenVoided(authenticated.credential, state)) throw new ConnackError(CONNACK.notAuthorized, TOKEN_VOIDED);
   const session = new Session(
     client,
     authenticated.principal,
@@ -126,6 +129,28 @@ async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, passw
       certificateThumbprint: cert.fingerprint,
     },
   };
+}
+
+/** Why a token issued before its client changed auth method is refused or its session ended. */
+export const TOKEN_VOIDED = 'token issued before the client changed its auth method';
+
+/** Was this access token obtained with a credential the client no longer uses? */
+export function tokenVoided(credential: Session['credential'], state: PrincipalState): boolean {
+  return credential.method === 'jwt' && state.tokensNotBefore !== undefined && credential.iat < state.tokensNotBefore;
+}
+
+/**
+ * Whom a refused CONNECT is audited under, so `latchkey audit --client X`
+ * shows X's refusals: the username when it names a registered client, else
+ * the MQTT client id when that does (a certificate-only or password-less
+ * CONNECT), else the username as given (a person, an API key, or nobody).
+ * One indexed read per refusal, never per accepted CONNECT.
+ */
+function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): string | null {
+  for (const name of [username, clientId]) {
+    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return name;
+  }
+  return username ?? null;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { sendExpiringIfDue, warningTime } from './auth_topics.js';
-import { createAuthenticate } from './authenticate.js';
+import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
@@ -244,6 +244,7 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
+    if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);

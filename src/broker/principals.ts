@@ -7,6 +7,8 @@ import { sharedScopes } from './shared_scopes.js';
 export interface PrincipalState {
   enabled: boolean;
   scopes: readonly Scope[];
+  /** Access tokens with an `iat` (seconds) before this are void: the client changed its auth method. */
+  tokensNotBefore?: number;
 }
 
 /** Where principals of one kind live; the broker holds their state in memory. */
@@ -33,6 +35,10 @@ export class ClientPrincipals implements PrincipalSource {
     if (state === undefined) {
       const record = this.store.clients.get(name);
       state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
+      if (state && record?.credentialsNotBefore != null) {
+        // Whole seconds, as `iat` is: a token issued in the second of the change survives (at most 1 s early).
+        state = Object.freeze({ ...state, tokensNotBefore: Math.floor(record.credentialsNotBefore / 1000) });
+      }
       // Bounded: unknown names from attackers must not grow the cache forever.
       if (this.#cache.size > 100_000) this.#cache.clear();
       this.#cache.set(name, state);

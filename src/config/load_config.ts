@@ -20,6 +20,8 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
     config[spec.key] = parseOption(spec, raw);
   }
   config.issuer ??= `http://localhost:${config.httpPort}`;
+  // Several devices may share one address (NAT): one broken device must not lock the others out.
+  config.authFailureAddressLimit ??= (config.authFailureLimit as number) * 5;
   return Object.freeze(config as unknown as Config);
 }
 

@@ -45,8 +45,10 @@ export interface Config {
   maxTopicLevels: number;
   /** Most concurrent MQTT connections from one remote address. */
   maxConnectionsPerAddress: number;
-  /** Failed token requests per client id or per address before 429. */
+  /** Failed token requests per client id from one address before 429. */
   authFailureLimit: number;
+  /** Failed token requests from one address, whatever the client ids, before 429. */
+  authFailureAddressLimit: number;
   /** Window over which failed token requests are counted, seconds. */
   authFailureWindow: number;
   logLevel: string;
@@ -72,8 +74,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxPasswordBytes', flag: 'max-password-bytes', kind: 'integer', fallback: '8192', doc: 'largest CONNECT password, bytes' },
   { key: 'maxTopicLevels', flag: 'max-topic-levels', kind: 'integer', fallback: '32', doc: 'most levels in a topic or filter' },
   { key: 'maxConnectionsPerAddress', flag: 'max-connections-per-address', kind: 'integer', fallback: '0', doc: 'concurrent MQTT connections per remote address (0 = unlimited)' },
-  { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests per client or address before 429' },
-  { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests' },
+  { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests for one client id from one address before 429' },
+  { key: 'authFailureAddressLimit', flag: 'auth-failure-address-limit', kind: 'integer', fallback: null, doc: 'failed token requests from one address, any client ids, before 429 (default 5 x --auth-failure-limit)' },
+  { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests; the first lock lasts this long, each further one twice as long (at most 1h)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
 ];
 

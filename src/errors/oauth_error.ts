@@ -32,3 +32,18 @@ export class OAuthError extends Error {
     return { error: this.error, error_description: this.description };
   }
 }
+
+/**
+ * The one public description of a failed client authentication (RFC 6749
+ * §5.2 `invalid_client`). It never says why (unknown id, wrong secret,
+ * disabled client and wrong method read the same), but it tells the caller
+ * where the operator finds the reason: the audit log under the id the
+ * request named. The id comes from the request and matched the client id
+ * pattern, so it reveals nothing and cannot inject anything.
+ *
+ * @example clientAuthFailed('t1') // 'client authentication failed; the operator can see why with `latchkey audit --client t1`'
+ */
+export function clientAuthFailed(claimedClientId: string | null): string {
+  const base = 'client authentication failed';
+  return claimedClientId === null ? base : `${base}; the operator can see why with \`latchkey audit --client ${claimedClientId}\``;
+}

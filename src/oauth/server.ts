@@ -66,7 +66,7 @@ export async function createOAuthServer(
 
   let throttle = throttles.get(deps);
   if (!throttle) {
-    throttle = createAuthThrottle(deps.config.authFailureLimit, deps.config.authFailureWindow);
+    throttle = createAuthThrottle(deps.config.authFailureLimit, deps.config.authFailureAddressLimit, deps.config.authFailureWindow);
     throttles.set(deps, throttle);
   }
   const ctx: OAuthContext = {

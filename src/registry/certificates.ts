@@ -101,7 +101,10 @@ export class CertificateRegistry {
     deliver?: (issued: IssuedDeviceCertificate) => void | Promise<void>,
   ): Promise<IssuedDeviceCertificate> {
     validateName(clientId);
-    if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
+    if (!this.store.clients.get(clientId)) {
+      // A certificate names a registered client; say how to register one rather than only "no".
+      throw new LatchkeyError('not_found', `no client "${clientId}": register it first with \`latchkey client create ${clientId} --scope "..."\``);
+    }
     const days = opts.days ?? 365;
     if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
       throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);

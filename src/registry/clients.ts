@@ -29,6 +29,23 @@ export interface NewClient {
   publicJwk?: string | null;
 }
 
+/**
+ * The answer of {@link ClientRegistry.setAuthMethod}: the new secret once
+ * (moving onto a secret method), else null; and what became of the secrets.
+ */
+export interface AuthMethodChange {
+  client_id: string;
+  auth_method: ClientAuthMethod;
+  client_secret: string | null;
+  /** `issued`: a new secret (shown once); `deleted`: the old ones are gone; `kept`: basic/post switch; `none`: there were none. */
+  secret: 'issued' | 'deleted' | 'kept' | 'none';
+}
+
+/** Does the method prove itself with a client secret? */
+function usesSecret(method: ClientAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
+}
+
 /** Who made a change, for the audit trail: `cli`, `admin:<name>`, `oauth`. */
 export type Actor = string;
 
@@ -127,6 +144,71 @@ export class ClientRegistry {
     });
     this.audit.record({ event: 'client.secret_rotated', principal: id, outcome: 'success', detail: { actor, grace_seconds: graceSeconds } });
     return { client_id: id, client_secret: secret };
+  }
+
+  /**
+   * Moves a client to another authentication method, so a device that
+   * received a certificate (or a key pair) keeps its id, scopes and
+   * history. Between `client_secret_basic` and `client_secret_post` only
+   * the label changes: both are accepted for either, secret kept.
+   *
+   * Leaving the secret methods DELETES the secrets, grace ones included: a
+   * secret no method accepts is a dormant credential that a later move back
+   * (a slip, or an attacker with admin access) would silently revive, and a
+   * device usually moves because its secret was weak or exposed. Moving back
+   * to a secret method issues a fresh secret, shown once. Leaving
+   * `private_key_jwt` forgets the public key. Every access token issued
+   * before a move (other than basic <-> post) is void: live sessions on one
+   * end, and it no longer connects, renews or introspects as active.
+   *
+   * @example registry.setAuthMethod('t1', 'tls_client_auth', {}, 'cli') // { client_id: 't1', auth_method: 'tls_client_auth', client_secret: null, secret: 'deleted' }
+   * @throws LatchkeyError not_found, invalid_argument
+   */
+  setAuthMethod(id: string, authMethod: string, options: { publicJwk?: string | null }, actor: Actor): AuthMethodChange {
+    const client = this.#require(id);
+    if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(authMethod)) {
+      throw new LatchkeyError('invalid_argument', `unknown auth method "${authMethod}": use ${CLIENT_AUTH_METHODS.join(', ')}`);
+    }
+    const method = authMethod as ClientAuthMethod;
+    if (method === 'private_key_jwt' && !options.publicJwk) {
+      throw new LatchkeyError('invalid_argument', 'private_key_jwt needs a public key (--jwk)');
+    }
+    if (method !== 'private_key_jwt' && options.publicJwk) {
+      throw new LatchkeyError('invalid_argument', `a public key (--jwk) is only for private_key_jwt clients, not ${method}`);
+    }
+    const publicJwk = options.publicJwk ? JSON.stringify(parsePublicJwk(options.publicJwk)) : null;
+    const wasSecret = usesSecret(client.authMethod);
+    const isSecret = usesSecret(method);
+    const secret = isSecret && !wasSecret ? generateSecret() : null;
+    const now = Date.now();
+    // Anything but basic <-> post (one secret, two transports) or a repeat of the same method
+    // changes the credential (a new private_key_jwt key does): what the old one obtained is void
+    // from now on, live sessions included (they could otherwise renew forever over MQTT).
+    const sameCredential = (wasSecret && isSecret) || (method === client.authMethod && method !== 'private_key_jwt');
+    const credentialChanged = !sameCredential;
+    let secretsDeleted = 0;
+    this.store.durably(() => {
+      this.store.clients.setAuthMethod(id, method, publicJwk, credentialChanged ? now : null);
+      if (wasSecret && !isSecret) secretsDeleted = this.store.clients.deleteSecrets(id);
+      if (secret) this.store.clients.replaceSecret(id, hashSecret(secret), now, now);
+      this.store.changes.append('client', id);
+      if (secret || secretsDeleted > 0) this.store.changes.append('secret', id);
+    });
+    const secretFate = secret ? 'issued' : secretsDeleted > 0 || (wasSecret && !isSecret) ? 'deleted' : wasSecret ? 'kept' : 'none';
+    this.audit.record({
+      event: 'client.auth_method_changed',
+      principal: id,
+      outcome: 'success',
+      detail: {
+        actor,
+        from: client.authMethod,
+        to: method,
+        secret: secretFate,
+        ...(publicJwk ? { public_key: 'replaced' } : {}),
+        ...(credentialChanged ? { tokens_before: new Date(now).toISOString() } : {}),
+      },
+    });
+    return { client_id: id, auth_method: method, client_secret: secret, secret: secretFate };
   }
 
   setStatus(id: string, status: ClientStatus, actor: Actor): ClientView {

@@ -20,6 +20,14 @@ CREATE TABLE client_secrets (
 );
 CREATE INDEX client_secrets_by_client ON client_secrets(client_id);`;
 
+/**
+ * Migration 11: tokens of a client issued before this time (ms) are void.
+ * Set when the client moves to another authentication method, so what was
+ * obtained with the old credential (a secret now deleted, a replaced key)
+ * stops at once instead of renewing itself over MQTT.
+ */
+export const CLIENTS_CREDENTIALS_NOT_BEFORE = 'ALTER TABLE clients ADD COLUMN credentials_not_before INTEGER;';
+
 /** How a client proves itself at the token endpoint (RFC 8414 names). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth';
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
@@ -43,6 +51,8 @@ export interface ClientRecord {
   status: ClientStatus;
   createdAt: number;
   updatedAt: number;
+  /** Access tokens issued before this time (ms) are void: the client changed its auth method then. */
+  credentialsNotBefore?: number | null;
 }
 
 /** A stored secret hash; `notAfter` null means no end (the current secret). */
@@ -52,7 +62,7 @@ export interface SecretRecord {
 }
 
 const CLIENT_COLUMNS =
-  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, created_at AS createdAt, updated_at AS updatedAt';
+  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, created_at AS createdAt, updated_at AS updatedAt, credentials_not_before AS credentialsNotBefore';
 
 /** The clients and client_secrets tables. Callers wrap writes in `durably`. */
 export class ClientsTable {
@@ -65,6 +75,8 @@ export class ClientsTable {
   readonly #secrets;
   readonly #addSecret;
   readonly #endSecrets;
+  readonly #setAuthMethod;
+  readonly #deleteSecrets;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
@@ -75,6 +87,10 @@ export class ClientsTable {
     this.#setScope = db.prepare('UPDATE clients SET scope = ?, updated_at = ? WHERE id = ?');
     this.#setStatus = db.prepare('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?');
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ?');
+    this.#setAuthMethod = db.prepare(
+      'UPDATE clients SET auth_method = ?, public_jwk = ?, credentials_not_before = COALESCE(?, credentials_not_before), updated_at = ? WHERE id = ?',
+    );
+    this.#deleteSecrets = db.prepare('DELETE FROM client_secrets WHERE client_id = ?');
     this.#secrets = db.prepare(
       'SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
     );
@@ -102,6 +118,20 @@ export class ClientsTable {
 
   setStatus(id: string, status: ClientStatus): boolean {
     return this.#setStatus.run(status, Date.now(), id).changes > 0;
+  }
+
+  /**
+   * Sets how the client authenticates and its public key (null unless
+   * private_key_jwt); `voidTokensBefore` (ms), when given, voids every
+   * access token of the client issued before it.
+   */
+  setAuthMethod(id: string, authMethod: ClientAuthMethod, publicJwk: string | null, voidTokensBefore: number | null): boolean {
+    return this.#setAuthMethod.run(authMethod, publicJwk, voidTokensBefore, Date.now(), id).changes > 0;
+  }
+
+  /** Deletes every secret of the client, current and in grace; returns how many. */
+  deleteSecrets(id: string): number {
+    return this.#deleteSecrets.run(id).changes;
   }
 
   delete(id: string): boolean {

@@ -5,7 +5,7 @@ import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
-import { CLIENTS_SCHEMA } from './clients.js';
+import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
 import { CONSOLE_LOGINS_SCHEMA } from './console_logins.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
@@ -31,6 +31,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
   { version: 9, name: 'one-time console login links (hashed)', sql: CONSOLE_LOGINS_SCHEMA },
+  { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

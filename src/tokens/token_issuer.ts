@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit_log.js';
-import { OAuthError } from '../errors/oauth_error.js';
+import { clientAuthFailed, OAuthError } from '../errors/oauth_error.js';
 import type { KeyRing } from '../keys/key_ring.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatScopes, missingScopes, parseScopeString, ScopeError } from '../policy/index.js';
@@ -41,7 +41,7 @@ export class TokenIssuer {
    */
   async issue(client: ClientRecord, requestedScope: string | undefined, ctx: IssueContext): Promise<{ response: TokenResponse; jti: string; exp: number }> {
     if (client.status !== 'enabled') {
-      throw this.#refuse(client.id, ctx, new OAuthError(401, 'invalid_client', 'client authentication failed', 'client disabled'));
+      throw this.#refuse(client.id, ctx, new OAuthError(401, 'invalid_client', clientAuthFailed(client.id), 'client disabled'));
     }
     const scope = this.#grantedScope(client, requestedScope, ctx);
     const issued = await issueAccessToken(this.ring, this.settings, {

@@ -15,6 +15,19 @@ export interface VerifierSettings {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
+ * Could `text` be meant as a JWT at all (three dot-separated parts)? Says
+ * nothing about whether it verifies; lets a caller tell "not a token" (a
+ * client secret pasted as a password, which has no dots) from "a token that
+ * fails", whose precise reason (`malformed`, `bad_signature`, …) matters.
+ *
+ * @example looksLikeJwt('a.b.c') // true
+ * @example looksLikeJwt('Zm9vYmFy') // false
+ */
+export function looksLikeJwt(text: string): boolean {
+  return text.split('.', 4).length === 3;
+}
+
+/**
  * Verifies an access token locally: size, shape, header, ES256 signature by
  * a published key, claims, and the revocation list. Named steps, each
  * failing with its own {@link TokenError} code.

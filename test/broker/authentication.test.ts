@@ -98,6 +98,55 @@ describe('CONNACK codes (CONTRACT §5)', () => {
   });
 });
 
+describe('refusals that say what to do', () => {
+  /** The newest refused CONNECT audited under `principal`, polled: the audit is written shortly after the CONNACK. */
+  async function lastRefusal(principal: string, since: number): Promise<{ reason: string | null; detail: unknown } | undefined> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const [event] = lk.auditEvents({ event: 'mqtt.connect', principal, since, limit: 1 });
+      if (event || Date.now() > deadline) return event;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  test('a client secret sent as the CONNECT password: the reason says to trade it at the token endpoint first', async () => {
+    const since = Date.now();
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: secret }))).toBe(4);
+    const event = await lastRefusal('t1', since);
+    expect(event?.reason).toBe('the password is not an access token: trade the client secret at POST /oauth/token first');
+    // The secret itself is never recorded.
+    expect(JSON.stringify(lk.auditEvents({ since, limit: 100 }))).not.toContain(secret);
+  });
+
+  test('a token-shaped password that fails keeps its precise reason', async () => {
+    const since = Date.now();
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: await foreignToken() }))).toBe(4);
+    expect((await lastRefusal('t1', since))?.reason).toMatch(/^token /);
+  });
+
+  test('a refused CONNECT is audited under the registered client its MQTT client id names, so `audit --client` shows it', async () => {
+    const since = Date.now();
+    // No username at all (a device that forgot it), and a username that names nobody.
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't2' }))).toBe(4);
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't2', username: 'nobody-by-that-name', password: 'x' }))).toBe(4);
+    await lastRefusal('t2', since);
+    const refusals = lk.auditEvents({ event: 'mqtt.connect', principal: 't2', since, limit: 10 });
+    expect(refusals.map((e) => e.reason).sort()).toEqual(['no credential', 'the password is not an access token: trade the client secret at POST /oauth/token first']);
+    const listed = await lk.cli('audit', '--client', 't2', '--since', '1h', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('no credential');
+  });
+
+  test('an MQTT client id that names no registered client is audited under the username as given', async () => {
+    const since = Date.now();
+    expect(await refusalCode(connect(lk.mqttUrl, { clientId: 'ghost-device', username: 'ghost-user', password: 'x' }))).toBe(4);
+    expect((await lastRefusal('ghost-user', since))?.reason).toBe(
+      'the password is not an access token: trade the client secret at POST /oauth/token first',
+    );
+    expect(lk.auditEvents({ event: 'mqtt.connect', principal: 'ghost-device', since, limit: 10 })).toEqual([]);
+  });
+});
+
 async function foreignToken(): Promise<string> {
   const { privateKey } = await generateKeyPair('ES256');
   const ring = await (await fetch(`${lk.baseUrl}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] };

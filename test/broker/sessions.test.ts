@@ -69,6 +69,27 @@ describe('session lifecycle (CONTRACT §5)', () => {
     await client.endAsync();
   });
 
+  test('reauth refuses a token issued before the client changed its auth method', async () => {
+    const oldSecret = lk.createClient('remover', SCOPE, { tokenTtl: 60 });
+    const before = (await lk.token('remover', oldSecret)).access_token;
+    const iat = JSON.parse(Buffer.from(before.split('.')[1]!, 'base64url').toString()).iat as number;
+    while (Math.floor(Date.now() / 1000) <= iat) await sleep(50); // iat is whole seconds
+    lk.server.registry.setAuthMethod('remover', 'tls_client_auth', {}, 'test');
+    const { client_secret } = lk.server.registry.setAuthMethod('remover', 'client_secret_basic', {}, 'test');
+    const client = await connectDevice(lk.mqttUrl, 'remover', (await lk.token('remover', client_secret!)).access_token);
+    const seen = collect(client);
+    await subscribeCodes(client, ['$auth/remover/#']);
+    client.publish('$auth/remover/reauth', JSON.stringify({ request_id: 'old', access_token: before }));
+    await eventually(() => seen.some((m) => m.topic === '$auth/remover/reauth/response'));
+    expect(JSON.parse(seen.find((m) => m.topic === '$auth/remover/reauth/response')!.payload)).toEqual({
+      request_id: 'old',
+      error: 'invalid_grant',
+      error_description: 'token issued before the client changed its auth method',
+    });
+    expect(client.connected).toBe(true);
+    await client.endAsync();
+  });
+
   test('a revocation made by the CLI in another process ends the live session within 1 s', async () => {
     const secret = lk.createClient('victim', SCOPE);
     const client = await connectDevice(lk.mqttUrl, 'victim', (await lk.token('victim', secret)).access_token);

@@ -1,21 +1,19 @@
 /**
  * Interop: the stock Mosquitto clients and openssl against a real latchkey,
  * following docs/CERTIFICATES.md step by step. Skipped, visibly, when the
- * tools are missing (.ci/run installs mosquitto-clients and openssl).
+ * tools are missing outside CI (.ci/run installs mosquitto-clients, openssl
+ * and curl; in CI a missing tool fails the file instead).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { eventually } from '../helpers/mqtt.js';
+import { haveTools } from '../helpers/tools.js';
 
-function installed(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-}
-
-const HAVE_MOSQUITTO = installed('mosquitto_pub') && installed('mosquitto_sub') && installed('openssl');
-const HAVE_CURL = installed('curl');
+const HAVE_MOSQUITTO = haveTools('mosquitto_pub', 'mosquitto_sub', 'openssl');
+const HAVE_CURL = haveTools('curl');
 
 interface Run {
   code: number | null;

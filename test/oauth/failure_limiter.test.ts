@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailureLimiter } from '../../src/oauth/failure_limiter.js';
 
-function limiterAt(options: { limit: number; windowSeconds: number; maxEntries?: number }) {
+function limiterAt(options: { limit: number; windowSeconds: number; maxLockSeconds?: number; maxEntries?: number }) {
   const clock = { now: 1_000_000 };
   return { clock, limiter: new FailureLimiter({ ...options, now: () => clock.now }) };
 }
@@ -67,5 +67,37 @@ describe('FailureLimiter', () => {
     expect(limiter.retryAfter('locked')).toBe(0);
     expect(limiter.retryAfter('w')).toBe(0);
     expect(limiter.retryAfter('z')).toBe(10);
+  });
+
+  it('back-off grows: each further lock lasts twice as long, up to maxLockSeconds', () => {
+    const { clock, limiter } = limiterAt({ limit: 2, windowSeconds: 10, maxLockSeconds: 35 });
+    const lockOnce = () => {
+      limiter.fail('k');
+      limiter.fail('k');
+      const wait = limiter.retryAfter('k');
+      clock.now += wait * 1000; // the lock lifts; fail again at once
+      return wait;
+    };
+    expect([lockOnce(), lockOnce(), lockOnce(), lockOnce()]).toEqual([10, 20, 35, 35]);
+  });
+
+  it('a key quiet for as long as its last lock, after it, is forgotten with its strikes', () => {
+    const { clock, limiter } = limiterAt({ limit: 2, windowSeconds: 10 });
+    limiter.fail('k');
+    limiter.fail('k');
+    expect(limiter.retryAfter('k')).toBe(10);
+    clock.now += 10_000 + 10_000; // lock over, then one more lock-length of quiet
+    limiter.fail('k');
+    limiter.fail('k');
+    expect(limiter.retryAfter('k')).toBe(10); // the first lock's length again
+  });
+
+  it('stays bounded while an attacker rotates keys (ids and addresses)', () => {
+    const { clock, limiter } = limiterAt({ limit: 3, windowSeconds: 60, maxEntries: 1000 });
+    for (let i = 0; i < 20_000; i++) {
+      limiter.fail(`id-${i} 10.0.${i >> 8}.${i & 255}`);
+      clock.now += 1;
+    }
+    expect(limiter.size).toBeLessThanOrEqual(1000);
   });
 });

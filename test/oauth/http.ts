@@ -7,6 +7,18 @@ export function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
 
+/**
+ * The RFC 6749 §5.2 `invalid_client` body: generic, plus where the operator
+ * sees why, for the client id the request named (none when it named none).
+ */
+export function invalidClientBody(claimedId?: string): { error: 'invalid_client'; error_description: string } {
+  const base = 'client authentication failed';
+  return {
+    error: 'invalid_client',
+    error_description: claimedId === undefined ? base : `${base}; the operator can see why with \`latchkey audit --client ${claimedId}\``,
+  };
+}
+
 export interface HttpAnswer {
   status: number;
   headers: Headers;

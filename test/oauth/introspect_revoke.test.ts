@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { basic, claimsOf, post } from './http.js';
+import { basic, claimsOf, invalidClientBody, post } from './http.js';
 
 let t: TestServer;
 const secrets: Record<string, string> = {};
@@ -97,7 +97,7 @@ describe('introspection (RFC 7662)', () => {
     t.server.registry.setStatus('gone', 'disabled', 'test');
     const res = await introspect('gone', access_token);
     expect(res.status).toBe(401);
-    expect(res.json).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    expect(res.json).toEqual(invalidClientBody('gone'));
   });
 });
 

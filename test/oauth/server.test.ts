@@ -119,8 +119,8 @@ describe('createOAuthServer', () => {
   });
 
   it('HTTP and HTTPS share one failure count', async () => {
-    // Default limit 10: 10 failures over plain HTTP lock the address on HTTPS too.
-    for (let i = 0; i < deps.config.authFailureLimit; i++) {
+    // Failures over plain HTTP, each for another client id, lock the address on HTTPS too.
+    for (let i = 0; i < deps.config.authFailureAddressLimit; i++) {
       await post(`${httpUrl}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(`shared-${i}`, 'x') });
     }
     const res = await post(`${httpUrl}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic('hooked', 'x') });

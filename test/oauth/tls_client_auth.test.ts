@@ -8,10 +8,10 @@ import { x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { certificatesOf, httpsCall, rawCertificate, type TlsIdentity } from '../helpers/mtls.js';
-import { basic, claimsOf, post } from './http.js';
+import { closedWithin, connectDevice, refusalCode } from '../helpers/mqtt.js';
+import { basic, claimsOf, invalidClientBody, post } from './http.js';
 
 const SCOPE = 'mqtt:publish:plant/{client_id}/#';
-const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
 const GRANT = { grant_type: 'client_credentials' };
 
 let t: TestServer;
@@ -60,10 +60,11 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     await certClient('tca-nocert');
     const noCert = await httpsCall(`${t.httpsUrl}/oauth/token`, { ca }, { form: { ...GRANT, client_id: 'tca-nocert' } });
     expect(noCert.status).toBe(401);
-    expect(noCert.json).toEqual(INVALID_CLIENT);
+    // A bare client_id is no method at all: nothing was claimed, so the answer names no id.
+    expect(noCert.json).toEqual(invalidClientBody());
     const plain = await post(`${t.baseUrl}/oauth/token`, { ...GRANT, client_id: 'tca-nocert' });
     expect(plain.status).toBe(401);
-    expect(plain.json).toEqual(INVALID_CLIENT);
+    expect(plain.json).toEqual(invalidClientBody());
   });
 
   it("refuses another client's certificate", async () => {
@@ -72,7 +73,7 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     const since = Date.now();
     const res = await httpsCall(`${t.httpsUrl}/oauth/token`, other, { form: { ...GRANT, client_id: 'tca-victim' } });
     expect(res.status).toBe(401);
-    expect(res.json).toEqual(INVALID_CLIENT);
+    expect(res.json).toEqual(invalidClientBody('tca-victim'));
     expect(refusalReasons(since)).toContain('invalid_client: certificate names client "tca-other"');
   });
 
@@ -83,7 +84,7 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     const since = Date.now();
     const res = await httpsCall(`${t.httpsUrl}/oauth/token`, id, { form: { ...GRANT, client_id: 'tca-revoked' } });
     expect(res.status).toBe(401);
-    expect(res.json).toEqual(INVALID_CLIENT);
+    expect(res.json).toEqual(invalidClientBody('tca-revoked'));
     expect(refusalReasons(since)).toContain('invalid_client: certificate revoked');
   });
 
@@ -105,7 +106,7 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
         const since = Date.now();
         const res = await httpsCall(`${t.httpsUrl}/oauth/token`, { ca, cert: cert.certPem, key: cert.keyPem! }, { form: { ...GRANT, client_id: 'tca-bad' } });
         expect(res.status).toBe(401);
-        expect(res.json).toEqual(INVALID_CLIENT);
+        expect(res.json).toEqual(invalidClientBody('tca-bad'));
         expect(refusalReasons(since).some((r) => why.test(r))).toBe(true);
       }
     } finally {
@@ -118,11 +119,67 @@ describe('tls_client_auth (RFC 8705 §2.1) on the HTTPS listener', () => {
     const secret = t.createClient('tca-secret', SCOPE);
     const withSecret = await httpsCall(`${t.httpsUrl}/oauth/token`, id, { form: GRANT, headers: { authorization: basic('tca-only', secret) } });
     expect(withSecret.status).toBe(401);
-    // The secret client, certificate only (its own CN): not the method it registered.
+    // It proved who it is with its certificate, so it may hear what it is registered for.
+    expect(withSecret.json).toEqual({
+      error: 'invalid_client',
+      error_description: 'client tca-only is registered for tls_client_auth, not client_secret_basic: send client_id without a secret',
+    });
+    // The secret client, certificate only (its own CN): not the method it registered. It proved
+    // who it is, so the answer says which method it is registered for and what the operator can do.
     const issued = await certificates.issue('tca-secret', { days: 1 }, 'test');
     const certOnly = await httpsCall(`${t.httpsUrl}/oauth/token`, { ca, cert: issued.certPem, key: issued.keyPem! }, { form: { ...GRANT, client_id: 'tca-secret' } });
     expect(certOnly.status).toBe(401);
-    expect(certOnly.json).toEqual(INVALID_CLIENT);
+    expect(certOnly.json).toEqual({
+      error: 'invalid_client',
+      error_description:
+        'client tca-secret is registered for client_secret_basic, not tls_client_auth; ' +
+        'the operator can move it with `latchkey client set-auth-method tca-secret tls_client_auth`',
+    });
+  });
+
+  it('a mismatch is not explained to a caller without the client\'s certificate (no oracle for ids or methods)', async () => {
+    t.createClient('tca-quiet', SCOPE);
+    await certClient('tca-stranger');
+    const stranger = await certificates.issue('tca-stranger', { days: 1 }, 'test');
+    // A valid certificate, but for another client: the generic answer.
+    const res = await httpsCall(`${t.httpsUrl}/oauth/token`, { ca, cert: stranger.certPem, key: stranger.keyPem! }, { form: { ...GRANT, client_id: 'tca-quiet' } });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(invalidClientBody('tca-quiet'));
+  });
+
+  it('set-auth-method moves a secret client that received a certificate to tls_client_auth, without deleting it', async () => {
+    const secret = t.createClient('tca-mover', SCOPE);
+    const issued = await certificates.issue('tca-mover', { days: 1 }, 'test');
+    const identity = { ca, cert: issued.certPem, key: issued.keyPem! };
+    const certOnly = () => httpsCall(`${t.httpsUrl}/oauth/token`, identity, { form: { ...GRANT, client_id: 'tca-mover' } });
+    expect((await certOnly()).status).toBe(401);
+    // A token obtained with the secret, and a live MQTT session on it.
+    const old = (await t.token('tca-mover', secret)).access_token;
+    const session = await connectDevice(t.mqttUrl, 'tca-mover', old);
+    // Tokens carry whole-second iat; one issued in the very second of the move survives it, so move a second later.
+    while (Math.floor(Date.now() / 1000) <= (claimsOf(old).iat as number)) await new Promise((r) => setTimeout(r, 50));
+
+    const moved = await t.cli('client', 'set-auth-method', 'tca-mover', 'tls_client_auth', '--json');
+    expect(moved.code).toBe(0);
+    expect(JSON.parse(moved.stdout)).toEqual({ client_id: 'tca-mover', auth_method: 'tls_client_auth', client_secret: null, secret: 'deleted' });
+    // What the deleted secret obtained is void too: the session ends, the token neither connects nor introspects,
+    // so it cannot keep itself alive by renewing over MQTT.
+    expect(await closedWithin(session, 5000)).toBeLessThan(5000);
+    expect(await refusalCode(connectDevice(t.mqttUrl, 'tca-mover', old))).toBe(5);
+    const ops = t.createClient('tca-ops', 'admin:read');
+    expect((await post(`${t.baseUrl}/oauth/introspect`, { token: old }, { authorization: basic('tca-ops', ops) })).json).toEqual({ active: false });
+
+    // The running server sees the change made by another process (no cache of auth data to go stale).
+    const ok = await certOnly();
+    expect(ok.status).toBe(200);
+    expect(certOf((ok.json as { access_token: string }).access_token)).toBe(issued.fingerprint);
+    // The secret is gone, not dormant.
+    expect((await post(`${t.baseUrl}/oauth/token`, GRANT, { authorization: basic('tca-mover', secret) })).status).toBe(401);
+    t.server.audit.flush();
+    const [changed] = t.auditEvents({ principal: 'tca-mover', event: 'client.auth_method_changed', limit: 1 });
+    expect(changed?.detail).toEqual({ actor: 'cli', from: 'client_secret_basic', to: 'tls_client_auth', secret: 'deleted', tokens_before: expect.any(String) });
+    const [ended] = t.auditEvents({ principal: 'tca-mover', event: 'mqtt.disconnected_by_broker', limit: 1 });
+    expect(ended).toMatchObject({ reason: expect.stringContaining('token issued before the client changed its auth method') });
   });
 });
 
@@ -151,6 +208,6 @@ describe('certificate-bound tokens for every method over mutual TLS (RFC 8705 §
       headers: { authorization: basic('bind-thief', secret) },
     });
     expect(res.status).toBe(401);
-    expect(res.json).toEqual(INVALID_CLIENT);
+    expect(res.json).toEqual(invalidClientBody('bind-thief'));
   });
 });

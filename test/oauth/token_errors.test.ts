@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { basic, post, type HttpAnswer } from './http.js';
+import { basic, invalidClientBody, post, type HttpAnswer } from './http.js';
 
 let t: TestServer;
 let url: string;
 const secrets: Record<string, string> = {};
 const CHALLENGE = 'Basic realm="latchkey", charset="UTF-8"';
-const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
+const INVALID_CLIENT = invalidClientBody();
 const GRANT = { grant_type: 'client_credentials' };
 
 beforeAll(async () => {
@@ -17,6 +17,7 @@ beforeAll(async () => {
   secrets['dev-post'] = t.server.registry.create({ id: 'dev-post', scope: 'mqtt:publish:x', authMethod: 'client_secret_post' }, 'test').client_secret!;
   secrets['dev-off'] = t.createClient('dev-off', 'mqtt:publish:x');
   t.server.registry.setStatus('dev-off', 'disabled', 'test');
+  t.server.registry.create({ id: 'dev-tls', scope: 'mqtt:publish:x', authMethod: 'tls_client_auth' }, 'test');
 });
 afterAll(async () => {
   await t.close();
@@ -121,23 +122,45 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
       body: { error: 'invalid_request', error_description: 'client_secret needs client_id' },
     },
     {
-      name: 'invalid_client/wrong-registered-method (post client using basic, right secret)',
+      // One secret over two transports is one registration (as Keycloak does): a post client may use Basic.
+      name: 'success/post-client-using-basic (same secret, other transport)',
       send: () => post(url, GRANT, { authorization: basic('dev-post', secrets['dev-post']!) }),
+      status: 200,
+      body: expect.objectContaining({ token_type: 'Bearer', scope: 'mqtt:publish:x' }),
+    },
+    {
+      name: 'success/basic-client-using-post (same secret, other transport)',
+      send: () => post(url, { ...GRANT, client_id: 'dev-basic', client_secret: secrets['dev-basic']! }),
+      status: 200,
+      body: expect.objectContaining({ token_type: 'Bearer' }),
+    },
+    {
+      // Other methods stay per client; the caller is not told the registered method (it proved nothing).
+      name: 'invalid_client/wrong-registered-method (tls_client_auth client using a secret)',
+      send: () => post(url, GRANT, { authorization: basic('dev-tls', 'some-secret') }),
       status: 401,
-      body: INVALID_CLIENT,
+      body: invalidClientBody('dev-tls'),
       challenge: true,
     },
     {
-      name: 'invalid_client/wrong-registered-method (basic client using post, right secret)',
-      send: () => post(url, { ...GRANT, client_id: 'dev-basic', client_secret: secrets['dev-basic']! }),
+      // `curl -u dev-basic:` — RFC-correct invalid_client, not a malformed request; the audit says why.
+      name: 'invalid_client/basic-with-empty-secret',
+      send: () => post(url, GRANT, { authorization: `Basic ${Buffer.from('dev-basic:').toString('base64')}` }),
       status: 401,
-      body: INVALID_CLIENT,
+      body: invalidClientBody('dev-basic'),
+      challenge: true,
+    },
+    {
+      name: 'invalid_client/post-with-empty-secret',
+      send: () => post(url, { ...GRANT, client_id: 'dev-post', client_secret: '' }),
+      status: 401,
+      body: invalidClientBody('dev-post'),
     },
     {
       name: 'invalid_client/disabled-client',
       send: () => post(url, GRANT, { authorization: basic('dev-off', secrets['dev-off']!) }),
       status: 401,
-      body: INVALID_CLIENT,
+      body: invalidClientBody('dev-off'),
       challenge: true,
     },
     {
@@ -165,7 +188,11 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(res.status).toBe(status);
     expect(res.json).toEqual(body);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('www-authenticate')).toBe(challenge ? CHALLENGE : null);
+    if (status !== 200) {
+      expect(res.headers.get('www-authenticate')).toBe(challenge ? CHALLENGE : null);
+      // RFC 6749 §5.2: error_description is printable ASCII without '"' or '\\' (the audit hint included).
+      expect((res.json as { error_description: string }).error_description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+    }
     expectNoStore(res);
   });
 
@@ -190,44 +217,50 @@ function headerList(headers: Headers): [string, string][] {
 }
 
 describe('unknown client and wrong secret are indistinguishable', () => {
-  const shape = (res: HttpAnswer) => ({
+  // The description echoes the id the request named (a pointer to `latchkey audit --client <id>`);
+  // apart from that echo, nothing may differ.
+  const shape = (res: HttpAnswer, claimedId: string) => ({
     status: res.status,
-    body: res.text,
+    body: res.text.replaceAll(claimedId, '<id>'),
     headers: headerList(res.headers).filter(([name]) => !['date', 'content-length', 'keep-alive', 'connection'].includes(name)),
   });
 
   it('over client_secret_basic: same status, body and headers (WWW-Authenticate included)', async () => {
     const unknown = await post(url, GRANT, { authorization: basic('no-such-client', secrets['dev-basic']!) });
     const wrong = await post(url, GRANT, { authorization: basic('dev-basic', 'not-the-secret') });
-    const wrongMethod = await post(url, GRANT, { authorization: basic('dev-post', 'not-the-secret') });
+    const wrongMethod = await post(url, GRANT, { authorization: basic('dev-tls', 'not-the-secret') });
+    const disabled = await post(url, GRANT, { authorization: basic('dev-off', secrets['dev-off']!) });
     expect(unknown.status).toBe(401);
-    expect(unknown.json).toEqual(INVALID_CLIENT);
+    expect(unknown.json).toEqual(invalidClientBody('no-such-client'));
     expect(unknown.headers.get('www-authenticate')).toBe(CHALLENGE);
-    expect(shape(wrong)).toEqual(shape(unknown));
-    expect(shape(wrongMethod)).toEqual(shape(unknown));
+    expect(shape(wrong, 'dev-basic')).toEqual(shape(unknown, 'no-such-client'));
+    expect(shape(wrongMethod, 'dev-tls')).toEqual(shape(unknown, 'no-such-client'));
+    expect(shape(disabled, 'dev-off')).toEqual(shape(unknown, 'no-such-client'));
   });
 
   it('over client_secret_post: same status, body and headers', async () => {
     const unknown = await post(url, { ...GRANT, client_id: 'no-such-client', client_secret: 'x' });
     const wrong = await post(url, { ...GRANT, client_id: 'dev-post', client_secret: 'x' });
     expect(unknown.status).toBe(401);
-    expect(unknown.json).toEqual(INVALID_CLIENT);
-    expect(shape(wrong)).toEqual(shape(unknown));
+    expect(unknown.json).toEqual(invalidClientBody('no-such-client'));
+    expect(shape(wrong, 'dev-post')).toEqual(shape(unknown, 'no-such-client'));
   });
 
   it('audits the private reason of each refusal, with the remote address', async () => {
     await post(url, GRANT, { authorization: basic('ghost-1', 'x') });
     await post(url, GRANT, { authorization: basic('dev-basic', 'wrong') });
-    await post(url, GRANT, { authorization: basic('dev-post', secrets['dev-post']!) });
+    await post(url, GRANT, { authorization: basic('dev-tls', 'x') });
+    await post(url, GRANT, { authorization: `Basic ${Buffer.from('dev-post:').toString('base64')}` });
     t.server.audit.flush();
     const reasons = (principal: string) =>
       t.auditEvents({ principal, event: 'token.refused', limit: 50 }).map((e) => ({ reason: e.reason, remote: e.remote }));
     expect(reasons('ghost-1')).toContainEqual({ reason: 'invalid_client: unknown client', remote: '127.0.0.1' });
     expect(reasons('dev-basic')).toContainEqual({ reason: 'invalid_client: wrong secret', remote: '127.0.0.1' });
-    expect(reasons('dev-post')).toContainEqual({
-      reason: 'invalid_client: wrong method: registered client_secret_post, used client_secret_basic',
+    expect(reasons('dev-tls')).toContainEqual({
+      reason: 'invalid_client: wrong method: registered tls_client_auth, used client_secret_basic',
       remote: '127.0.0.1',
     });
+    expect(reasons('dev-post')).toContainEqual({ reason: 'invalid_client: no client secret given', remote: '127.0.0.1' });
     // Nothing that was sent as a secret reaches the audit table.
     const all = JSON.stringify(t.auditEvents({ limit: 1000 }));
     expect(all).not.toContain(secrets['dev-post']);

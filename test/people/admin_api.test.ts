@@ -195,6 +195,40 @@ describe('admin API routes', () => {
     expect((await call('GET', '/admin/clients/ghost', reader)).status).toBe(404);
   });
 
+  test('PUT /admin/clients/:id/auth-method moves a client as set-auth-method does; write access, audited, validated', async () => {
+    const secret = lk.createClient('api-mover', 'mqtt:publish:x');
+    const path = '/admin/clients/api-mover/auth-method';
+    expect((await call('PUT', path, reader, { auth_method: 'tls_client_auth' })).status).toBe(403);
+    for (const body of [{ auth_method: 'password' }, { auth_method: 'private_key_jwt' }, { auth_method: 'tls_client_auth', jwk: 'not a key' }, {}]) {
+      expect((await call('PUT', path, writer, body)).status).toBe(400);
+    }
+    expect(lk.server.store.clients.get('api-mover')?.authMethod).toBe('client_secret_basic');
+    expect((await call('PUT', '/admin/clients/ghost/auth-method', writer, { auth_method: 'tls_client_auth' })).status).toBe(404);
+
+    const moved = await call('PUT', path, writer, { auth_method: 'tls_client_auth' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toEqual({ client_id: 'api-mover', auth_method: 'tls_client_auth', client_secret: null, secret: 'deleted' });
+    // The old secret no longer works at the token endpoint.
+    const refused = await fetch(`${lk.baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`api-mover:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    expect(refused.status).toBe(401);
+
+    const jwk = (await crypto.subtle.exportKey('jwk', (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])).publicKey)) as Record<string, unknown>;
+    const toKey = await call('PUT', path, writer, { auth_method: 'private_key_jwt', jwk });
+    expect(toKey.body).toMatchObject({ auth_method: 'private_key_jwt', secret: 'none' });
+    expect(JSON.parse(lk.server.store.clients.get('api-mover')!.publicJwk!)).toMatchObject({ kty: 'EC', x: jwk.x });
+
+    const back = await call('PUT', path, writer, { auth_method: 'client_secret_basic' });
+    expect(back.headers.get('cache-control')).toBe('no-store');
+    expect(back.body).toMatchObject({ auth_method: 'client_secret_basic', secret: 'issued' });
+    expect((await lk.token('api-mover', back.body.client_secret)).access_token).toBeTruthy();
+    const events = lk.auditEvents({ principal: 'api-mover', event: 'client.auth_method_changed', limit: 10 });
+    expect(events.map((e) => (e.detail as { actor: string }).actor)).toEqual(['admin:ops-bot', 'admin:ops-bot', 'admin:ops-bot']);
+  });
+
   test('GET /admin/sessions shows who is connected, since when, how, and the credential expiry; DELETE ends it', async () => {
     const secret = lk.createClient('api-dev', 'mqtt:subscribe:x/#');
     const device = await connectDevice(lk.mqttUrl, 'api-dev', (await lk.token('api-dev', secret)).access_token);
@@ -292,6 +326,7 @@ describe('admin API routes', () => {
         'DELETE /admin/clients/{id}',
         'POST /admin/clients/{id}/disable',
         'POST /admin/clients/{id}/enable',
+        'PUT /admin/clients/{id}/auth-method',
         'GET /admin/sessions',
         'GET /admin/audit',
         'GET /admin/certificates',

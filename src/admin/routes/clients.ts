@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../admin_deps.js';
+import { CLIENT_AUTH_METHODS } from '../../store/clients.js';
 import { CLIENT_VIEW, ERROR_RESPONSES, NAME, SCOPE, secured } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
@@ -7,7 +8,8 @@ const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] }
 /**
  * `/admin/clients`: list, register (answering as `client create`: the
  * secret once), show, disable, enable and delete device clients, through
- * the same ClientRegistry as the CLI.
+ * the same ClientRegistry as the CLI; `PUT /clients/:id/auth-method` is
+ * `client set-auth-method`.
  */
 export function registerClientRoutes(app: FastifyInstance, { deps, caller }: AdminContext): void {
   app.get(
@@ -90,6 +92,50 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
       },
     );
   }
+
+  app.put<{ Params: { id: string }; Body: { auth_method: string; jwk?: string | Record<string, unknown> } }>(
+    '/clients/:id/auth-method',
+    {
+      schema: {
+        summary: 'Move a client to another authentication method; leaving a secret method deletes its secrets, moving onto one issues a new secret (in this answer only)',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: {
+          type: 'object',
+          properties: {
+            auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS] },
+            jwk: {
+              description: 'public key for private_key_jwt: a JWK object, or a JWK, PEM public key or PEM certificate as text (never a private key)',
+              oneOf: [{ type: 'object' }, { type: 'string', minLength: 1, maxLength: 65_536 }],
+            },
+          },
+          required: ['auth_method'],
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              client_id: { type: 'string' },
+              auth_method: { type: 'string' },
+              client_secret: { type: ['string', 'null'], description: 'a new secret, only when moving onto a secret method' },
+              secret: { type: 'string', enum: ['issued', 'deleted', 'kept', 'none'] },
+            },
+            required: ['client_id', 'auth_method', 'client_secret', 'secret'],
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const { auth_method, jwk } = request.body;
+      const publicJwk = jwk === undefined ? undefined : typeof jwk === 'string' ? jwk : JSON.stringify(jwk);
+      const changed = deps.clients.setAuthMethod(request.params.id, auth_method, publicJwk !== undefined ? { publicJwk } : {}, actor);
+      return reply.header('cache-control', 'no-store').send(changed);
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { scope: string } }>(
     '/clients/:id/scope',

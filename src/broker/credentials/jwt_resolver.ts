@@ -4,10 +4,16 @@ import type { AccessTokenClaims } from '../../tokens/access_token_checks.js';
 import type { RevocationList } from '../../tokens/revocation_list.js';
 import { TokenError } from '../../tokens/token_error.js';
 import { type VerifiedClaims, VerifiedTokenCache } from '../../tokens/verified_token_cache.js';
-import { verifyAccessToken, type VerifierSettings } from '../../tokens/verify_access_token.js';
+import { looksLikeJwt, verifyAccessToken, type VerifierSettings } from '../../tokens/verify_access_token.js';
 import type { Credential } from '../session.js';
 import { sharedScopes } from '../shared_scopes.js';
 import type { Authenticated, ConnectAttempt, PasswordResolver } from './credential_resolver.js';
+
+/**
+ * The refusal reason (audit, log) for a CONNECT password that is no token at
+ * all: nearly always a device sending its client secret straight to the broker.
+ */
+export const NOT_AN_ACCESS_TOKEN = 'the password is not an access token: trade the client secret at POST /oauth/token first';
 
 /**
  * Access tokens from the token endpoint (CONTRACT §5): username = client id,
@@ -34,6 +40,9 @@ export class JwtResolver implements PasswordResolver {
   }
 
   async resolve(attempt: ConnectAttempt, password: string): Promise<Authenticated> {
+    // PATs and API keys were routed elsewhere by their prefix; what is left without a JWT's
+    // three parts is no token (usually the client secret): say what to do rather than "malformed".
+    if (!looksLikeJwt(password)) throw new ConnackError(CONNACK.badCredentials, NOT_AN_ACCESS_TOKEN);
     const claims = await this.verify(password);
     if (attempt.username !== claims.sub) throw new ConnackError(CONNACK.badCredentials, 'username differs from the token subject');
     if (attempt.clientId !== claims.sub) throw new ConnackError(CONNACK.identifierRejected, 'client id differs from the token subject');

@@ -102,6 +102,28 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 
+  client
+    .command('set-auth-method')
+    .description('move a client to another authentication method (e.g. tls_client_auth once it has a certificate)')
+    .argument('<id>')
+    .argument('<method>', CLIENT_AUTH_METHODS.join(', '))
+    .option('--jwk <file>', 'public key for private_key_jwt: a JWK, a PEM public key or a PEM certificate (never a private key)')
+    .action(
+      action(([id, method], opts, cmd) => {
+        const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
+        return withStore(cmd, ({ registry }) => {
+          const changed = registry.setAuthMethod(id!, method!, publicJwk !== undefined ? { publicJwk } : {}, CLI_ACTOR);
+          const lines = [`client ${changed.client_id} now authenticates with ${changed.auth_method}`];
+          if (changed.secret === 'deleted') lines.push('its client secrets were deleted (moving back to a secret method issues a new one)');
+          if (changed.secret === 'kept') lines.push('its client secret is unchanged (basic and post both work with it)');
+          if (changed.client_secret !== null) {
+            lines.push('', `client_secret: ${changed.client_secret}`, 'Store this secret now: it will not be shown again.');
+          }
+          return { json: { ...changed }, text: lines.join('\n') };
+        });
+      }),
+    );
+
   for (const status of ['disable', 'enable'] as const) {
     client
       .command(status)

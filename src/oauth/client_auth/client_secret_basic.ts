@@ -18,6 +18,9 @@ export function usesBasic(authorization: string | undefined): boolean {
  * (Appendix B: `+` is a space), joined by `:` and base64-encoded in an
  * `Authorization: Basic` header.
  *
+ * An empty secret (`curl -u t1:`) is well-formed here: it is a failed
+ * authentication of the named client, not a malformed request.
+ *
  * @example decodeBasic('Basic dDE6czNjcmV0') // { id: 't1', secret: 's3cret' }
  * @throws OAuthError invalid_request
  */
@@ -35,7 +38,7 @@ export function decodeBasic(authorization: string): { id: string; secret: string
   } catch {
     throw malformed();
   }
-  if (id === '' || secret === '') throw malformed();
+  if (id === '') throw malformed();
   return { id, secret };
 }
 

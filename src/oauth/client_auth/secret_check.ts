@@ -17,6 +17,8 @@ export function checkSecret(client: ClientRecord | null, claimedId: string, secr
   const hashes = env.store.clients.validSecrets(client?.id ?? claimedId, env.nowMs).map((s) => s.hash);
   const matched = secretMatches(secret, client && hashes.length > 0 ? hashes : [DUMMY_HASH]);
   if (!client) return 'no such client for this method';
+  // Said plainly for the operator: an empty secret is a configuration slip (`curl -u t1:`), not a guess.
+  if (secret === '') return 'no client secret given';
   if (hashes.length === 0) return 'client has no valid secret';
   return matched ? null : 'wrong secret';
 }

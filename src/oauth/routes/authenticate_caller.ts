@@ -31,7 +31,7 @@ export async function authenticateCaller(
     throw err instanceof OAuthError ? refuse(null, err) : err;
   }
   const { client } = await ctx.auth.authenticate(clientAuthInput(request, params), request.ip, clientAuthEnv(ctx, endpointUrl), refuse);
-  if (client.status !== 'enabled') throw refuse(client.id, invalidClient('client disabled', usesBasic(request.headers.authorization)));
+  if (client.status !== 'enabled') throw refuse(client.id, invalidClient('client disabled', usesBasic(request.headers.authorization), client.id));
   return { client, params };
 }
 

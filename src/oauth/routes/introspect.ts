@@ -67,6 +67,8 @@ export function registerIntrospect(app: FastifyInstance, ctx: OAuthContext): voi
     }
     const owner = deps.store.clients.get(claims.client_id);
     if (!owner || owner.status !== 'enabled') return { active: false };
+    // Issued before the client changed its auth method (whole seconds, as iat is).
+    if (owner.credentialsNotBefore != null && claims.iat < Math.floor(owner.credentialsNotBefore / 1000)) return { active: false };
     if (!mayIntrospect(caller, claims.client_id)) return { active: false };
     const answer: ActiveIntrospection = {
       active: true,

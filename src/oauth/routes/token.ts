@@ -37,9 +37,9 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
       // client's certificate (cnf.x5t#S256). A certificate that latchkey would not
       // accept for this client is refused rather than ignored: the client asked for binding.
       const checked = checkClientCertificate(input.peerCertificate, env);
-      if (!checked.ok) throw refuse(client.id, invalidClient(checked.reason, basic));
+      if (!checked.ok) throw refuse(client.id, invalidClient(checked.reason, basic, client.id));
       if (checked.identity.clientId !== client.id) {
-        throw refuse(client.id, invalidClient(`certificate names client "${checked.identity.clientId}"`, basic));
+        throw refuse(client.id, invalidClient(`certificate names client "${checked.identity.clientId}"`, basic, client.id));
       }
       issueCtx.certificateThumbprint = checked.identity.fingerprint;
     }
