@@ -5,10 +5,12 @@ import { freePort } from './app/free_port.js';
 import { registerAdminApi } from './admin/admin_api.js';
 import { BearerGuard } from './admin/bearer_guard.js';
 import { AuditLog } from './audit/audit_log.js';
+import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
+import { formatDuration } from './config/duration.js';
 import type { Config } from './config/options.js';
 import { AssetCache, consoleAssets } from './console/assets.js';
 import { registerConsoleRoutes } from './console/console_routes.js';
@@ -16,9 +18,11 @@ import { ConsoleSessions } from './console/console_sessions.js';
 import { LiveFeed } from './console/live_feed.js';
 import { ConsoleSessionAuth, COOKIE_NAME, readCookie } from './console/session_auth.js';
 import { initialise } from './init.js';
+import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOAuthServer } from './oauth/server.js';
+import { CrlCache } from './pki/crl_cache.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
 import { ClientRegistry } from './registry/clients.js';
@@ -27,6 +31,11 @@ import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
 import { RevocationList } from './tokens/revocation_list.js';
 import { TokenIssuer } from './tokens/token_issuer.js';
+
+/** How long an audit write waits for the database lock before it is retried later. */
+const AUDIT_BUSY_TIMEOUT_MS = 100;
+/** `--audit-retention` is applied at start and this often. */
+const AUDIT_PRUNE_INTERVAL_MS = 3600_000;
 
 export interface RunningLatchkey {
   readonly config: Readonly<Config>;
@@ -50,9 +59,15 @@ export interface RunningLatchkey {
  */
 export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
-  const { store, ring, pki } = await initialise(config);
+  const passphrase = keyPassphrase();
+  const { store, ring, pki } = await initialise(config, passphrase);
+  if (passphrase === null) {
+    // Once, at start: the operator should know, and the fix is one variable.
+    log.warn({ env: KEY_PASSPHRASE_ENV }, `signing keys and the CA key are stored unencrypted; set ${KEY_PASSPHRASE_ENV} to encrypt them at rest`);
+  }
   const metrics = new Metrics();
-  const audit = new AuditLog(store, log);
+  // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
+  const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
   const revocations = new RevocationList(store);
   const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience });
   const registry = new ClientRegistry(store, audit, config.tokenTtl);
@@ -82,7 +97,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     log,
   );
 
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
+  const crl = new CrlCache(() => metrics.crlSigned.inc());
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready };
   // The operator console: in-memory sessions shared by the HTTP and HTTPS listeners.
   const consoleSessions = new ConsoleSessions();
   const sessionAuth = new ConsoleSessionAuth(consoleSessions, store, people.pats, audit);
@@ -142,6 +158,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     store.changes.prune(24 * 3600_000);
   }, 60_000);
   housekeeping.unref();
+  const retention = auditRetention(store, audit, log, config.auditRetention);
   ready = true;
 
   const ports = {
@@ -166,14 +183,38 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       (closing ??= (async () => {
         ready = false;
         clearInterval(housekeeping);
+        retention.stop();
         watcher.stop();
         feed.close();
         await broker.close();
         await Promise.all([http.close(), https.close()]);
-        audit.flush();
+        if (!audit.flush()) log.error({ lost: audit.pending }, 'audit events could not be written before shutdown');
         store.close();
       })()),
   };
+}
+
+/**
+ * `--audit-retention`: deletes older audit events now and every hour, and
+ * audits the deletion itself. 0 keeps every event. A failure (the database
+ * busy or full) is logged and tried again at the next hour.
+ */
+function auditRetention(store: Store, audit: AuditLog, log: Logger, retentionSeconds: number): { stop(): void } {
+  if (retentionSeconds === 0) return { stop() {} };
+  const run = async (): Promise<void> => {
+    try {
+      const deleted = await pruneAudit(store, retentionSeconds, { busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
+      if (deleted > 0) {
+        audit.record({ event: 'audit.pruned', outcome: 'success', detail: { actor: 'retention', older_than: formatDuration(retentionSeconds), deleted } });
+      }
+    } catch (err) {
+      log.error({ err }, 'pruning the audit log failed; will try again');
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), AUDIT_PRUNE_INTERVAL_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /**

@@ -31,13 +31,16 @@ export function createAuthenticate(ctx: BrokerContext) {
         const refusal = err instanceof ConnackError ? err : new ConnackError(CONNACK.serverUnavailable, 'internal error');
         if (!(err instanceof ConnackError)) ctx.log.error({ err }, 'authenticate failed');
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
-        ctx.audit.record({
-          event: 'mqtt.connect',
-          principal: refusedPrincipal(ctx, username, client.id),
-          outcome: 'failure',
+        // Folded per (address, reason) and registered client: a storm of refusals costs a counter, not a row each.
+        const principal = refusedPrincipal(ctx, username, client.id);
+        ctx.connectRefusals.record({
+          username: username ?? null,
+          clientId: client.id,
+          principal: principal.name,
+          registered: principal.registered,
           reason: refusal.reason,
           remote,
-          detail: { client_id: client.id, connack: refusal.returnCode },
+          connack: refusal.returnCode,
         });
         done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
       },
@@ -146,11 +149,11 @@ export function tokenVoided(credential: Session['credential'], state: PrincipalS
  * CONNECT), else the username as given (a person, an API key, or nobody).
  * One indexed read per refusal, never per accepted CONNECT.
  */
-function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): string | null {
+function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): { name: string | null; registered: boolean } {
   for (const name of [username, clientId]) {
-    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return name;
+    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return { name, registered: true };
   }
-  return username ?? null;
+  return { name: username ?? null, registered: false };
 }
 
 /**

@@ -17,6 +17,7 @@ import { createAuthorizeSubscribe } from './authorize_subscribe.js';
 import type { BrokerContext, EndReason } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
+import { ConnectRefusalLog } from './connect_refusal_log.js';
 import { DenialLog } from './denial_log.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { ExpiryWheel } from './expiry_wheel.js';
@@ -81,7 +82,9 @@ export class LatchkeyBroker {
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
-    this.#listeners = new Listeners(aedes, deps.config, deps.log);
+    this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
+      ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
+    );
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
@@ -109,6 +112,7 @@ export class LatchkeyBroker {
       }),
       passwordResolvers: [],
       denials: new DenialLog(audit, metrics),
+      connectRefusals: new ConnectRefusalLog(audit),
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
@@ -146,6 +150,7 @@ export class LatchkeyBroker {
   ): Promise<{ mqtt: number; mqtts: number; ws: number; wss: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
+    this.#ctx.connectRefusals.start();
     const { pki } = this.#deps;
     const material = { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem };
     const tcp = await this.#listeners.listen(host, ports.mqtt, ports.mqtts, material);
@@ -158,6 +163,7 @@ export class LatchkeyBroker {
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     this.#ctx.denials.stop();
+    this.#ctx.connectRefusals.stop();
   }
 
   sessions(): SessionView[] {

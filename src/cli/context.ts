@@ -60,7 +60,8 @@ export async function withStore<T>(cmd: Command, work: (session: StoreSession) =
   try {
     return await work({ config, store, audit, registry: new ClientRegistry(store, audit, config.tokenTtl) });
   } finally {
-    audit.flush();
+    // The change itself is already committed; say so if its audit record could not follow.
+    if (!audit.flush()) process.stderr.write(`warning: ${audit.pending} audit event(s) could not be written: the database is busy or full\n`);
     store.close();
   }
 }

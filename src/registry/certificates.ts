@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError, type LatchkeyErrorCode } from '../errors/latchkey_error.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import { buildCrl } from '../pki/crl.js';
+import type { CrlCache } from '../pki/crl_cache.js';
 import { issueDeviceCertificate } from '../pki/issue_certificate.js';
 import { PkiError } from '../pki/pki_error.js';
 import { normalizeSerial } from '../pki/serial.js';
@@ -196,18 +197,19 @@ export class CertificateRegistry {
 
   /**
    * The CA's current CRL (RFC 5280 §5) as DER, listing every revoked
-   * certificate it issued. Signed fresh on each call.
+   * certificate it issued. From `cache` when given (re-signed only when a
+   * revocation changed it or its nextUpdate is near), else signed fresh.
    *
-   * @example reply.type('application/pkix-crl').send(await certs.crl())
+   * @example reply.type('application/pkix-crl').send(await certs.crl(crls))
    */
-  async crl(): Promise<Buffer> {
+  async crl(cache?: CrlCache): Promise<Buffer> {
     const ca = await this.#loadCa();
     const issuer = issuerKey(ca);
     const revoked = this.store.certificates
       .revoked()
       .filter((r) => r.issuer === issuer && r.revokedAt !== null)
       .map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt!) }));
-    return buildCrl(ca, revoked);
+    return cache ? cache.get(ca, revoked) : buildCrl(ca, revoked);
   }
 
   /** The CA certificate (PEM), for `GET /pki/ca.crt` and device trust stores. */

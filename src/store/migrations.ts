@@ -2,7 +2,7 @@ import type { Db } from './database.js';
 import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
 import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
-import { AUDIT_SCHEMA } from './audit.js';
+import { AUDIT_COUNT_COLUMN, AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
@@ -30,6 +30,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
+  { version: 6, name: 'audit rows that aggregate several events carry a count', sql: AUDIT_COUNT_COLUMN },
   { version: 9, name: 'one-time console login links (hashed)', sql: CONSOLE_LOGINS_SCHEMA },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
 ];
