@@ -259,7 +259,7 @@ function Sessions({ feed, canWrite }) {
   const act = (clientId, revoke) =>
     attempt(setMessage, () => api('POST', `/admin/sessions/${encodeURIComponent(clientId)}/disconnect`, { revoke }), revoke ? `${clientId}: credential revoked and session ended.` : `${clientId}: session ended.`);
   return html`
-    <p class="muted">Live: refreshed every second. ${feed.sessions.length} session${feed.sessions.length === 1 ? '' : 's'}.</p>
+    <p class="muted">${`Live: refreshed every second. ${feed.sessions.length} session${feed.sessions.length === 1 ? '' : 's'}${feed.sessions.length >= 500 ? ' shown (the first 500; GET /admin/sessions lists all)' : ''}.`}</p>
     <${Message} message=${message} />
     <${Table} head=${['Client id', 'Who', 'Address', 'Credential', 'Expires', 'Subscriptions', '']} empty=${feed.sessions.length === 0 ? 'No live sessions.' : null}>
       ${feed.sessions.map((s) => html`

@@ -16,7 +16,7 @@ const MEDIA = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=
  * Every file the browser loads, by URL: a fixed table, never a path taken
  * from the request, so no request can reach another file (no traversal,
  * no arbitrary node_modules). preact + hooks + htm come as one ESM file
- * (`htm/preact/standalone.mjs`, about 12 kB) and mqtt.js as its browser
+ * (`htm/preact/standalone.mjs`, about 13 kB) and mqtt.js as its browser
  * ESM bundle: no build step, no CDN, everything works offline on a LAN.
  */
 export function consoleAssets(): ReadonlyMap<string, Asset> {

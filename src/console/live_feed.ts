@@ -11,6 +11,9 @@ export const FEED_INTERVAL_MS = 1000;
 /** Most audit events sent in one tick; the rest follow on the next. */
 const AUDIT_BATCH = 200;
 
+/** Most live sessions sent per tick: the page is for looking, `GET /admin/sessions` for exporting. */
+export const SESSIONS_SENT = 500;
+
 /** Counters since the server started; the page turns two snapshots into rates. */
 export interface StatsSnapshot {
   at: number;
@@ -63,7 +66,7 @@ export class LiveFeed {
           return;
         }
         send(res, 'stats', await this.snapshot());
-        send(res, 'sessions', this.deps.broker.sessions());
+        send(res, 'sessions', this.deps.broker.sessions().slice(0, SESSIONS_SENT));
         this.deps.audit.flush();
         const events = this.deps.store.audit.after(lastId, AUDIT_BATCH);
         if (events.length > 0) {
