@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { connectDevice, eventually } from '../helpers/mqtt.js';
+import { certificatesOf } from '../helpers/mtls.js';
 
 /** Debian's chromium; LATCHKEY_CHROMIUM points elsewhere (or nowhere, to see the skip). */
 const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -290,6 +291,36 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in Chromium (${CHROMIUM})`, () => {
     } finally {
       await device.endAsync(true);
       await p.close();
+    }
+  });
+
+  it('over HTTPS the dashboard connects over WSS (the same scheme as the page)', async () => {
+    const { token } = t.server.people.pats.create({ user: 'viewer', name: 'tls-dashboard', scope: 'mqtt:subscribe:devices/+/telemetry' }, 'test');
+    // The test CA is not in this browser's trust store; a deployment imports certs/ca.crt instead.
+    // The WSS port asks every client for a certificate (devices authenticate with one), and Chromium cancels a
+    // WebSocket handshake it cannot answer. So this browser holds one, as a managed browser would; latchkey
+    // ignores it (the upgrade carries an Origin header) and the PAT decides.
+    t.createClient('browser-cert', DEVICE_SCOPE);
+    const issued = await (await certificatesOf(t)).issue('browser-cert', { days: 1 }, 'test');
+    const context = await browser.newContext({
+      viewport: DESKTOP,
+      ignoreHTTPSErrors: true,
+      clientCertificates: [
+        { origin: t.httpsUrl, cert: Buffer.from(issued.certPem), key: Buffer.from(issued.keyPem!) },
+        { origin: `https://127.0.0.1:${t.server.ports.wss}`, cert: Buffer.from(issued.certPem), key: Buffer.from(issued.keyPem!) },
+      ],
+    });
+    context.on('page', watch);
+    const p = await context.newPage();
+    try {
+      await p.goto(`${t.httpsUrl}/console/dashboard`);
+      await p.fill('input[name=username]', 'viewer');
+      await p.fill('input[name=password]', token);
+      await p.click('button[type=submit]');
+      await expect.poll(() => p.textContent('#status'), { timeout: 5000 }).toMatch(/^Connected over WSS as viewer; subscribed/);
+      expect(t.server.broker.sessions().find((s) => s.principal === 'viewer')).toMatchObject({ method: 'pat', kind: 'user' });
+    } finally {
+      await context.close();
     }
   });
 
