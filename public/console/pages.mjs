@@ -256,8 +256,9 @@ function Devices({ feed, canWrite }) {
 
 function Sessions({ feed, canWrite }) {
   const [message, setMessage] = useState(null);
+  // The admin API's session route, shared with `latchkey sessions kick [--revoke]`: one code path, every node.
   const act = (clientId, revoke) =>
-    attempt(setMessage, () => api('POST', `/admin/sessions/${encodeURIComponent(clientId)}/disconnect`, { revoke }), revoke ? `${clientId}: credential revoked and session ended.` : `${clientId}: session ended.`);
+    attempt(setMessage, () => api('DELETE', `/admin/sessions/${encodeURIComponent(clientId)}${revoke ? '?revoke=true' : ''}`), revoke ? `${clientId}: credential revoked and session ended.` : `${clientId}: session ended.`);
   return html`
     <p class="muted">${`Live: refreshed every second. ${feed.sessions.length} session${feed.sessions.length === 1 ? '' : 's'}${feed.sessions.length >= 500 ? ' shown (the first 500; GET /admin/sessions lists all)' : ''}.`}</p>
     <${Message} message=${message} />

@@ -3,6 +3,8 @@ import type { ApiKeyRegistry } from '../registry/api_keys.js';
 import type { CertificateRegistry } from '../registry/certificates.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { PatRegistry } from '../registry/personal_access_tokens.js';
+import type { SessionRegistry } from '../registry/sessions.js';
+import type { StaticPasswordRegistry } from '../registry/static_passwords.js';
 import type { UserRegistry } from '../registry/users.js';
 import type { Store } from '../store/store.js';
 import type { FastifyRequest } from 'fastify';
@@ -31,7 +33,12 @@ export interface AdminDeps {
   users: UserRegistry;
   pats: PatRegistry;
   apiKeys: ApiKeyRegistry;
-  broker: { sessions(): AdminSessionView[]; disconnect(clientId: string, actor: string): DisconnectedSession | null };
+  broker: { sessions(): AdminSessionView[] };
+  /** Live sessions of every node, and kicking one: the same code path as the CLI's `sessions`. */
+  sessions: SessionRegistry;
+  passwords: StaticPasswordRegistry;
+  /** Issued tokens' metadata; flushed before `GET /admin/tokens` reads it. */
+  issuedTokens: { flush(): void };
   /** Topic limits of the broker, for explain. */
   limits: { maxLevels: number; maxBytes: number };
   /** Another way to be the caller than a Bearer token: the console's session cookie (src/console/). */
@@ -42,17 +49,6 @@ export interface AdminDeps {
 export interface SessionAuthenticator {
   /** @throws AdminError 401 (bad session) or 403 (a change without the CSRF token or from another origin) */
   authenticate(request: FastifyRequest, access: 'read' | 'write'): AdminCaller | null;
-}
-
-/** A session an operator ended (the broker's DisconnectedSession). */
-export interface DisconnectedSession {
-  client_id: string;
-  principal: string;
-  kind: string;
-  method: string;
-  credential_id: string;
-  exp: number | null;
-  certificate_serial: string | null;
 }
 
 /** What every admin route module gets. */

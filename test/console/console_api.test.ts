@@ -238,12 +238,15 @@ describe('admin routes the console uses', () => {
     const { access_token } = await t.token('dc-dev', secret);
     const client = await connectDevice(t.mqttUrl, 'dc-dev', access_token);
     const closed = closedWithin(client, 1000);
-    const res = await write('POST', '/admin/sessions/dc-dev/disconnect', { revoke: true });
-    expect(await res.json()).toMatchObject({ disconnected: true, revoked: true, method: 'jwt' });
+    // The console's Revoke & disconnect: the admin API's session route (shared with `latchkey sessions kick --revoke`).
+    const res = await call(s, 'DELETE', '/admin/sessions/dc-dev?revoke=true', {}, { 'x-csrf-token': s.csrf });
+    expect(await res.json()).toMatchObject({ client_id: 'dc-dev', kicked: 1, revoked: [{ method: 'jwt' }] });
     await closed;
     await client.endAsync(true);
     expect(await refusalCode(connectDevice(t.mqttUrl, 'dc-dev', access_token))).toBe(5);
-    expect((await write('POST', '/admin/sessions/nobody/disconnect')).status).toBe(404);
+    expect((await call(s, 'DELETE', '/admin/sessions/nobody', {}, { 'x-csrf-token': s.csrf })).status).toBe(404);
+    // Without the CSRF token the cookie alone ends nothing.
+    expect((await call(s, 'DELETE', '/admin/sessions/dc-dev')).status).toBe(403);
   });
 
   it('PATs and API keys: created once, rolled, deleted', async () => {
