@@ -82,6 +82,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'revocations', description: 'revoking tokens and certificates' },
         { name: 'sessions', description: 'live MQTT sessions' },
         { name: 'audit', description: 'the audit trail' },
+        { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
         { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
@@ -116,7 +117,10 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
       // First thing on every admin request, before the body is parsed or
       // validated: who is calling, and may they read or write?
       admin.addHook('onRequest', async (request) => {
-        callers.set(request, guard.check(request, accessFor(request.method)));
+        const access = accessFor(request.method);
+        // A Bearer token wins; without one, the console's session cookie may stand in (with its CSRF checks).
+        const bySession = request.headers.authorization === undefined ? (deps.sessionAuth?.authenticate(request, access) ?? null) : null;
+        callers.set(request, bySession ? guard.authorize(request, bySession, access) : guard.check(request, access));
       });
       for (const register of ROUTE_MODULES) register(admin, ctx);
     },

@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
@@ -65,11 +66,13 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  readonly #persistence: SqlitePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
     this.#deps = deps;
+    this.#persistence = persistence;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
@@ -127,7 +130,7 @@ export class LatchkeyBroker {
       // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
       maxClientsIdLength: 23,
     });
-    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel, persistence);
     broker.#wire();
     return broker;
   }
@@ -143,13 +146,19 @@ export class LatchkeyBroker {
     this.#ctx.onboarding = services;
   }
 
-  async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
+  async listen(
+    host: string,
+    ports: { mqtt: number; mqtts: number; ws: number; wss: number },
+  ): Promise<{ mqtt: number; mqtts: number; ws: number; wss: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
     this.#ctx.connectRefusals.start();
     this.published.start();
     const { pki } = this.#deps;
-    return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
+    const material = { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem };
+    const tcp = await this.#listeners.listen(host, ports.mqtt, ports.mqtts, material);
+    const ws = await this.#listeners.listenWebSockets(host, ports.ws, ports.wss, material);
+    return { ...tcp, ...ws };
   }
 
   async close(): Promise<void> {
@@ -197,6 +206,17 @@ export class LatchkeyBroker {
     for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
   }
 
+  /**
+   * A client, user or API key was deleted (and maybe re-created since). Its
+   * live sessions end on the change that precedes this one; here its
+   * persistent sessions are forgotten (the rows went with the deletion, the
+   * in-memory index goes now), so a later principal of the same name starts
+   * clean instead of resuming the old one's subscriptions, queue and will.
+   */
+  async onPrincipalDeleted(name: string): Promise<void> {
+    await this.#persistence.forgetPrincipal(name);
+  }
+
   /** A user, PAT, API key or static password changed. */
   onPrincipalChanged(name: string): void {
     this.#ctx.principals.forget(name);
@@ -234,6 +254,10 @@ export class LatchkeyBroker {
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
     if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
+    // Deleted and re-created before this process heard of either: the session stands on the old one.
+    if (!this.#ctx.principals.accepts(session.principal, session.credential)) {
+      return this.endSession(session, 'deleted', `${session.principal.kind} deleted: its credential belongs to an earlier ${session.principal.kind} of the same id`);
+    }
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);

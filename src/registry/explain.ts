@@ -1,38 +1,41 @@
 import { LatchkeyError } from '../errors/latchkey_error.js';
-import { compilePolicy, decide, type Decision, type MqttAction, parseScope, parseScopeString } from '../policy/index.js';
+import { compilePolicy, decide, type MqttAction, parseScope, parseScopeString } from '../policy/index.js';
 import type { Store } from '../store/store.js';
 
-/** `explain`'s answer: the decision, why, and the scope that allowed it (or would). */
+/** The answer of `explain`: the decision, why, and the scope that allowed it (or would). */
 export interface Explanation {
   allow: boolean;
   reason: string;
+  /** On allow, the scope that allowed it; on deny, the scope that would, when one could. */
   scope: string | null;
 }
 
+export interface TopicLimits {
+  maxLevels: number;
+  maxBytes: number;
+}
+
 /**
- * Would `id` be allowed to publish or subscribe on `topic`, and why: the
- * broker's own pure decide(), for `latchkey explain` and the admin API alike.
- * On a deny, `scope` names the scope that would allow it, when one could.
+ * Would `id` be allowed to publish or subscribe here, and why? The broker's
+ * own pure decide() over the principal's scopes, or over `proposedScope`
+ * (the console's "what this allows" preview of a scope not yet saved).
  *
- * @example explainAccess(store, 't1', 'publish', 'home/t1/telemetry', 32) // { allow: true, … }
- * @throws LatchkeyError not_found
+ * @throws LatchkeyError not_found, invalid_scope (a malformed proposed scope)
+ * @example explain(store, limits, 't1', 'publish', 'home/t1/telemetry') // { allow: true, reason, scope }
  */
-export function explainAccess(store: Store, id: string, act: MqttAction, topic: string, maxLevels: number): Explanation {
+export function explain(store: Store, limits: TopicLimits, id: string, action: MqttAction, topic: string, proposedScope?: string): Explanation {
   const principal = findPrincipal(store, id);
-  const limits = { maxLevels, maxBytes: 65_535 };
-  let decision: Decision;
-  if (principal.status !== 'enabled') {
-    decision = { allow: false, reason: `${principal.kind} "${id}" is ${principal.status}`, scope: null };
-  } else {
-    decision = decide(compilePolicy(id, parseScopeString(principal.scope)), act, topic, limits);
-    if (!decision.allow) decision = { ...decision, scope: missingScope(id, act, topic, limits) };
+  if (proposedScope === undefined && principal.status !== 'enabled') {
+    return { allow: false, reason: `${principal.kind} "${id}" is ${principal.status}`, scope: null };
   }
-  return { allow: decision.allow, reason: decision.reason, scope: decision.scope };
+  const decision = decide(compilePolicy(id, parseScopeString(proposedScope ?? principal.scope)), action, topic, limits);
+  if (decision.allow) return { allow: true, reason: decision.reason, scope: decision.scope };
+  return { allow: false, reason: decision.reason, scope: missingScope(id, action, topic, limits) };
 }
 
 /**
  * A device client, a user (the most their PATs may hold) or an API key:
- * names are unique across the three.
+ * names are unique across the three (CONTRACT §7).
  *
  * @throws LatchkeyError not_found
  */
@@ -51,7 +54,7 @@ function findPrincipal(store: Store, id: string): { kind: 'client' | 'user' | 'A
  * if granting it really would (never for $SYS, invalid topics or another
  * client's $auth topics). Judged by decide() itself, so it cannot drift.
  */
-function missingScope(id: string, act: MqttAction, topic: string, limits: { maxLevels: number; maxBytes: number }): string | null {
+function missingScope(id: string, act: MqttAction, topic: string, limits: TopicLimits): string | null {
   try {
     const candidate = parseScope(`mqtt:${act}:${topic}`);
     return decide(compilePolicy(id, [candidate]), act, topic, limits).allow ? candidate.raw : null;

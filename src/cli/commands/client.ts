@@ -218,15 +218,16 @@ export function registerClientCommands(program: Command): void {
 
   client
     .command('delete')
-    .description('delete the client and end its live sessions')
+    .description('delete the client for good: live sessions end, its certificates are revoked, its tokens never work again')
     .argument('<id>')
     .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
       action(([id], opts, cmd) =>
         withOperations(cmd, async (ops) => {
-          const { live_sessions: before } = await ops.deleteClient(id!);
+          const { live_sessions: before, revoked_certificates: revokedCertificates } = await ops.deleteClient(id!);
+          const revoked = revokedCertificates.length > 0 ? `; revoked certificate(s) ${revokedCertificates.join(', ')}` : '';
           const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
-          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${endedNote(before, ended.sessions_ended)}` };
+          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${revoked}${endedNote(before, ended.sessions_ended)}` };
         }),
       ),
     );

@@ -62,6 +62,19 @@ export function registerUserCommands(program: Command): void {
   }
 
   user
+    .command('delete')
+    .description('delete the user and every token of theirs; their live sessions end and the name is free again')
+    .argument('<name>')
+    .action(
+      action(([name], _opts, cmd) =>
+        withOperations(cmd, async (ops) => {
+          const deleted = await ops.deleteUser(name!);
+          return { json: { ...deleted }, text: `deleted user ${deleted.name} and their tokens` };
+        }),
+      ),
+    );
+
+  user
     .command('set-scope')
     .description("replace the most the user's tokens may hold; live sessions lose what is no longer allowed")
     .argument('<name>')

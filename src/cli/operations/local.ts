@@ -1,7 +1,7 @@
 import type { MqttAction } from '../../policy/index.js';
 import { ApiKeyRegistry } from '../../registry/api_keys.js';
 import type { CertificateRegistry } from '../../registry/certificates.js';
-import { explainAccess } from '../../registry/explain.js';
+import { explain } from '../../registry/explain.js';
 import { PatRegistry } from '../../registry/personal_access_tokens.js';
 import { pruneAuditEvents } from '../../audit/audit_prune.js';
 import { rotateKeys } from '../../registry/signing_keys.js';
@@ -62,8 +62,8 @@ export class LocalOperations implements Operations {
   }
   async deleteClient(id: string) {
     const live_sessions = this.session.sessions.count(id);
-    this.session.registry.delete(id, this.actor);
-    return { live_sessions };
+    const { revokedCertificates } = this.session.registry.delete(id, this.actor);
+    return { live_sessions, revoked_certificates: revokedCertificates };
   }
   async listSessions(principal?: string) {
     return this.session.sessions.list(principal);
@@ -99,6 +99,10 @@ export class LocalOperations implements Operations {
     return this.#users.setScope(name, scope, this.actor);
   }
 
+  async deleteUser(name: string) {
+    return this.#users.delete(name, this.actor);
+  }
+
   async createPat(input: { user: string; name: string; scope: string; expiresIn: number | 'never' }) {
     return this.#pats.create(input, this.actor);
   }
@@ -121,6 +125,10 @@ export class LocalOperations implements Operations {
   }
   async deleteApiKey(name: string) {
     this.#apiKeys.delete(name, this.actor);
+  }
+
+  async setApiKeyStatus(name: string, status: 'enabled' | 'disabled') {
+    return this.#apiKeys.setStatus(name, status, this.actor);
   }
 
   async revokeToken(jti: string) {
@@ -146,7 +154,7 @@ export class LocalOperations implements Operations {
     return pruneAuditEvents(this.session.store, this.session.audit, seconds, label, this.actor);
   }
   async explain(id: string, act: MqttAction, topic: string) {
-    return explainAccess(this.session.store, id, act, topic, this.session.config.maxTopicLevels);
+    return explain(this.session.store, { maxLevels: this.session.config.maxTopicLevels, maxBytes: 65_535 }, id, act, topic);
   }
 
   /**

@@ -69,7 +69,7 @@ export interface Operations {
   /** `live_sessions`: how many sessions the client had when it changed (a disable ends them). */
   setClientStatus(id: string, status: 'enabled' | 'disabled'): Promise<{ view: ClientView; live_sessions: number }>;
   setClientAuthMethod(id: string, method: string, publicJwk?: string): Promise<AuthMethodChange>;
-  deleteClient(id: string): Promise<{ live_sessions: number }>;
+  deleteClient(id: string): Promise<{ live_sessions: number; revoked_certificates: string[] }>;
   /** Live sessions on every server process sharing the store; only `principal`'s when given. */
   listSessions(principal?: string): Promise<LiveSessionView[]>;
   /** Live access tokens by jti (never the tokens). */
@@ -90,6 +90,7 @@ export interface Operations {
   showUser(name: string): Promise<UserView>;
   setUserStatus(name: string, status: 'enabled' | 'disabled'): Promise<UserView>;
   setUserScope(name: string, scope: string): Promise<UserView>;
+  deleteUser(name: string): Promise<{ name: string; deleted: true }>;
 
   createPat(input: { user: string; name: string; scope: string; expiresIn: number | 'never' }): Promise<{ id: string; token: string; expires_at: string | null }>;
   listPats(user?: string): Promise<PatView[]>;
@@ -99,6 +100,7 @@ export interface Operations {
   listApiKeys(): Promise<ApiKeyView[]>;
   rollApiKey(name: string, graceSeconds: number): Promise<{ id: string; key: string; previous_expires_at: string }>;
   deleteApiKey(name: string): Promise<void>;
+  setApiKeyStatus(name: string, status: 'enabled' | 'disabled'): Promise<ApiKeyView>;
 
   revokeToken(jti: string): Promise<{ already_revoked: boolean }>;
   rotateKeys(): Promise<KeyRotation>;

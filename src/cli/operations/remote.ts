@@ -59,7 +59,8 @@ export class RemoteOperations implements Operations {
   }
   async deleteClient(id: string) {
     const { live_sessions } = await this.admin.call<{ live_sessions: number }>('DELETE', `/admin/clients/${seg(id)}`);
-    return { live_sessions };
+    // The server revokes the certificates too; its answer does not list them.
+    return { live_sessions, revoked_certificates: [] };
   }
   async listSessions(principal?: string) {
     const query = principal === undefined ? '' : `?client_id=${seg(principal)}`;
@@ -118,6 +119,10 @@ export class RemoteOperations implements Operations {
     return this.admin.call<UserView>('POST', `/admin/users/${seg(name)}/scope`, { scope });
   }
 
+  async deleteUser(name: string) {
+    return this.admin.call<{ name: string; deleted: true }>('DELETE', `/admin/users/${seg(name)}`);
+  }
+
   async createPat(input: { user: string; name: string; scope: string; expiresIn: number | 'never' }) {
     return this.admin.call<{ id: string; token: string; expires_at: string | null }>('POST', '/admin/pats', {
       user: input.user,
@@ -145,6 +150,10 @@ export class RemoteOperations implements Operations {
   }
   async deleteApiKey(name: string) {
     await this.admin.call('DELETE', `/admin/apikeys/${seg(name)}`);
+  }
+
+  async setApiKeyStatus(name: string, status: 'enabled' | 'disabled') {
+    return this.admin.call<ApiKeyView>('POST', `/admin/apikeys/${seg(name)}/${status === 'enabled' ? 'enable' : 'disable'}`);
   }
 
   async revokeToken(jti: string) {
