@@ -118,7 +118,13 @@ describe('latchkey --server: remote mode over the admin API', () => {
     const rolled = await rjson('apikey', 'roll', 'remote-bridge', '--grace', '1h');
     expect(Object.keys(rolled)).toEqual(['id', 'key', 'previous_expires_at']);
     await sameBothWays('apikey', 'list');
+    expect(await rjson('apikey', 'disable', 'remote-bridge')).toMatchObject({ id: 'remote-bridge', status: 'disabled' });
+    expect(await rjson('apikey', 'enable', 'remote-bridge')).toMatchObject({ id: 'remote-bridge', status: 'enabled' });
     expect(await rjson('apikey', 'delete', 'remote-bridge')).toEqual({ id: 'remote-bridge', deleted: true });
+
+    await rjson('user', 'create', 'remote-gone');
+    expect(await rjson('user', 'delete', 'remote-gone')).toEqual({ name: 'remote-gone', deleted: true });
+    expect(lk.server.store.users.get('remote-gone')).toBeFalsy();
 
     expect(await rjson('token', 'revoke', 'remote-jti-1')).toEqual({ jti: 'remote-jti-1', revoked: true, already_revoked: false });
     expect(await rjson('token', 'revoke', 'remote-jti-1')).toEqual({ jti: 'remote-jti-1', revoked: true, already_revoked: true });
