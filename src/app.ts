@@ -80,7 +80,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         broker.onTokenRevoked(jti);
       },
       client: (id) => broker.onClientChanged(id),
-      secret: () => {},
+      // A rotation may retire the secret (grace 0) or schedule its end: the client's sessions are re-judged.
+      secret: (id) => broker.onClientChanged(id),
       keys: async () => {
         await ring.reload();
         broker.onKeysChanged();

@@ -7,11 +7,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
+import { tokenVoidsAt } from '../tokens/credential_floor.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
 import { auditableClientId } from './audit_name.js';
-import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
+import { createAuthenticate, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
@@ -171,7 +172,11 @@ export class LatchkeyBroker {
   /** A client was created, changed, disabled or deleted: re-judge its sessions. */
   onClientChanged(id: string): void {
     this.#ctx.principals.forget(id);
-    for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
+    for (const session of this.#ctx.sessions.byPrincipal(id)) {
+      this.applyScopes(session);
+      // A secret rotation with a grace voids the session's token when the grace ends: a deadline.
+      if (!session.ending) this.scheduleExpiry(session);
+    }
   }
 
   /** A user, PAT or API key changed. */
@@ -210,7 +215,8 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
-    if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
+    const voided = tokenVoided(session.credential, state);
+    if (voided) return this.endSession(session, 'revoked', voided);
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
@@ -231,19 +237,34 @@ export class LatchkeyBroker {
 
   scheduleExpiry(session: Session): void {
     const { exp, iat } = session.credential;
-    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat));
+    const due = session.warned ? exp : warningTime(this.#ctx, exp, iat);
+    this.#wheel.schedule(session, Math.min(due, this.#voidsAt(session) ?? Infinity));
   }
 
-  /** The wheel calls this at a session's warning time and again at its expiry. */
+  /** When a secret grace running now voids the session's token (seconds), or null. */
+  #voidsAt(session: Session): number | null {
+    if (session.principal.kind !== 'client' || session.credential.method !== 'jwt') return null;
+    const floor = this.#ctx.principals.lookup(session.principal)?.tokenFloor;
+    return floor ? tokenVoidsAt(session.credential.iat, floor) : null;
+  }
+
+  /** The wheel calls this at a session's warning time, at its expiry, and when a secret grace voids its token. */
   onDeadline(session: Session): void {
     if (session.ending || this.#ctx.sessions.byClientId(session.clientId) !== session) return;
-    if (Date.now() / 1000 >= session.credential.exp) {
-      this.endSession(session, 'expired', `${session.credential.method} expired`);
+    const state = this.#ctx.principals.lookup(session.principal);
+    const voided = state && tokenVoided(session.credential, state);
+    if (voided) return this.endSession(session, 'revoked', voided);
+    const { exp, iat } = session.credential;
+    const now = Date.now() / 1000;
+    if (now >= exp) return this.endSession(session, 'expired', `${session.credential.method} expired`);
+    if (session.warned || now < warningTime(this.#ctx, exp, iat)) {
+      // Woken for a void time that no longer applies (a later rotation moved the grace): the usual deadline.
+      this.scheduleExpiry(session);
       return;
     }
     sendExpiringIfDue(this.#ctx, session);
     session.warned = true;
-    this.#wheel.schedule(session, session.credential.exp);
+    this.scheduleExpiry(session);
   }
 
   endSession(session: Session, reason: EndReason, detail?: string): void {
