@@ -1,6 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateSecret, hashSecret } from '../../src/keys/secrets.js';
+import { listLiveTokens } from '../../src/registry/tokens.js';
 import { VOIDED_BY_SECRET_ROTATION } from '../../src/tokens/credential_floor.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, collect, connectDevice, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
@@ -42,7 +43,7 @@ const answer = (seen: ReturnType<typeof collect>, id: string, requestId: string)
 };
 
 describe('a retired client secret leaves no token behind', () => {
-  test('rotate-secret with grace 0 ends a session on an old-secret token within 1 s; it gets no renewal, no reconnect, no active introspection', async () => {
+  test('rotate-secret with grace 0 ends a session on an old-secret token within 1 s; it gets no renewal, no reconnect, no active introspection, no place in token list', async () => {
     const oldSecret = lk.createClient('leaky', SCOPE, { tokenTtl: 600 });
     const oldToken = await settledToken('leaky', oldSecret);
     const { client, seen } = await device('leaky', oldToken);
@@ -59,6 +60,8 @@ describe('a retired client secret leaves no token behind', () => {
 
     expect(await refusalCode(connectDevice(lk.mqttUrl, 'leaky', oldToken))).toBe(5);
     expect(await introspect(oldToken)).toBe(false);
+    lk.server.issuedTokens.flush();
+    expect(listLiveTokens(lk.server.store, { clientId: 'leaky' }).map((t) => t.jti)).not.toContain(claimsOf(oldToken).jti);
     // The device with the new secret carries on.
     const fresh = await connectDevice(lk.mqttUrl, 'leaky', (await lk.token('leaky', newSecret)).access_token);
     await fresh.endAsync();
@@ -88,6 +91,8 @@ describe('a retired client secret leaves no token behind', () => {
     expect(typeof renewed).toBe('string');
     expect(await introspect(renewed)).toBe(true);
     expect(client.connected).toBe(true);
+    lk.server.issuedTokens.flush();
+    expect(listLiveTokens(lk.server.store, { clientId: 'graceful' }).map((t) => t.jti)).toContain(claimsOf(renewed).jti);
 
     await closedWithin(client, graceEnds - Date.now() + 2500);
     const closedAt = Date.now();
@@ -98,6 +103,7 @@ describe('a retired client secret leaves no token behind', () => {
 
     expect(await refusalCode(connectDevice(lk.mqttUrl, 'graceful', renewed))).toBe(5);
     expect(await introspect(renewed)).toBe(false);
+    expect(listLiveTokens(lk.server.store, { clientId: 'graceful' }).map((t) => t.jti)).not.toContain(claimsOf(renewed).jti);
     const fresh = await connectDevice(lk.mqttUrl, 'graceful', (await lk.token('graceful', newSecret)).access_token);
     await fresh.endAsync();
   });
