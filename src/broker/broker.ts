@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import { tokenVoidsAt } from '../tokens/credential_floor.js';
@@ -16,7 +17,7 @@ import { createAuthenticate, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
-import type { BrokerContext, EndReason } from './broker_context.js';
+import type { BrokerContext, EndReason, OnboardingServices } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
 import { ConnectRefusalLog } from './connect_refusal_log.js';
@@ -66,11 +67,13 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  readonly #persistence: SqlitePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
     this.#deps = deps;
+    this.#persistence = persistence;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
@@ -110,6 +113,7 @@ export class LatchkeyBroker {
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
+      onboarding: null,
       aedes: () => aedes!,
       persistRetained: (packet) =>
         persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
@@ -127,7 +131,7 @@ export class LatchkeyBroker {
       // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
       maxClientsIdLength: 23,
     });
-    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel, persistence);
     broker.#wire();
     return broker;
   }
@@ -138,13 +142,24 @@ export class LatchkeyBroker {
     if (source) this.#ctx.principals.add(source);
   }
 
-  async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
+  /** Lets devices provision themselves, hubs mint claims, certificate sessions renew (onboarding). */
+  enableOnboarding(services: OnboardingServices): void {
+    this.#ctx.onboarding = services;
+  }
+
+  async listen(
+    host: string,
+    ports: { mqtt: number; mqtts: number; ws: number; wss: number },
+  ): Promise<{ mqtt: number; mqtts: number; ws: number; wss: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
     this.#ctx.connectRefusals.start();
     this.published.start();
     const { pki } = this.#deps;
-    return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
+    const material = { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem };
+    const tcp = await this.#listeners.listen(host, ports.mqtt, ports.mqtts, material);
+    const ws = await this.#listeners.listenWebSockets(host, ports.ws, ports.wss, material);
+    return { ...tcp, ...ws };
   }
 
   async close(): Promise<void> {
@@ -196,6 +211,17 @@ export class LatchkeyBroker {
     }
   }
 
+  /**
+   * A client, user or API key was deleted (and maybe re-created since). Its
+   * live sessions end on the change that precedes this one; here its
+   * persistent sessions are forgotten (the rows went with the deletion, the
+   * in-memory index goes now), so a later principal of the same name starts
+   * clean instead of resuming the old one's subscriptions, queue and will.
+   */
+  async onPrincipalDeleted(name: string): Promise<void> {
+    await this.#persistence.forgetPrincipal(name);
+  }
+
   /** A user, PAT, API key or static password changed. */
   onPrincipalChanged(name: string): void {
     this.#ctx.principals.forget(name);
@@ -234,6 +260,10 @@ export class LatchkeyBroker {
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
     const voided = tokenVoided(session.credential, state);
     if (voided) return this.endSession(session, 'revoked', voided);
+    // Deleted and re-created before this process heard of either: the session stands on the old one.
+    if (!this.#ctx.principals.accepts(session.principal, session.credential)) {
+      return this.endSession(session, 'deleted', `${session.principal.kind} deleted: its credential belongs to an earlier ${session.principal.kind} of the same id`);
+    }
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
@@ -262,7 +292,7 @@ export class LatchkeyBroker {
   /** Puts the session on the wheel at its next deadline: warning, expiry, or a secret grace voiding its token. */
   #reschedule(session: Session): void {
     const { exp, iat } = session.credential;
-    const due = session.warned ? exp : warningTime(this.#ctx, exp, iat);
+    const due = session.warned ? exp : warningTime(this.#ctx, exp, iat, session.credential.method);
     this.#wheel.schedule(session, Math.min(due, this.#voidsAt(session) ?? Infinity));
   }
 
@@ -282,7 +312,7 @@ export class LatchkeyBroker {
     const { exp, iat } = session.credential;
     const now = Date.now() / 1000;
     if (now >= exp) return this.endSession(session, 'expired', `${session.credential.method} expired`);
-    if (session.warned || now < warningTime(this.#ctx, exp, iat)) {
+    if (session.warned || now < warningTime(this.#ctx, exp, iat, session.credential.method)) {
       // Woken for a void time that no longer applies (a later rotation moved the grace): the usual deadline.
       this.#reschedule(session);
       return;
@@ -308,6 +338,22 @@ export class LatchkeyBroker {
     session.client.close();
   }
 
+  /** `--revoke-replaced`: the first connect with a renewed certificate revokes the one it replaced. */
+  #revokeReplaced(session: Session): void {
+    const serial = session.credential.certificateSerial;
+    if (!this.#deps.config.revokeReplaced || session.credential.method !== 'certificate' || serial === null || !this.#ctx.onboarding) return;
+    try {
+      this.#ctx.onboarding.provisioner.revokeReplaced(serial);
+    } catch (err) {
+      this.#ctx.log.error({ err }, 'revoking a replaced certificate failed');
+    }
+  }
+
+  /** Whether a live session holds `clientId` (a provisioning CONNECT must not take one over). */
+  hasSession(clientId: string): boolean {
+    return this.#ctx.sessions.byClientId(clientId) !== undefined;
+  }
+
   #wire(): void {
     const { sessions, pending, metrics, audit } = this.#ctx;
     // 'client' fires once Aedes has registered the connection (after any takeover), before CONNACK.
@@ -329,6 +375,7 @@ export class LatchkeyBroker {
         remote: session.remote,
         detail: { client_id: client.id, credential_kind: session.credential.method, credential: session.credential.id.slice(0, 8) },
       });
+      this.#revokeReplaced(session);
     });
     this.#aedes.on('clientDisconnect', (client) => {
       const session = sessions.byClientId(client.id);
