@@ -287,6 +287,18 @@ describe('unknown client and wrong secret are indistinguishable', () => {
     expect(all).not.toContain(pasted);
     expect(all).not.toContain(prefixed);
   });
+
+  it('an unknown grant_type is not recorded (it may be a pasted secret); a known one is', async () => {
+    const pasted = `lk_pat_${'R'.repeat(40)}`;
+    const since = Date.now();
+    expect((await post(url, { grant_type: pasted }, { authorization: basic('dev-basic', secrets['dev-basic']!) })).status).toBe(400);
+    expect((await post(url, { grant_type: 'password' }, { authorization: basic('dev-basic', secrets['dev-basic']!) })).status).toBe(400);
+    t.server.audit.flush();
+    const reasons = t.auditEvents({ event: 'token.refused', since, limit: 50 }).map((e) => e.reason ?? '');
+    expect(reasons.some((r) => r.includes('grant_type password'))).toBe(true);
+    expect(reasons.some((r) => r.includes('grant_type (unrecognised, not recorded)'))).toBe(true);
+    expect(JSON.stringify(t.auditEvents({ limit: 1000 }))).not.toContain(pasted);
+  });
 });
 
 describe('other routes', () => {
