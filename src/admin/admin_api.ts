@@ -8,6 +8,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerExplainRoutes } from './routes/explain.js';
+import { registerOnboardingRoutes } from './routes/onboarding.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -23,6 +24,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerAuditRoutes,
   registerPeopleRoutes,
   registerExplainRoutes,
+  registerOnboardingRoutes,
 ];
 
 /**
@@ -78,6 +80,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'audit', description: 'the audit trail' },
         { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'onboarding', description: 'provisioning templates, onboarding claims and device provisioning' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
       ],
