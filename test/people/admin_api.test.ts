@@ -352,6 +352,13 @@ describe('admin API routes', () => {
         'GET /admin/explain',
         'POST /admin/clients/{id}/scope',
         'POST /admin/clients/{id}/rotate-secret',
+        'GET /admin/templates',
+        'POST /admin/templates',
+        'GET /admin/templates/{name}',
+        'DELETE /admin/templates/{name}',
+        'GET /admin/claims',
+        'POST /admin/claims',
+        'DELETE /admin/claims/{id}',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {
