@@ -32,6 +32,7 @@ import { ClaimRegistry, type OnboardingEndpoint } from './registry/claims.js';
 import { ClientRegistry } from './registry/clients.js';
 import { credentialRevokers } from './registry/credential_revokers.js';
 import { onboardingEndpoint } from './registry/onboarding_endpoint.js';
+import { TemplateRegistry } from './registry/templates.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
 import { Provisioner } from './registry/provisioning.js';
 import { SessionRegistry } from './registry/sessions.js';
@@ -110,12 +111,10 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
   const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
   let endpoint: OnboardingEndpoint | null = null;
+  // Known once the listeners are bound (ports of 0 become real ones); hubs' and the admin API's claims share it.
+  const onboardingAt = () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem));
   broker.addCredentialKind(new ClaimResolver(claims, store, guesses, (id) => broker.hasSession(id)), new ClaimPrincipals());
-  broker.enableOnboarding({
-    claims,
-    provisioner,
-    endpoint: () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem)),
-  });
+  broker.enableOnboarding({ claims, provisioner, endpoint: onboardingAt });
   const watcher = new ChangeWatcher(
     store,
     {
@@ -177,6 +176,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     sessions,
     passwords,
     issuedTokens,
+    templates: new TemplateRegistry(store, audit),
+    claims,
+    onboardingEndpoint: onboardingAt,
     limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
     sessionAuth,
   };

@@ -9,6 +9,7 @@ import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerAuditPruneRoutes } from './routes/audit_prune.js';
 import { registerExplainRoutes } from './routes/explain.js';
+import { registerOnboardingRoutes } from './routes/onboarding.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerPeopleChangeRoutes } from './routes/people_changes.js';
@@ -28,6 +29,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerPeopleChangeRoutes,
   registerKeyRoutes,
   registerExplainRoutes,
+  registerOnboardingRoutes,
   registerAuditPruneRoutes,
 ];
 
@@ -84,6 +86,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'audit', description: 'the audit trail' },
         { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'onboarding', description: 'provisioning templates, onboarding claims and device provisioning' },
         { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
