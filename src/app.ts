@@ -107,7 +107,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   // Onboarding: claims at CONNECT and POST /provision share one guess limiter per address.
   const claims = new ClaimRegistry(store, audit);
-  const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
+  const provisioner = new Provisioner(store, audit, certificates, registry);
   const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
   let endpoint: OnboardingEndpoint | null = null;
   broker.addCredentialKind(new ClaimResolver(claims, store, guesses, (id) => broker.hasSession(id)), new ClaimPrincipals());
