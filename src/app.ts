@@ -73,7 +73,7 @@ export interface RunningLatchkey {
  *
  * @example const server = await startLatchkey(loadConfig({ httpPort: '0' }));
  */
-export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
+export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel, 'stdout', requested.logFormat)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
   const passphrase = keyPassphrase();
   const { store, ring, pki } = await initialise(config, passphrase);
@@ -125,7 +125,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       },
       client: (id) => broker.onClientChanged(id),
       principal_deleted: (name) => broker.onPrincipalDeleted(name),
-      secret: () => {},
+      // A rotation may retire the secret (grace 0) or schedule its end: the client's sessions are re-judged.
+      secret: (id) => broker.onClientChanged(id),
       keys: async () => {
         await ring.reload();
         broker.onKeysChanged();
