@@ -108,7 +108,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   // Onboarding: claims at CONNECT and POST /provision share one guess limiter per address.
   const claims = new ClaimRegistry(store, audit);
-  const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
+  const provisioner = new Provisioner(store, audit, certificates, registry);
   const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
   let endpoint: OnboardingEndpoint | null = null;
   // Known once the listeners are bound (ports of 0 become real ones); hubs' and the admin API's claims share it.

@@ -8,7 +8,7 @@ import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
-import { asSigner, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
+import { asSigner, caPemOf, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
 import { closedWithin, collect, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:dev/{client_id}/# mqtt:subscribe:dev/{client_id}/#';
@@ -32,7 +32,7 @@ async function deviceWithCertificate(id: string): Promise<{ cert: string; key: s
 
 beforeAll(async () => {
   t = await startTestServer();
-  ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  ca = caPemOf(t);
   certificates = await certificatesOf(t);
 });
 afterAll(async () => {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCa } from '../../src/pki/ca.js';
@@ -8,7 +6,7 @@ import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { certificatesOf, httpsCall } from '../helpers/mtls.js';
+import { caPemOf, certificatesOf, httpsCall } from '../helpers/mtls.js';
 import { closedWithin, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 /**
@@ -25,7 +23,7 @@ let certificates: CertificateRegistry;
 
 beforeAll(async () => {
   t = await startTestServer({ authFailureLimit: '1000' });
-  ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  ca = caPemOf(t);
   certificates = await certificatesOf(t);
 });
 afterAll(async () => {
