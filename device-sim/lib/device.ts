@@ -440,7 +440,7 @@ export class Device extends EventEmitter<DeviceEventMap> {
   }
 
   /**
-   * CONTRACT §5 renewal, cheapest first:
+   * docs/INTERFACE.md#renewing-over-mqtt renewal, cheapest first:
    * 1. `token/request` over the live session (the broker issues a token);
    * 2. a token from the token endpoint, handed over on `reauth`;
    * 3. end the session and reconnect at once with that fresh token.

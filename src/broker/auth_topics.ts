@@ -23,7 +23,7 @@ export function isAuthRequestTopic(topic: string): boolean {
 }
 
 /**
- * Renewal over MQTT (CONTRACT §5): answers a token request or a reauth on
+ * Renewal over MQTT (docs/INTERFACE.md#renewing-over-mqtt): answers a token request or a reauth on
  * the session's own `$auth` topics. Runs after the publish is authorized;
  * the answer is published asynchronously.
  */
@@ -128,7 +128,7 @@ export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
   publishAuth(ctx, session, 'expiring', { exp, seconds_left: Math.max(0, Math.round(exp - now)) });
 }
 
-/** `min(--expiry-warning, half the lifetime)` before expiry (CONTRACT §5). */
+/** `min(--expiry-warning, half the lifetime)` before expiry (docs/INTERFACE.md#renewing-over-mqtt). */
 export function warningTime(ctx: BrokerContext, exp: number, iat: number): number {
   return exp - Math.min(ctx.config.expiryWarning, Math.max(0, (exp - iat) / 2));
 }

@@ -125,7 +125,7 @@ export class LatchkeyBroker {
     return broker;
   }
 
-  /** Lets users' PATs and API keys in (CONTRACT §7). */
+  /** Lets users' PATs and API keys in (docs/INTERFACE.md#people-and-integrations). */
   addCredentialKind(resolver: PasswordResolver, source: PrincipalSource): void {
     this.#ctx.passwordResolvers.push(resolver);
     this.#ctx.principals.add(source);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from './crc32.js';
 
 /**
- * Personal access tokens and API keys (CONTRACT §7):
+ * Personal access tokens and API keys (docs/INTERFACE.md#people-and-integrations):
  *
  *   lk_pat_<32 random base62><6 base62 checksum>
  *   lk_key_<32 random base62><6 base62 checksum>

@@ -12,7 +12,7 @@ import { x509 } from './x509.js';
 const SERVER_VALIDITY_DAYS = 825;
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 
-/** CONTRACT §1: the listeners answer as `localhost` and on the loopback addresses. */
+/** docs/INTERFACE.md#running-the-server: the listeners answer as `localhost` and on the loopback addresses. */
 export const SERVER_ALT_NAMES: x509.JsonGeneralNames = [
   { type: 'dns', value: 'localhost' },
   { type: 'ip', value: '127.0.0.1' },

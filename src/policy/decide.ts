@@ -161,7 +161,7 @@ function decidePublish(policy: CompiledPolicy, topic: string, limits: TopicLimit
   return deny(`no mqtt:publish scope matches ${topic}`);
 }
 
-/** CONTRACT §5: a device writes only its own token/request and reauth; the broker writes the rest. */
+/** docs/INTERFACE.md#mqtt: a device writes only its own token/request and reauth; the broker writes the rest. */
 function decideAuthPublish(id: string, levels: readonly string[]): Decision {
   if (levels[1] !== id) return deny('$auth topics of another client');
   const own =
@@ -182,7 +182,7 @@ function decideSubscribe(policy: CompiledPolicy, filter: string, limits: TopicLi
       return deny(`malformed shared subscription: ${(e as Error).message}`);
     }
     if (shared !== null) {
-      // CONTRACT §3: judged on <filter>, never as a literal topic.
+      // docs/INTERFACE.md#scopes: judged on <filter>, never as a literal topic.
       const inner = decideSubscribe(policy, shared.filter, limits);
       return { ...inner, reason: `shared subscription judged on its filter: ${inner.reason}` };
     }

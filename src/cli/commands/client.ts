@@ -11,7 +11,7 @@ import { fields, table, type CommandOutput } from '../output.js';
 const DEFAULT_GRACE = '24h';
 
 /**
- * `latchkey client …`: register and manage devices (CONTRACT §2).
+ * `latchkey client …`: register and manage devices (docs/INTERFACE.md#command-line).
  * Every change goes through the ClientRegistry: validated, durable, on the
  * change feed for a running server, audited.
  *

@@ -49,7 +49,7 @@ export function registerExplainCommand(program: Command): void {
 
 /**
  * A device client, a user (the most their PATs may hold) or an API key:
- * names are unique across the three (CONTRACT §7).
+ * names are unique across the three (docs/INTERFACE.md#people-and-integrations).
  *
  * @throws LatchkeyError not_found
  */
