@@ -166,7 +166,6 @@ describe.skipIf(!tools)('documentation shell blocks run as written (skipped with
 
       const before = untrackedFiles();
       const result = await runBash(script, REPO, env, 75_000);
-      if (process.env.DOCS_TEST_DEBUG) console.log(result.stdout, result.stderr);
       const failedAt = [...result.stderr.matchAll(/docs test: (\S+)/g)].at(-1)?.[1] ?? '(before the first block)';
       expect(result.code, `the block at ${failedAt} failed:\n${result.stderr.slice(-3000)}\n--- stdout ---\n${result.stdout.slice(-2000)}`).toBe(0);
       // Keys and outputs go to a temporary directory, never into the repository.
