@@ -7,6 +7,7 @@ import { PkiError } from '../pki/pki_error.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
+import { auditableClientId, auditableUsername } from './audit_name.js';
 import { effectiveScopes } from './effective_scopes.js';
 import type { PrincipalState } from './principals.js';
 import { Session } from './session.js';
@@ -32,10 +33,11 @@ export function createAuthenticate(ctx: BrokerContext) {
         if (!(err instanceof ConnackError)) ctx.log.error({ err }, 'authenticate failed');
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
         // Folded per (address, reason) and registered client: a storm of refusals costs a counter, not a row each.
+        // What was presented is recorded only when it is a name: a token typed into the username stays out.
         const principal = refusedPrincipal(ctx, username, client.id);
         ctx.connectRefusals.record({
-          username: username ?? null,
-          clientId: client.id,
+          username: auditableUsername(ctx.principals, username),
+          clientId: auditableClientId(client.id),
           principal: principal.name,
           registered: principal.registered,
           reason: refusal.reason,
@@ -153,7 +155,8 @@ function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clie
   for (const name of [username, clientId]) {
     if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return { name, registered: true };
   }
-  return { name: username ?? null, registered: false };
+  // Otherwise the username only if it names a user or API key: never a secret typed into the field.
+  return { name: auditableUsername(ctx.principals, username), registered: false };
 }
 
 /**

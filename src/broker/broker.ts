@@ -5,11 +5,12 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
-import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
-import { sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { auditableClientId } from './audit_name.js';
 import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
@@ -80,7 +81,8 @@ export class LatchkeyBroker {
     const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
-    const persistence = createSqlitePersistence(store.db);
+    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module).
+    const persistence = createCredentialSafePersistence(store.db, { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -289,7 +291,8 @@ export class LatchkeyBroker {
       this.#wheel.cancel(session);
       metrics.sessionsOpen.dec({ method: session.credential.method });
     });
-    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: client.id, err: err.message }, 'client error'));
+    // The client id is whatever the connection sent, and may be a secret pasted in the wrong field.
+    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: auditableClientId(client.id), err: err.message }, 'client error'));
     this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
   }
 }

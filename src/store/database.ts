@@ -35,6 +35,9 @@ export function openDatabase(file: string): Db {
   // A database an older version made 0644 (or a restore did) is tightened by whoever opens it next.
   if (file !== ':memory:') tightenFiles([file, `${file}-wal`, `${file}-shm`]);
   runMigrations(db);
+  // Defence in depth: deleted rows are zeroed inside the pages SQLite writes anyway (no extra I/O).
+  // The defence itself is never writing a token (credential_safe_persistence.ts).
+  db.pragma('secure_delete = FAST');
   return db;
 }
 
