@@ -1,7 +1,7 @@
 import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import type { Principals } from './principals.js';
 
-/** A principal name, optionally with the `@suffix` people add to their MQTT client id (CONTRACT §7). */
+/** A principal name, optionally with the `@suffix` people add to their MQTT client id (docs/INTERFACE.md#people-and-integrations). */
 const PRESENTED_ID = /^([A-Za-z0-9._-]{1,64})(@[\x21-\x7e]{1,64})?$/;
 /** Prefixes of latchkey's own secrets (PAT, API key, onboarding claim): never a name. */
 const SECRET_PREFIX = /^lk_[a-z]{3}_/;
