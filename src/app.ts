@@ -8,6 +8,7 @@ import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
+import { StaticPasswordResolver } from './broker/credentials/static_password_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import { formatDuration } from './config/duration.js';
 import type { Config } from './config/options.js';
@@ -20,9 +21,13 @@ import { CrlCache } from './pki/crl_cache.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
 import { ClientRegistry } from './registry/clients.js';
+import { credentialRevokers } from './registry/credential_revokers.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
+import { SessionRegistry } from './registry/sessions.js';
+import { StaticPasswordRegistry } from './registry/static_passwords.js';
 import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
+import { IssuedTokenLog } from './tokens/issued_token_log.js';
 import { RevocationList } from './tokens/revocation_list.js';
 import { TokenIssuer } from './tokens/token_issuer.js';
 
@@ -41,6 +46,12 @@ export interface RunningLatchkey {
   /** Users, their personal access tokens, and API keys (docs/INTERFACE.md#people-and-integrations). */
   readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
+  /** Live sessions of every node, from the store; kick (CLI `sessions`, `GET /admin/sessions`, the console). */
+  readonly sessions: SessionRegistry;
+  /** Static MQTT passwords of stock devices. */
+  readonly passwords: StaticPasswordRegistry;
+  /** Issued tokens' metadata, written in batches (`token list`). */
+  readonly issuedTokens: IssuedTokenLog;
   close(): Promise<void>;
 }
 
@@ -63,7 +74,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
   const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
   const revocations = new RevocationList(store);
-  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience });
+  const issuedTokens = new IssuedTokenLog(store, log);
+  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience }, issuedTokens);
   const registry = new ClientRegistry(store, audit, config.tokenTtl);
   let ready = false;
 
@@ -72,6 +84,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
+  const passwords = new StaticPasswordRegistry(store, audit);
+  broker.addCredentialKind(new StaticPasswordResolver(passwords));
+  const certificates = new CertificateRegistry(store, audit, pki.ca);
+  const sessions = new SessionRegistry(
+    store,
+    audit,
+    credentialRevokers({ store, audit, pats: people.pats, passwords, certificates: async () => certificates }),
+    () => broker.published.flush(),
+  );
   const watcher = new ChangeWatcher(
     store,
     {
@@ -87,13 +108,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       },
       certificate_revoked: (serial) => broker.onCertificateRevoked(serial),
       principal: (name) => broker.onPrincipalChanged(name),
+      static_password: (id) => broker.onPrincipalChanged(id),
+      session_kick: (clientId) => void broker.kick(clientId),
     },
     log,
   );
 
   const crl = new CrlCache(() => metrics.crlSigned.inc());
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker, sessions, passwords, issuedTokens };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
@@ -106,6 +129,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     // A port taken: leave nothing half-started behind.
     await Promise.allSettled([broker.close(), http.close(), https.close()]);
     audit.flush();
+    issuedTokens.flush();
     store.close();
     throw err;
   }
@@ -113,6 +137,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const housekeeping = setInterval(() => {
     revocations.prune();
     store.changes.prune(24 * 3600_000);
+    issuedTokens.prune(Math.floor(Date.now() / 1000));
   }, 60_000);
   housekeeping.unref();
   const retention = auditRetention(store, audit, log, config.auditRetention);
@@ -136,6 +161,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     registry,
     people,
     audit,
+    sessions,
+    passwords,
+    issuedTokens,
     close: () =>
       (closing ??= (async () => {
         ready = false;
@@ -145,6 +173,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         await broker.close();
         await Promise.all([http.close(), https.close()]);
         if (!audit.flush()) log.error({ lost: audit.pending }, 'audit events could not be written before shutdown');
+        issuedTokens.flush();
         store.close();
       })()),
   };

@@ -16,7 +16,7 @@ import type { Session } from './session.js';
 import type { SessionTable } from './session_table.js';
 
 /** Why the broker ended a session; also the metric label. */
-export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'shutdown';
+export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'kicked' | 'shutdown';
 
 /** Everything the hooks share. Built once by the broker; hooks hold no state of their own. */
 export interface BrokerContext {

@@ -157,6 +157,64 @@ export class CertificateRegistry {
     return result;
   }
 
+  /**
+   * Signs a certificate and key for each id without recording anything:
+   * for clients being imported, which do not exist until the import's
+   * transaction commits; record them inside it with {@link recordSigned}.
+   *
+   * @throws LatchkeyError invalid_argument (days)
+   */
+  async signUnrecorded(clientIds: readonly string[], days = 365): Promise<IssuedDeviceCertificate[]> {
+    if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
+      throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);
+    }
+    const ca = await this.#loadCa();
+    if (Date.now() + days * 86_400_000 > ca.cert.notAfter.getTime()) {
+      throw new LatchkeyError('invalid_argument', `the CA expires on ${ca.cert.notAfter.toISOString()}; ask for fewer days`);
+    }
+    const out: IssuedDeviceCertificate[] = [];
+    for (const clientId of clientIds) {
+      const issued = await issueDeviceCertificate(ca, { clientId, days });
+      out.push({ ...issued, clientId, caPem: ca.certPem });
+    }
+    return out;
+  }
+
+  /**
+   * Records certificates from {@link signUnrecorded}: `inTransaction` inside
+   * the transaction that creates their clients, `afterCommit` (the audit
+   * events) once it has committed.
+   */
+  async recordSigned(issued: readonly IssuedDeviceCertificate[], actor: Actor): Promise<{ inTransaction(): void; afterCommit(): void }> {
+    const issuer = issuerKey(await this.#loadCa());
+    return {
+      inTransaction: () => {
+        const now = Date.now();
+        for (const c of issued) {
+          this.store.certificates.insert({
+            issuer,
+            serial: c.serial,
+            clientId: c.clientId,
+            fingerprint: c.fingerprint,
+            notBefore: c.notBefore.getTime(),
+            notAfter: c.notAfter.getTime(),
+            createdAt: now,
+          });
+        }
+      },
+      afterCommit: () => {
+        for (const c of issued) {
+          this.audit.record({
+            event: 'certificate.issued',
+            principal: c.clientId,
+            outcome: 'success',
+            detail: { actor, serial: c.serial, not_after: c.notAfter.toISOString(), csr: false, import: true },
+          });
+        }
+      },
+    };
+  }
+
   /** Every recorded certificate, newest first; only `clientId`'s when given. */
   list(clientId?: string): CertificateView[] {
     const now = Date.now();

@@ -61,3 +61,4 @@ export function durably<T>(db: Db, work: () => T): T {
 export function nowMs(): number {
   return Date.now();
 }
+
