@@ -1,8 +1,10 @@
 import type { PublishPacket } from 'aedes';
-import { ConnackError } from '../errors/connack_error.js';
+import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { OAuthError } from '../errors/oauth_error.js';
+import { belongsToIncarnation } from '../tokens/incarnation.js';
 import { TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import type { BrokerContext } from './broker_context.js';
+import { FORMER_INCARNATION } from './principals.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
 import type { Credential, Session } from './session.js';
 
@@ -17,9 +19,12 @@ export function isOwnAuthRequest(session: Session, topic: string): boolean {
   return topic === `${prefix}token/request` || topic === `${prefix}reauth`;
 }
 
-/** Any client's request topic: these carry tokens and are never delivered to anyone. */
+/** Any client's request topic: these carry tokens or CSRs and are never delivered to anyone. */
 export function isAuthRequestTopic(topic: string): boolean {
-  return topic.startsWith('$auth/') && (topic.endsWith('/token/request') || topic.endsWith('/reauth'));
+  return (
+    topic.startsWith('$auth/') &&
+    (topic.endsWith('/token/request') || topic.endsWith('/reauth') || topic.endsWith('/claim/request') || topic.endsWith('/cert/renew'))
+  );
 }
 
 /**
@@ -51,7 +56,8 @@ export function handleAuthRequest(ctx: BrokerContext, session: Session, packet: 
   );
 }
 
-function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
+/** A request payload: a JSON object of at most 16 KiB with a `request_id` of 1-128 characters. */
+export function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   if (bytes.length > MAX_REQUEST_BYTES) throw new Error('request too large');
   const body = JSON.parse(bytes.toString('utf8')) as unknown;
@@ -71,12 +77,16 @@ async function tokenRequest(ctx: BrokerContext, session: Session, body: Record<s
   if (body.scope !== undefined && typeof body.scope !== 'string') throw new OAuthError(400, 'invalid_request', 'scope must be a string');
   const client = ctx.store.clients.get(session.principal.name);
   if (!client) throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  // The session may stand on a token of a deleted client whose id was taken again since.
+  if (!belongsToIncarnation({ incarnation: session.credential.incarnation ?? null, iat: session.credential.iat }, client)) {
+    throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  }
   const issued = await ctx.issuer.issue(client, body.scope as string | undefined, {
     channel: 'mqtt',
     remote: session.remote,
     ...(session.credential.certificateThumbprint ? { certificateThumbprint: session.credential.certificateThumbprint } : {}),
   });
-  const claims = { jti: issued.jti, exp: issued.exp, iat: Math.floor(Date.now() / 1000), scope: issued.response.scope };
+  const claims = { jti: issued.jti, exp: issued.exp, iat: Math.floor(Date.now() / 1000), scope: issued.response.scope, ...(client.incarnation ? { lk_inc: client.incarnation } : {}) };
   adoptCredential(ctx, session, jwtCredential(claims, presentedCertificate(session)), 'token/request');
   return { ...issued.response };
 }
@@ -92,6 +102,7 @@ async function reauth(ctx: BrokerContext, session: Session, body: Record<string,
   const credential = jwtCredential(claims, certificate);
   const state = ctx.principals.lookup(session.principal);
   if (state && tokenVoided(credential, state)) throw new OAuthError(400, 'invalid_grant', TOKEN_VOIDED);
+  if (!ctx.principals.accepts(session.principal, credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   adoptCredential(ctx, session, credential, 'reauth');
   return { ok: true, exp: claims.exp };
 }
@@ -127,18 +138,27 @@ export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
   const { exp, iat } = session.credential;
   if (!Number.isFinite(exp) || session.ending) return;
   const now = Date.now() / 1000;
-  if (now < warningTime(ctx, exp, iat) || now >= exp) return;
+  if (now < warningTime(ctx, exp, iat, session.credential.method) || now >= exp) return;
   session.warned = true;
-  publishAuth(ctx, session, 'expiring', { exp, seconds_left: Math.max(0, Math.round(exp - now)) });
+  const seconds_left = Math.max(0, Math.round(exp - now));
+  // A certificate is renewed with cert/renew, a token with token/request: say which this is.
+  const credential = session.credential.method === 'certificate' ? { credential: 'certificate' } : {};
+  publishAuth(ctx, session, 'expiring', { exp, seconds_left, ...credential });
 }
 
-/** `min(--expiry-warning, half the lifetime)` before expiry (docs/INTERFACE.md#renewing-over-mqtt). */
-export function warningTime(ctx: BrokerContext, exp: number, iat: number): number {
+/**
+ * When to warn (docs/INTERFACE.md#renewing-over-mqtt): `min(--expiry-warning, half the lifetime)`
+ * before a token's expiry; for a certificate session, `min(--cert-renew-before,
+ * a third of the certificate's lifetime)` before its notAfter, time enough
+ * to renew over MQTT.
+ */
+export function warningTime(ctx: BrokerContext, exp: number, iat: number, method?: string): number {
+  if (method === 'certificate') return exp - Math.min(ctx.config.certRenewBefore, Math.max(0, (exp - iat) / 3));
   return exp - Math.min(ctx.config.expiryWarning, Math.max(0, (exp - iat) / 2));
 }
 
 /** Publishes to `$auth/<principal>/<suffix>`: QoS 0 and never retained, so no token is ever stored. */
-function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
+export function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
   ctx.aedes().publish(
     {
       cmd: 'publish',

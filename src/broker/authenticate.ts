@@ -4,12 +4,13 @@ import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
+import { checkRecorded } from '../pki/recorded_certificate.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
 import { auditableClientId, auditableUsername } from './audit_name.js';
 import { effectiveScopes } from './effective_scopes.js';
-import type { PrincipalState } from './principals.js';
+import { FORMER_INCARNATION, type PrincipalState } from './principals.js';
 import { Session } from './session.js';
 
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
@@ -58,13 +59,15 @@ async function authenticateSteps(
   remote: string | null,
 ): Promise<Session> {
   const certificate = peerCertificate(ctx, client);
-  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote };
+  const tls = typeof (client.conn as Partial<TLSSocket>).getPeerCertificate === 'function';
+  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote, tls };
   const authenticated = await credentialStep(ctx, attempt, password);
   checkClientId(authenticated, client.id);
   const state = ctx.principals.lookup(authenticated.principal);
   if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
   if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
   if (tokenVoided(authenticated.credential, state)) throw new ConnackError(CONNACK.notAuthorized, TOKEN_VOIDED);
+  if (!ctx.principals.accepts(authenticated.principal, authenticated.credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   const session = new Session(
     client,
     authenticated.principal,
@@ -79,7 +82,8 @@ async function authenticateSteps(
 /**
  * Step 1: a client certificate, when the MQTTS connection presented one.
  * The TLS layer asks for one but does not insist (so passwords work over
- * MQTTS too); an unverified or unfit certificate refuses the CONNECT.
+ * MQTTS too); an unverified, unfit, unrecorded or revoked certificate
+ * refuses the CONNECT.
  */
 function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentity | null {
   const socket = client.conn as Partial<TLSSocket>;
@@ -96,11 +100,11 @@ function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentit
     if (err instanceof PkiError) throw new ConnackError(CONNACK.badCredentials, `certificate refused: ${err.code}`);
     throw err;
   }
+  // An allow-list: only a certificate latchkey recorded as issued to this client.
   // Read from the store, not a copy: it also knows a revocation the CLI committed a moment ago
   // that the change watcher has not applied yet. One indexed read beside a full TLS handshake.
-  if (ctx.store.certificates.bySerial(identity.serial)?.revokedAt != null) {
-    throw new ConnackError(CONNACK.notAuthorized, 'certificate revoked');
-  }
+  const refusal = checkRecorded(identity, ctx.store.certificates.bySerial(identity.serial), Date.now());
+  if (refusal) throw new ConnackError(refusal.code === 'revoked' ? CONNACK.notAuthorized : CONNACK.badCredentials, refusal.reason);
   return identity;
 }
 

@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
@@ -15,7 +16,7 @@ import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
-import type { BrokerContext, EndReason } from './broker_context.js';
+import type { BrokerContext, EndReason, OnboardingServices } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
 import { ConnectRefusalLog } from './connect_refusal_log.js';
@@ -65,11 +66,13 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  readonly #persistence: SqlitePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
     this.#deps = deps;
+    this.#persistence = persistence;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
@@ -109,6 +112,7 @@ export class LatchkeyBroker {
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
+      onboarding: null,
       aedes: () => aedes!,
       persistRetained: (packet) =>
         persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
@@ -126,7 +130,7 @@ export class LatchkeyBroker {
       // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
       maxClientsIdLength: 23,
     });
-    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel, persistence);
     broker.#wire();
     return broker;
   }
@@ -135,6 +139,11 @@ export class LatchkeyBroker {
   addCredentialKind(resolver: PasswordResolver, source?: PrincipalSource): void {
     this.#ctx.passwordResolvers.push(resolver);
     if (source) this.#ctx.principals.add(source);
+  }
+
+  /** Lets devices provision themselves, hubs mint claims, certificate sessions renew (onboarding). */
+  enableOnboarding(services: OnboardingServices): void {
+    this.#ctx.onboarding = services;
   }
 
   async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
@@ -191,6 +200,17 @@ export class LatchkeyBroker {
     for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
   }
 
+  /**
+   * A client, user or API key was deleted (and maybe re-created since). Its
+   * live sessions end on the change that precedes this one; here its
+   * persistent sessions are forgotten (the rows went with the deletion, the
+   * in-memory index goes now), so a later principal of the same name starts
+   * clean instead of resuming the old one's subscriptions, queue and will.
+   */
+  async onPrincipalDeleted(name: string): Promise<void> {
+    await this.#persistence.forgetPrincipal(name);
+  }
+
   /** A user, PAT, API key or static password changed. */
   onPrincipalChanged(name: string): void {
     this.#ctx.principals.forget(name);
@@ -228,6 +248,10 @@ export class LatchkeyBroker {
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
     if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
+    // Deleted and re-created before this process heard of either: the session stands on the old one.
+    if (!this.#ctx.principals.accepts(session.principal, session.credential)) {
+      return this.endSession(session, 'deleted', `${session.principal.kind} deleted: its credential belongs to an earlier ${session.principal.kind} of the same id`);
+    }
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
@@ -249,7 +273,7 @@ export class LatchkeyBroker {
 
   scheduleExpiry(session: Session): void {
     const { exp, iat } = session.credential;
-    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat));
+    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat, session.credential.method));
     // Called on connect and whenever the credential moves: the published expiry follows.
     this.published.touch(session.clientId);
   }
@@ -282,6 +306,22 @@ export class LatchkeyBroker {
     session.client.close();
   }
 
+  /** `--revoke-replaced`: the first connect with a renewed certificate revokes the one it replaced. */
+  #revokeReplaced(session: Session): void {
+    const serial = session.credential.certificateSerial;
+    if (!this.#deps.config.revokeReplaced || session.credential.method !== 'certificate' || serial === null || !this.#ctx.onboarding) return;
+    try {
+      this.#ctx.onboarding.provisioner.revokeReplaced(serial);
+    } catch (err) {
+      this.#ctx.log.error({ err }, 'revoking a replaced certificate failed');
+    }
+  }
+
+  /** Whether a live session holds `clientId` (a provisioning CONNECT must not take one over). */
+  hasSession(clientId: string): boolean {
+    return this.#ctx.sessions.byClientId(clientId) !== undefined;
+  }
+
   #wire(): void {
     const { sessions, pending, metrics, audit } = this.#ctx;
     // 'client' fires once Aedes has registered the connection (after any takeover), before CONNACK.
@@ -303,6 +343,7 @@ export class LatchkeyBroker {
         remote: session.remote,
         detail: { client_id: client.id, credential_kind: session.credential.method, credential: session.credential.id.slice(0, 8) },
       });
+      this.#revokeReplaced(session);
     });
     this.#aedes.on('clientDisconnect', (client) => {
       const session = sessions.byClientId(client.id);

@@ -1,7 +1,11 @@
 import type { Scope } from '../policy/index.js';
 import type { Store } from '../store/store.js';
-import type { Principal } from './session.js';
+import { belongsToIncarnation } from '../tokens/incarnation.js';
+import type { Credential, Principal } from './session.js';
 import { sharedScopes } from './shared_scopes.js';
+
+/** Why a token of a deleted client is refused, at CONNECT and at reauth (CONNACK 5: a revoked credential). */
+export const FORMER_INCARNATION = 'token revoked: issued to a deleted client of the same id';
 
 /** What the broker needs to know of a principal right now. */
 export interface PrincipalState {
@@ -18,6 +22,12 @@ export interface PrincipalSource {
   lookup(name: string): PrincipalState | null;
   /** Drops what is cached for `name` after a change. */
   forget(name: string): void;
+  /**
+   * Whether `credential` was issued to the principal as it exists now, not
+   * to a deleted one of the same name. Sources whose credentials die with
+   * the principal (PATs, API keys: deleted with it) need not implement it.
+   */
+  accepts?(name: string, credential: Credential): boolean;
 }
 
 /**
@@ -26,29 +36,47 @@ export interface PrincipalSource {
  */
 export class ClientPrincipals implements PrincipalSource {
   readonly kind = 'client' as const;
-  readonly #cache = new Map<string, PrincipalState | null>();
+  readonly #cache = new Map<string, CachedClient | null>();
 
   constructor(private readonly store: Store) {}
 
   lookup(name: string): PrincipalState | null {
-    let state = this.#cache.get(name);
-    if (state === undefined) {
+    return this.#entry(name)?.state ?? null;
+  }
+
+  /** A JWT must carry the incarnation of the client row that exists now (tokens/incarnation.ts). */
+  accepts(name: string, credential: Credential): boolean {
+    if (credential.method !== 'jwt') return true;
+    const entry = this.#entry(name);
+    return entry !== null && belongsToIncarnation({ incarnation: credential.incarnation ?? null, iat: credential.iat }, entry);
+  }
+
+  #entry(name: string): CachedClient | null {
+    let entry = this.#cache.get(name);
+    if (entry === undefined) {
       const record = this.store.clients.get(name);
-      state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
+      let state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
       if (state && record?.credentialsNotBefore != null) {
         // Whole seconds, as `iat` is: a token issued in the second of the change survives (at most 1 s early).
         state = Object.freeze({ ...state, tokensNotBefore: Math.floor(record.credentialsNotBefore / 1000) });
       }
+      entry = record && state ? { state, incarnation: record.incarnation, createdAt: record.createdAt } : null;
       // Bounded: unknown names from attackers must not grow the cache forever.
       if (this.#cache.size > 100_000) this.#cache.clear();
-      this.#cache.set(name, state);
+      this.#cache.set(name, entry);
     }
-    return state;
+    return entry;
   }
 
   forget(name: string): void {
     this.#cache.delete(name);
   }
+}
+
+interface CachedClient {
+  state: PrincipalState;
+  incarnation: string | null;
+  createdAt: number;
 }
 
 /** The two possible states per shared scope list, so a fleet's clients share them too. */
@@ -73,6 +101,12 @@ export class Principals {
 
   lookup(principal: Principal): PrincipalState | null {
     return this.#sources.get(principal.kind)?.lookup(principal.name) ?? null;
+  }
+
+  /** See {@link PrincipalSource.accepts}; true for kinds that do not track incarnations. */
+  accepts(principal: Principal, credential: Credential): boolean {
+    const source = this.#sources.get(principal.kind);
+    return source?.accepts === undefined || source.accepts(principal.name, credential);
   }
 
   forget(name: string): void {

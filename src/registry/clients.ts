@@ -3,7 +3,9 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { parsePublicJwk } from '../keys/public_jwk.js';
 import { generateSecret, hashSecret } from '../keys/secrets.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
+import { newIncarnation } from '../tokens/incarnation.js';
 import { normaliseScopes, validateName } from './validate.js';
 
 /** What an operator sees of a client: never a secret or its hash. */
@@ -139,6 +141,8 @@ export class ClientRegistry {
           authMethod: p.authMethod,
           publicJwk: p.publicJwk,
           status: 'enabled',
+          // Its tokens carry this; a token of an earlier client of this id never fits it.
+          incarnation: newIncarnation(),
           createdAt: now,
           updatedAt: now,
         });
@@ -269,13 +273,51 @@ export class ClientRegistry {
     return this.show(id);
   }
 
-  delete(id: string, actor: Actor): void {
+  /**
+   * Disables a hub and every device it vouched for (`client disable <hub>
+   * --cascade`), in one transaction: their sessions end within a second.
+   * Returns the devices disabled with it.
+   */
+  disableCascade(id: string, actor: Actor): { hub: ClientView; disabled: string[] } {
     this.#require(id);
+    const vouched = this.store.provisionedClients.byHub(id).map((p) => p.clientId);
     this.store.durably(() => {
-      this.store.clients.delete(id);
-      this.store.changes.append('client', id);
+      for (const name of [id, ...vouched]) {
+        this.store.clients.setStatus(name, 'disabled');
+        this.store.changes.append('client', name);
+      }
     });
-    this.audit.record({ event: 'client.deleted', principal: id, outcome: 'success', detail: { actor } });
+    this.audit.record({ event: 'client.disabled', principal: id, outcome: 'success', detail: { actor, cascade: vouched } });
+    for (const name of vouched) this.audit.record({ event: 'client.disabled', principal: name, outcome: 'success', reason: `cascade from hub ${id}`, detail: { actor } });
+    return { hub: this.show(id), disabled: vouched };
+  }
+
+  /**
+   * Deletes the client and everything it was issued, for good: its secrets
+   * (cascade), its certificates (revoked, so they stay refused and appear in
+   * the CRL), and its tokens (they carry the deleted client's incarnation,
+   * which no later client of the same id has). Live sessions end.
+   *
+   * @returns the serials of the certificates revoked with it
+   */
+  delete(id: string, actor: Actor): { revokedCertificates: string[] } {
+    this.#require(id);
+    const now = Date.now();
+    const revokedCertificates = this.store.durably(() => {
+      const serials = this.store.certificates.revokeAllOf(id, now);
+      for (const serial of serials) this.store.changes.append('certificate_revoked', serial);
+      this.store.clients.delete(id);
+      // Its persistent MQTT session (subscriptions, queue, will) is not for a later client of this id.
+      forgetPersistedSessions(this.store.db, id);
+      this.store.changes.append('client', id);
+      this.store.changes.append('principal_deleted', id);
+      return serials;
+    });
+    for (const serial of revokedCertificates) {
+      this.audit.record({ event: 'certificate.revoked', principal: id, outcome: 'success', reason: 'client deleted', detail: { actor, serial } });
+    }
+    this.audit.record({ event: 'client.deleted', principal: id, outcome: 'success', detail: { actor, certificates_revoked: revokedCertificates.length } });
+    return { revokedCertificates };
   }
 
   #require(id: string): ClientRecord {

@@ -21,6 +21,14 @@ CREATE TABLE client_secrets (
 CREATE INDEX client_secrets_by_client ON client_secrets(client_id);`;
 
 /**
+ * Migration 5: each client row is one incarnation of its id. Rows made
+ * before it keep NULL ("legacy"); every client created since gets a random
+ * value that its access tokens carry, so a token of a deleted client never
+ * fits a later client of the same id.
+ */
+export const CLIENTS_INCARNATION_COLUMN = 'ALTER TABLE clients ADD COLUMN incarnation TEXT;';
+
+/**
  * Migration 11: tokens of a client issued before this time (ms) are void.
  * Set when the client moves to another authentication method, so what was
  * obtained with the old credential (a secret now deleted, a replaced key)
@@ -49,6 +57,8 @@ export interface ClientRecord {
   /** JSON of the public JWK for `private_key_jwt`. */
   publicJwk: string | null;
   status: ClientStatus;
+  /** Random per client row (hex); null for clients created before migration 5. See tokens/incarnation.ts. */
+  incarnation: string | null;
   createdAt: number;
   updatedAt: number;
   /** Access tokens issued before this time (ms) are void: the client changed its auth method then. */
@@ -62,7 +72,7 @@ export interface SecretRecord {
 }
 
 const CLIENT_COLUMNS =
-  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, created_at AS createdAt, updated_at AS updatedAt, credentials_not_before AS credentialsNotBefore';
+  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, incarnation, created_at AS createdAt, updated_at AS updatedAt, credentials_not_before AS credentialsNotBefore';
 
 /** The clients and client_secrets tables. Callers wrap writes in `durably`. */
 export class ClientsTable {
@@ -82,7 +92,7 @@ export class ClientsTable {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
     this.#list = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY id`);
     this.#insert = db.prepare(
-      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @createdAt, @updatedAt)',
+      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, incarnation, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @incarnation, @createdAt, @updatedAt)',
     );
     this.#setScope = db.prepare('UPDATE clients SET scope = ?, updated_at = ? WHERE id = ?');
     this.#setStatus = db.prepare('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?');

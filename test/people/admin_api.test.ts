@@ -339,9 +339,12 @@ describe('admin API routes', () => {
         'GET /admin/tokens',
         'POST /admin/tokens/revoke',
         'GET /admin/users',
+        'DELETE /admin/users/{name}',
         'GET /admin/pats',
         'POST /admin/pats/{id}/revoke',
         'GET /admin/apikeys',
+        'POST /admin/apikeys/{name}/disable',
+        'POST /admin/apikeys/{name}/enable',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {

@@ -98,12 +98,11 @@ describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', () =
     const made = await json('pat', 'create', 'uma', '--name', 'mqtt', '--scope', 'mqtt:subscribe:home/#');
     const other = await json('pat', 'create', 'uma', '--name', 'other', '--scope', 'admin:read');
     const client = await connect(lk.mqttUrl, { clientId: 'uma@phone', username: 'uma', password: made.token });
-    const closed = closedWithin(client, 1500);
-    const revokedAt = Date.now();
+    // Measured from the command's answer: starting the CLI process is not the server's time.
+    const closed = closedWithin(client, 20_000).then(() => Date.now());
     expect(await json('pat', 'revoke', made.id)).toEqual({ id: made.id, user: 'uma', revoked: true, already_revoked: false });
-    await closed;
-    // The CLI process itself takes part of the budget; the server reacts within its poll interval.
-    expect(Date.now() - revokedAt).toBeLessThan(1500);
+    const acknowledged = Date.now();
+    expect((await closed) - acknowledged).toBeLessThan(1000);
     expect(await refusalCode(connect(lk.mqttUrl, { clientId: 'uma', username: 'uma', password: made.token }))).toBe(5);
     expect(await adminGet(other.token)).toBe(200);
     expect((await json('pat', 'revoke', made.id)).already_revoked).toBe(true);
@@ -114,9 +113,11 @@ describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', () =
     const a = await json('pat', 'create', 'xena', '--name', 'a', '--scope', 'admin:read');
     const b = await json('pat', 'create', 'xena', '--name', 'b', '--scope', 'mqtt:subscribe:home/#');
     const client = await connect(lk.mqttUrl, { clientId: 'xena@b', username: 'xena', password: b.token });
-    const closed = closedWithin(client, 1500);
+    // Measured from the command's answer: starting the CLI process is not the server's time.
+    const closed = closedWithin(client, 20_000).then(() => Date.now());
     expect((await json('user', 'disable', 'xena')).status).toBe('disabled');
-    await closed;
+    const acknowledged = Date.now();
+    expect((await closed) - acknowledged).toBeLessThan(1000);
     expect(await adminGet(a.token)).toBe(401);
     expect(await refused(4, 'pat', 'create', 'xena', '--name', 'c', '--scope', 'admin:read')).toMatch(/disabled/);
   });

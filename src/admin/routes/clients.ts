@@ -297,7 +297,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     '/clients/:id',
     {
       schema: {
-        summary: 'Delete a client; its live sessions end',
+        summary: 'Delete a client for good: live sessions end, its certificates are revoked, its tokens never work again',
         tags: ['clients'],
         ...secured('write'),
         params: ID_PARAMS,

@@ -59,9 +59,10 @@ const API_KEY_VIEW = {
 
 /**
  * Users, their personal access tokens and API keys, seen from the admin
- * API: listed (never a secret), and a PAT revoked, so a leaked token can be
- * stopped without shell access. Creating credentials stays with the CLI,
- * where the secret is shown once to the operator who asked for it.
+ * API: listed (never a secret); a PAT revoked, a user deleted, an API key
+ * disabled or enabled, so a leaked credential can be stopped without shell
+ * access. Creating credentials stays with the CLI, where the secret is shown
+ * once to the operator who asked for it.
  */
 export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: AdminContext): void {
   app.get(
@@ -75,6 +76,20 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
       },
     },
     async () => ({ users: deps.users.list() }),
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/users/:name',
+    {
+      schema: {
+        summary: 'Delete a user and every token of theirs; their live sessions end and the name is free again',
+        tags: ['people'],
+        ...secured('write'),
+        params: { type: 'object', properties: { name: NAME }, required: ['name'] },
+        response: { 200: { type: 'object', properties: { name: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deps.users.delete(request.params.name, caller(request).actor),
   );
 
   app.get<{ Querystring: { user?: string } }>(
@@ -126,4 +141,20 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async () => ({ api_keys: deps.apiKeys.list() }),
   );
+
+  for (const status of ['disable', 'enable'] as const) {
+    app.post<{ Params: { name: string } }>(
+      `/apikeys/:name/${status}`,
+      {
+        schema: {
+          summary: status === 'disable' ? 'Disable an API key: refused at once, live sessions end' : 'Enable an API key again',
+          tags: ['people'],
+          ...secured('write'),
+          params: { type: 'object', properties: { name: NAME }, required: ['name'] },
+          response: { 200: API_KEY_VIEW, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => deps.apiKeys.setStatus(request.params.name, status === 'disable' ? 'disabled' : 'enabled', caller(request).actor),
+    );
+  }
 }

@@ -61,6 +61,21 @@ export function registerApiKeyCommands(program: Command): void {
       }),
     );
 
+  for (const status of ['disable', 'enable'] as const) {
+    apikey
+      .command(status)
+      .description(status === 'disable' ? 'refuse the key at once and end its live sessions (until enabled)' : 'allow the key again')
+      .argument('<name>')
+      .action(
+        action(([name], _opts, cmd) =>
+          withStore(cmd, ({ store, audit }) => {
+            const view = new ApiKeyRegistry(store, audit).setStatus(name!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR);
+            return { json: { ...view }, text: `${status}d API key ${view.id}\n${listText([view])}` };
+          }),
+        ),
+      );
+  }
+
   apikey
     .command('delete')
     .description('delete an API key; it stops at once and its live sessions end')

@@ -65,6 +65,19 @@ export function registerUserCommands(program: Command): void {
   }
 
   user
+    .command('delete')
+    .description('delete the user and every token of theirs; their live sessions end and the name is free again')
+    .argument('<name>')
+    .action(
+      action(([name], _opts, cmd) =>
+        withStore(cmd, ({ store, audit }) => {
+          const deleted = new UserRegistry(store, audit).delete(name!, CLI_ACTOR);
+          return { json: { ...deleted }, text: `deleted user ${deleted.name} and their tokens` };
+        }),
+      ),
+    );
+
+  user
     .command('set-scope')
     .description("replace the most the user's tokens may hold; live sessions lose what is no longer allowed")
     .argument('<name>')
