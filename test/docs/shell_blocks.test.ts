@@ -15,8 +15,10 @@ import { haveTools } from '../helpers/tools.js';
  * The blocks run exactly as written, with two documented substitutions:
  * - the default ports 8080, 8443, 1883 and 8883 become the test server's;
  * - `npx latchkey` is this checkout's built CLI (a PATH shim for `npx`),
- *   with LATCHKEY_DATA_DIR and LATCHKEY_CERTS_DIR set to the server's, as an
- *   operator's shell would.
+ *   with LATCHKEY_DATA_DIR, LATCHKEY_CERTS_DIR and the LATCHKEY_*_PORT
+ *   variables set to the server's, as the shell of an operator whose server
+ *   does not run on the defaults would be (`claim create` names the ports
+ *   in the onboarding string it prints).
  * The shell runs in the repository root, as a reader's would; HOME and
  * TMPDIR point into the test's temporary directory. A block preceded by
  * `<!-- docs-test: skip (why) -->` is not run (it starts a server, runs the
@@ -162,6 +164,10 @@ describe.skipIf(!tools)('documentation shell blocks run as written (skipped with
         TMPDIR: tmp,
         LATCHKEY_DATA_DIR: dataDir,
         LATCHKEY_CERTS_DIR: certsDir,
+        LATCHKEY_HTTP_PORT: String(server.ports.http),
+        LATCHKEY_HTTPS_PORT: String(server.ports.https),
+        LATCHKEY_MQTT_PORT: String(server.ports.mqtt),
+        LATCHKEY_MQTTS_PORT: String(server.ports.mqtts),
       });
 
       const before = untrackedFiles();
