@@ -146,13 +146,19 @@ export class LatchkeyBroker {
     this.#ctx.onboarding = services;
   }
 
-  async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
+  async listen(
+    host: string,
+    ports: { mqtt: number; mqtts: number; ws: number; wss: number },
+  ): Promise<{ mqtt: number; mqtts: number; ws: number; wss: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
     this.#ctx.connectRefusals.start();
     this.published.start();
     const { pki } = this.#deps;
-    return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
+    const material = { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem };
+    const tcp = await this.#listeners.listen(host, ports.mqtt, ports.mqtts, material);
+    const ws = await this.#listeners.listenWebSockets(host, ports.ws, ports.wss, material);
+    return { ...tcp, ...ws };
   }
 
   async close(): Promise<void> {

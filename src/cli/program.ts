@@ -4,6 +4,7 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerClaimCommands } from './commands/claim.js';
 import { registerClientCommands } from './commands/client.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -36,6 +37,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerKeysCommands,
   registerAuditCommand,
   registerExplainCommand,
+  registerConsoleCommand,
 ];
 
 /**

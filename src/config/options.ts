@@ -22,6 +22,12 @@ export interface Config {
   mqttsPort: number;
   httpPort: number;
   httpsPort: number;
+  /** MQTT over WebSocket, path /mqtt. */
+  wsPort: number;
+  /** MQTT over secure WebSocket, path /mqtt, client certificates accepted. */
+  wssPort: number;
+  /** Take the client address of WebSocket connections from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
   /** `iss` of every token; derived from the HTTP port when unset. */
   issuer: string;
   audience: string;
@@ -64,6 +70,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'mqttsPort', flag: 'mqtts-port', kind: 'port', fallback: '8883', doc: 'MQTT over TLS, client certificates accepted' },
   { key: 'httpPort', flag: 'http-port', kind: 'port', fallback: '8080', doc: 'OAuth server, admin API, /healthz, /metrics' },
   { key: 'httpsPort', flag: 'https-port', kind: 'port', fallback: '8443', doc: 'the same routes over TLS, optional client certificates' },
+  { key: 'wsPort', flag: 'ws-port', kind: 'port', fallback: '8083', doc: 'MQTT over WebSocket, path /mqtt' },
+  { key: 'wssPort', flag: 'wss-port', kind: 'port', fallback: '8084', doc: 'MQTT over secure WebSocket, path /mqtt, client certificates accepted' },
+  { key: 'trustProxy', flag: 'trust-proxy', kind: 'boolean', fallback: 'false', doc: 'WebSocket client address from X-Forwarded-For (only behind your own proxy)' },
   { key: 'issuer', flag: 'issuer', kind: 'string', fallback: null, doc: 'iss of every token (default http://localhost:<http-port>)' },
   { key: 'audience', flag: 'audience', kind: 'string', fallback: 'urn:latchkey:mqtt', doc: 'aud the broker requires' },
   { key: 'expiryWarning', flag: 'expiry-warning', kind: 'seconds', fallback: '60s', doc: 'warn on $auth/<id>/expiring this long before expiry' },

@@ -8,6 +8,7 @@ import { CERTIFICATE_RENEWALS_SCHEMA } from './certificate_renewals.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLAIMS_SCHEMA } from './claims.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_INCARNATION_COLUMN, CLIENTS_SCHEMA } from './clients.js';
+import { CONSOLE_LOGINS_SCHEMA } from './console_logins.js';
 import { FORGET_STORED_CREDENTIALS_SQL } from './credential_safe_persistence.js';
 import { ISSUED_TOKENS_SCHEMA } from './issued_tokens.js';
 import { LIVE_SESSIONS_SCHEMA } from './live_sessions.js';
@@ -53,6 +54,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'onboarding: provisioning templates, claims, provisioned clients, certificate renewals',
     sql: [TEMPLATES_SCHEMA, CLAIMS_SCHEMA, PROVISIONED_CLIENTS_SCHEMA, CERTIFICATE_RENEWALS_SCHEMA].join('\n'),
   },
+  { version: 9, name: 'one-time console login links (hashed)', sql: CONSOLE_LOGINS_SCHEMA },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
   { version: 12, name: 'tokens never reach the disk: forget packets on $auth and $provision topics stored by older versions', sql: FORGET_STORED_CREDENTIALS_SQL },
 ];

@@ -343,8 +343,15 @@ describe('admin API routes', () => {
         'GET /admin/pats',
         'POST /admin/pats/{id}/revoke',
         'GET /admin/apikeys',
+        'POST /admin/apikeys',
+        'POST /admin/apikeys/{name}/roll',
+        'DELETE /admin/apikeys/{name}',
         'POST /admin/apikeys/{name}/disable',
         'POST /admin/apikeys/{name}/enable',
+        'POST /admin/pats',
+        'GET /admin/explain',
+        'POST /admin/clients/{id}/scope',
+        'POST /admin/clients/{id}/rotate-secret',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {

@@ -293,6 +293,50 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
+  app.post<{ Params: { id: string }; Body: { scope: string } }>(
+    '/clients/:id/scope',
+    {
+      schema: {
+        summary: 'Replace a client\'s allowed scopes (as `client set-scope`); live sessions narrow at once',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: { type: 'object', properties: { scope: SCOPE }, required: ['scope'], additionalProperties: false },
+        response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      return deps.clients.setScope(request.params.id, request.body.scope, actor);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { grace?: number } }>(
+    '/clients/:id/rotate-secret',
+    {
+      schema: {
+        summary: 'A new client secret, in this answer only; the old one works until the grace ends (as `client rotate-secret`)',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: {
+          type: ['object', 'null'],
+          properties: { grace: { type: 'integer', minimum: 0, maximum: 31_536_000, default: 0, description: 'seconds the old secret keeps working' } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['client_id', 'client_secret'] },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const rotated = deps.clients.rotateSecret(request.params.id, request.body?.grace ?? 0, actor);
+      return reply.header('cache-control', 'no-store').send(rotated);
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/clients/:id',
     {
