@@ -13,7 +13,7 @@ import { haveTools } from '../helpers/tools.js';
  * started for that document on free ports in a temporary directory.
  *
  * The blocks run exactly as written, with two documented substitutions:
- * - the default ports 8080, 8443, 1883 and 8883 become the test server's;
+ * - the default ports 8080, 8443, 1883, 8883, 8083 and 8084 become the test server's;
  * - `npx latchkey` is this checkout's built CLI (a PATH shim for `npx`),
  *   with LATCHKEY_DATA_DIR, LATCHKEY_CERTS_DIR and the LATCHKEY_*_PORT
  *   variables set to the server's, as the shell of an operator whose server
@@ -26,7 +26,7 @@ import { haveTools } from '../helpers/tools.js';
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const DOCUMENTS = ['README.md', 'docs/CREDENTIALS.md', 'docs/CERTIFICATES.md'] as const;
-const DEFAULT_PORTS = { http: 8080, https: 8443, mqtt: 1883, mqtts: 8883 } as const;
+const DEFAULT_PORTS = { http: 8080, https: 8443, mqtt: 1883, mqtts: 8883, ws: 8083, wss: 8084 } as const;
 
 export interface ShellBlock {
   /** 1-based line of the opening fence. */
@@ -168,6 +168,8 @@ describe.skipIf(!tools)('documentation shell blocks run as written (skipped with
         LATCHKEY_HTTPS_PORT: String(server.ports.https),
         LATCHKEY_MQTT_PORT: String(server.ports.mqtt),
         LATCHKEY_MQTTS_PORT: String(server.ports.mqtts),
+        LATCHKEY_WS_PORT: String(server.ports.ws),
+        LATCHKEY_WSS_PORT: String(server.ports.wss),
       });
 
       const before = untrackedFiles();
