@@ -125,7 +125,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       },
       client: (id) => broker.onClientChanged(id),
       principal_deleted: (name) => broker.onPrincipalDeleted(name),
-      secret: () => {},
+      // A rotation may retire the secret (grace 0) or schedule its end: the client's sessions are re-judged.
+      secret: (id) => broker.onClientChanged(id),
       keys: async () => {
         await ring.reload();
         broker.onKeysChanged();

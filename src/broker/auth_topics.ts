@@ -1,8 +1,9 @@
 import type { PublishPacket } from 'aedes';
 import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { OAuthError } from '../errors/oauth_error.js';
+import { credentialFloor, tokenVoidReason } from '../tokens/credential_floor.js';
 import { belongsToIncarnation } from '../tokens/incarnation.js';
-import { TOKEN_VOIDED, tokenVoided } from './authenticate.js';
+import { tokenVoided } from './authenticate.js';
 import type { BrokerContext } from './broker_context.js';
 import { FORMER_INCARNATION } from './principals.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
@@ -81,6 +82,15 @@ async function tokenRequest(ctx: BrokerContext, session: Session, body: Record<s
   if (!belongsToIncarnation({ incarnation: session.credential.incarnation ?? null, iat: session.credential.iat }, client)) {
     throw new OAuthError(401, 'invalid_client', 'client no longer exists');
   }
+  // Renewal mints on the session's authority without the secret: a session whose token is void
+  // (its secret retired, its auth method changed) gets nothing. Read afresh, not from the cache:
+  // a rotation made by the CLI reaches the broker only at its next poll, and a token minted in
+  // between would be issued after the change and outlive it. One indexed read per renewal.
+  const now = Date.now();
+  const grace = ctx.store.clients.graceEnds(client.id, now);
+  const floor = credentialFloor(client.credentialsNotBefore, grace.ended, grace.ends);
+  const voided = tokenVoidReason(session.credential.iat, floor, now / 1000);
+  if (voided) throw new OAuthError(400, 'invalid_grant', voided);
   const issued = await ctx.issuer.issue(client, body.scope as string | undefined, {
     channel: 'mqtt',
     remote: session.remote,
@@ -101,7 +111,8 @@ async function reauth(ctx: BrokerContext, session: Session, body: Record<string,
   checkCertificateBinding(claims, certificate);
   const credential = jwtCredential(claims, certificate);
   const state = ctx.principals.lookup(session.principal);
-  if (state && tokenVoided(credential, state)) throw new OAuthError(400, 'invalid_grant', TOKEN_VOIDED);
+  const voided = state && tokenVoided(credential, state);
+  if (voided) throw new OAuthError(400, 'invalid_grant', voided);
   if (!ctx.principals.accepts(session.principal, credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   adoptCredential(ctx, session, credential, 'reauth');
   return { ok: true, exp: claims.exp };

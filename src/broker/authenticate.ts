@@ -5,6 +5,7 @@ import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
 import { checkRecorded } from '../pki/recorded_certificate.js';
+import { tokenVoidReason } from '../tokens/credential_floor.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
@@ -66,7 +67,8 @@ async function authenticateSteps(
   const state = ctx.principals.lookup(authenticated.principal);
   if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
   if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
-  if (tokenVoided(authenticated.credential, state)) throw new ConnackError(CONNACK.notAuthorized, TOKEN_VOIDED);
+  const voided = tokenVoided(authenticated.credential, state);
+  if (voided) throw new ConnackError(CONNACK.notAuthorized, voided);
   if (!ctx.principals.accepts(authenticated.principal, authenticated.credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   const session = new Session(
     client,
@@ -140,12 +142,14 @@ async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, passw
   };
 }
 
-/** Why a token issued before its client changed auth method is refused or its session ended. */
-export const TOKEN_VOIDED = 'token issued before the client changed its auth method';
-
-/** Was this access token obtained with a credential the client no longer uses? */
-export function tokenVoided(credential: Session['credential'], state: PrincipalState): boolean {
-  return credential.method === 'jwt' && state.tokensNotBefore !== undefined && credential.iat < state.tokensNotBefore;
+/**
+ * Why this access token no longer counts (its client changed auth method, or
+ * retired the secret it was obtained under), or null. Other credentials are
+ * judged elsewhere.
+ */
+export function tokenVoided(credential: Session['credential'], state: PrincipalState, nowMs = Date.now()): string | null {
+  if (credential.method !== 'jwt' || !state.tokenFloor) return null;
+  return tokenVoidReason(credential.iat, state.tokenFloor, nowMs / 1000);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Scope } from '../policy/index.js';
 import type { Store } from '../store/store.js';
+import { credentialFloor, type CredentialFloor } from '../tokens/credential_floor.js';
 import { belongsToIncarnation } from '../tokens/incarnation.js';
 import type { Credential, Principal } from './session.js';
 import { sharedScopes } from './shared_scopes.js';
@@ -11,8 +12,8 @@ export const FORMER_INCARNATION = 'token revoked: issued to a deleted client of 
 export interface PrincipalState {
   enabled: boolean;
   scopes: readonly Scope[];
-  /** Access tokens with an `iat` (seconds) before this are void: the client changed its auth method. */
-  tokensNotBefore?: number;
+  /** Which of the client's access tokens its credential changes voided (auth method, retired secrets). */
+  tokenFloor?: CredentialFloor;
 }
 
 /** Where principals of one kind live; the broker holds their state in memory. */
@@ -56,9 +57,13 @@ export class ClientPrincipals implements PrincipalSource {
     if (entry === undefined) {
       const record = this.store.clients.get(name);
       let state = record ? principalState(record.status === 'enabled', sharedScopes(record.scope)) : null;
-      if (state && record?.credentialsNotBefore != null) {
-        // Whole seconds, as `iat` is: a token issued in the second of the change survives (at most 1 s early).
-        state = Object.freeze({ ...state, tokensNotBefore: Math.floor(record.credentialsNotBefore / 1000) });
+      if (state && record) {
+        // Read once per change of the client: a grace still running is kept as its end, so the
+        // cached state voids the tokens on time without another read (credential_floor.ts).
+        const grace = this.store.clients.graceEnds(name, Date.now());
+        if (record.credentialsNotBefore != null || grace.ended !== null || grace.ends !== null) {
+          state = Object.freeze({ ...state, tokenFloor: credentialFloor(record.credentialsNotBefore, grace.ended, grace.ends) });
+        }
       }
       entry = record && state ? { state, incarnation: record.incarnation, createdAt: record.createdAt } : null;
       // Bounded: unknown names from attackers must not grow the cache forever.

@@ -182,6 +182,11 @@ export class ClientRegistry {
   /**
    * Issues a new secret; the ones valid now keep working for `graceSeconds`
    * (0 ends them at once), so devices in the field can be moved over.
+   * When the grace ends, every access token of the client issued before
+   * that moment is void too (live sessions on one end, it no longer
+   * connects, renews or introspects as active): a token does not record
+   * which secret obtained it, and renewal over MQTT would otherwise let a
+   * leaked secret's token live on forever (tokens/credential_floor.ts).
    */
   rotateSecret(id: string, graceSeconds: number, actor: Actor): { client_id: string; client_secret: string } {
     const client = this.#require(id);
@@ -194,7 +199,12 @@ export class ClientRegistry {
       this.store.clients.replaceSecret(id, hashSecret(secret), now + graceSeconds * 1000, now);
       this.store.changes.append('secret', id);
     });
-    this.audit.record({ event: 'client.secret_rotated', principal: id, outcome: 'success', detail: { actor, grace_seconds: graceSeconds } });
+    this.audit.record({
+      event: 'client.secret_rotated',
+      principal: id,
+      outcome: 'success',
+      detail: { actor, grace_seconds: graceSeconds, tokens_before: new Date(now + graceSeconds * 1000).toISOString() },
+    });
     return { client_id: id, client_secret: secret };
   }
 

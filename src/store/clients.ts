@@ -87,6 +87,7 @@ export class ClientsTable {
   readonly #endSecrets;
   readonly #setAuthMethod;
   readonly #deleteSecrets;
+  readonly #graceEnds;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
@@ -103,6 +104,9 @@ export class ClientsTable {
     this.#deleteSecrets = db.prepare('DELETE FROM client_secrets WHERE client_id = ?');
     this.#secrets = db.prepare(
       'SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
+    );
+    this.#graceEnds = db.prepare(
+      'SELECT MAX(CASE WHEN not_after <= ? THEN not_after END) AS ended, MIN(CASE WHEN not_after > ? THEN not_after END) AS ends FROM client_secrets WHERE client_id = ? AND not_after IS NOT NULL',
     );
     this.#addSecret = db.prepare('INSERT INTO client_secrets (client_id, hash, not_after, created_at) VALUES (?, ?, NULL, ?)');
     this.#endSecrets = db.prepare(
@@ -151,6 +155,15 @@ export class ClientsTable {
   /** Secrets valid at `now` (ms): the current one and any still in their grace. */
   validSecrets(id: string, now: number): SecretRecord[] {
     return this.#secrets.all(id, now) as SecretRecord[];
+  }
+
+  /**
+   * The latest end (ms) of a retired secret's grace at or before `now`, and
+   * the next one after it: tokens issued before a grace end are void from
+   * then on (tokens/credential_floor.ts). Ended rows are kept for this.
+   */
+  graceEnds(id: string, now: number): { ended: number | null; ends: number | null } {
+    return this.#graceEnds.get(now, now, id) as { ended: number | null; ends: number | null };
   }
 
   /**

@@ -20,12 +20,19 @@ import { STATIC_PASSWORDS_SCHEMA } from './static_passwords.js';
 import { TEMPLATES_SCHEMA } from './templates.js';
 import { USERS_SCHEMA } from './users.js';
 
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
 /**
  * Schema versions, in order. A migration is applied once, in a transaction,
  * and recorded in `PRAGMA user_version`; never edit one that has shipped,
- * append a new one.
+ * append a new one. Numbers may skip (each branch reserves its own), but
+ * must ascend: checked below when the module loads.
  */
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'clients, secrets, signing keys, revocations, audit, changes, certificates',
@@ -58,6 +65,28 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
   { version: 12, name: 'tokens never reach the disk: forget packets on $auth and $provision topics stored by older versions', sql: FORGET_STORED_CREDENTIALS_SQL },
 ];
+
+/**
+ * Throws unless versions are positive integers in strictly ascending order.
+ * `runMigrations` skips every version at or below `user_version`, so a
+ * newer number merged before an older one would leave the older migration
+ * unapplied on every database that had already passed it — silently. A
+ * duplicate would apply one of the two never. Failing at load turns such a
+ * merge into an error on the first run of any command or test.
+ *
+ * @example checkMigrationOrder([{ version: 2, … }, { version: 1, … }]) // throws
+ */
+export function checkMigrationOrder(migrations: readonly Migration[]): void {
+  let previous = 0;
+  for (const { version, name } of migrations) {
+    if (!Number.isSafeInteger(version) || version <= previous) {
+      throw new Error(`schema migrations out of order: version ${version} ("${name}") follows version ${previous}; keep them ascending, each number once`);
+    }
+    previous = version;
+  }
+}
+
+checkMigrationOrder(MIGRATIONS);
 
 /**
  * Applies every migration newer than the database's `user_version`, up to

@@ -143,7 +143,7 @@ export function registerClientCommands(program: Command): void {
 
   client
     .command('rotate-secret')
-    .description('issue a new secret; the old one keeps working until the grace period ends')
+    .description('issue a new secret; the old one keeps working until the grace period ends, then every token issued before that end is void')
     .argument('<id>')
     .option('--grace <duration>', 'how long the old secret stays valid (0 ends it now)', DEFAULT_GRACE)
     .action(
@@ -151,7 +151,10 @@ export function registerClientCommands(program: Command): void {
         const grace = parseDuration(String(opts.grace));
         return withStore(cmd, ({ registry }) => {
           const rotated = registry.rotateSecret(id!, grace, CLI_ACTOR);
-          const note = grace === 0 ? 'old secret ended now' : `old secret valid for ${formatDuration(grace)} more`;
+          const note =
+            grace === 0
+              ? 'old secret and every token issued before now ended'
+              : `old secret valid for ${formatDuration(grace)} more; then every token issued before that end is void`;
           return secretOutput(rotated, `rotated secret of ${rotated.client_id}; ${note}`);
         });
       }),
