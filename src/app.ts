@@ -73,7 +73,7 @@ export interface RunningLatchkey {
  *
  * @example const server = await startLatchkey(loadConfig({ httpPort: '0' }));
  */
-export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
+export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel, 'stdout', requested.logFormat)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
   const passphrase = keyPassphrase();
   const { store, ring, pki } = await initialise(config, passphrase);

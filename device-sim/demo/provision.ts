@@ -12,7 +12,8 @@ type Dirs = { dataDir: string; certsDir: string };
  */
 export async function createClient(dirs: Dirs, id: string, scope: string, opts: { tokenTtl?: string; authMethod?: string } = {}): Promise<string | null> {
   const args = ['client', 'create', id, '--scope', scope];
-  if (opts.tokenTtl) args.push('--token-ttl', opts.tokenTtl);
+  // The demo's tokens live seconds on purpose, to show renewal: --force allows that.
+  if (opts.tokenTtl) args.push('--token-ttl', opts.tokenTtl, '--force');
   if (opts.authMethod) args.push('--auth-method', opts.authMethod);
   const created = await latchkeyJson<{ client_id: string; client_secret: string | null }>(dirs, args);
   return created.client_secret;

@@ -7,8 +7,11 @@ import { installAdminErrorHandling } from './error_handling.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerAuditPruneRoutes } from './routes/audit_prune.js';
 import { registerExplainRoutes } from './routes/explain.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
+import { registerPeopleChangeRoutes } from './routes/people_changes.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 
@@ -22,7 +25,10 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerSessionRoutes,
   registerAuditRoutes,
   registerPeopleRoutes,
+  registerPeopleChangeRoutes,
+  registerKeyRoutes,
   registerExplainRoutes,
+  registerAuditPruneRoutes,
 ];
 
 /**
@@ -78,6 +84,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'audit', description: 'the audit trail' },
         { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
       ],

@@ -55,6 +55,9 @@ export function buildProgram(version = '0.0.0'): Command {
     .option('--data-dir <dir>', 'SQLite database and signing keys (env LATCHKEY_DATA_DIR, default ./data)')
     .option('--certs-dir <dir>', 'CA and server certificate (env LATCHKEY_CERTS_DIR, default ./certs)')
     .option('--json', 'machine-readable output: one JSON object on stdout')
+    .option('--server <url>', 'manage the latchkey at this URL over its admin API instead of local files (env LATCHKEY_SERVER), e.g. https://hub.lan:8443')
+    .option('--token <token>', 'PAT or API key for --server, with admin:read or admin:write (env LATCHKEY_TOKEN; prefer the variable: flags show in ps)')
+    .option('--ca <file>', 'CA certificate to trust for an https --server, e.g. certs/ca.crt (env LATCHKEY_CA)')
     // Set before any subcommand exists: commander copies them to each one.
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })

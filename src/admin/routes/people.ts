@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../admin_deps.js';
 import { ERROR_RESPONSES, NAME, NULLABLE_TIME, SCOPE, secured, TIME } from '../schemas.js';
 
-const USER_VIEW = {
+export const USER_VIEW = {
   type: 'object',
   properties: { name: { type: 'string' }, scope: { type: 'string' }, status: { type: 'string', enum: ['enabled', 'disabled'] }, created_at: TIME, updated_at: TIME },
 } as const;
@@ -117,7 +117,7 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
         response: {
           200: {
             type: 'object',
-            properties: { id: { type: 'string' }, user: { type: 'string' }, revoked: { type: 'boolean' }, already_revoked: { type: 'boolean' } },
+            properties: { id: { type: 'string' }, user: { type: 'string' }, name: { type: 'string' }, revoked: { type: 'boolean' }, already_revoked: { type: 'boolean' } },
           },
           ...ERROR_RESPONSES,
         },
@@ -125,7 +125,7 @@ export function registerPeopleRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async (request) => {
       const { view, alreadyRevoked } = deps.pats.revoke(request.params.id, caller(request).actor);
-      return { id: view.id, user: view.user, revoked: true, already_revoked: alreadyRevoked };
+      return { id: view.id, user: view.user, name: view.name, revoked: true, already_revoked: alreadyRevoked };
     },
   );
 

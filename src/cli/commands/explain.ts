@@ -1,7 +1,6 @@
 import { Argument, type Command } from 'commander';
 import type { MqttAction } from '../../policy/index.js';
-import { explain } from '../../registry/explain.js';
-import { action, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { fields } from '../output.js';
 
 /**
@@ -21,9 +20,8 @@ export function registerExplainCommand(program: Command): void {
     .argument('<topic>', 'topic name (publish) or topic filter (subscribe)')
     .action(
       action(([id, act, topic], _opts, cmd) =>
-        withStore(cmd, ({ store, config }) => {
-          const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
-          const result = explain(store, limits, id!, act as MqttAction, topic!);
+        withOperations(cmd, async (ops) => {
+          const result = await ops.explain(id!, act as MqttAction, topic!);
           return {
             json: { allow: result.allow, reason: result.reason, scope: result.scope },
             text: fields([
