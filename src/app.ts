@@ -55,7 +55,7 @@ export interface RunningLatchkey {
   readonly store: Store;
   readonly broker: LatchkeyBroker;
   readonly registry: ClientRegistry;
-  /** Users, their personal access tokens, and API keys (CONTRACT §7). */
+  /** Users, their personal access tokens, and API keys (docs/INTERFACE.md#people-and-integrations). */
   readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
   /** Live sessions of every node, from the store; kick (CLI `sessions`, `GET /admin/sessions`, the console). */

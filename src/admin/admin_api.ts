@@ -51,7 +51,7 @@ const DESCRIBED_BY_STANDARDS: Readonly<Record<string, { summary: string; tags: s
 };
 
 /**
- * Adds the admin API (CONTRACT §7) to an HTTP server: routes under
+ * Adds the admin API (docs/INTERFACE.md#admin-api) to an HTTP server: routes under
  * `/admin/` authenticated by `Authorization: Bearer <PAT or API key>` with
  * `admin:read` / `admin:write`, and `GET /openapi.json`, an OpenAPI 3
  * document built from the route schemas (which also validate input).
@@ -78,7 +78,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         },
       },
       tags: [
-        { name: 'oauth', description: 'OAuth 2.0 endpoints (CONTRACT §4)' },
+        { name: 'oauth', description: 'OAuth 2.0 endpoints (docs/INTERFACE.md#oauth-over-http)' },
         { name: 'clients', description: 'device clients' },
         { name: 'certificates', description: 'device certificates' },
         { name: 'revocations', description: 'revoking tokens and certificates' },

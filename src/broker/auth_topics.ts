@@ -28,7 +28,7 @@ export function isAuthRequestTopic(topic: string): boolean {
 }
 
 /**
- * Renewal over MQTT (CONTRACT §5): answers a token request or a reauth on
+ * Renewal over MQTT (docs/INTERFACE.md#renewing-over-mqtt): answers a token request or a reauth on
  * the session's own `$auth` topics. Runs after the publish is authorized;
  * the answer is published asynchronously.
  */
@@ -137,7 +137,7 @@ export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
 }
 
 /**
- * When to warn (CONTRACT §5): `min(--expiry-warning, half the lifetime)`
+ * When to warn (docs/INTERFACE.md#renewing-over-mqtt): `min(--expiry-warning, half the lifetime)`
  * before a token's expiry; for a certificate session, `min(--cert-renew-before,
  * a third of the certificate's lifetime)` before its notAfter, time enough
  * to renew over MQTT.

@@ -9,7 +9,7 @@ import { openRequest, takeTurn } from './topic_requests.js';
 const MIN_INTERVAL_MS = 5000;
 
 /**
- * `$auth/<id>/cert/renew` (CONTRACT §8): a session that authenticated with
+ * `$auth/<id>/cert/renew` (docs/INTERFACE.md#onboarding): a session that authenticated with
  * a latchkey certificate sends a CSR for a new key (CN = its id) and gets
  * a new certificate on `$auth/<id>/cert/renew/response`. The session keeps
  * running on the old certificate; the new one is recorded and used at the

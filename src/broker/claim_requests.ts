@@ -12,7 +12,7 @@ import { openRequest, takeTurn } from './topic_requests.js';
 const MIN_INTERVAL_MS = 1000;
 
 /**
- * `$auth/<hub>/claim/request` (CONTRACT §8): a client holding
+ * `$auth/<hub>/claim/request` (docs/INTERFACE.md#onboarding): a client holding
  * `provision:<template>` mints a short-lived claim (at most 15 minutes and
  * 10 uses; larger asks are refused, not cut) and hands it to a new device
  * out of band. `template` may be left out when the hub may provision

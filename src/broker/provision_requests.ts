@@ -9,7 +9,7 @@ const LINGER_AFTER_SUCCESS_MS = 1000;
 
 /**
  * `$provision/<id>/csr` and `$provision/<id>/register` from a provisioning
- * session (CONTRACT §8): one request at a time; the answer goes to
+ * session (docs/INTERFACE.md#onboarding): one request at a time; the answer goes to
  * `…/csr/response` or `…/register/response`, QoS 0, never retained. After a
  * success the session ends: a claim session does one thing.
  */

@@ -20,7 +20,7 @@ async function token(): Promise<string> {
   return (await lk.token('t1', secret)).access_token;
 }
 
-describe('CONNACK codes (CONTRACT §5)', () => {
+describe('CONNACK codes (docs/INTERFACE.md#mqtt)', () => {
   test('accepted: username = client id = sub, password = token', async () => {
     const client = await connectDevice(lk.mqttUrl, 't1', await token());
     expect(client.connected).toBe(true);

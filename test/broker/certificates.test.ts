@@ -40,7 +40,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe('MQTTS with a device certificate (CONTRACT §5)', () => {
+describe('MQTTS with a device certificate (docs/INTERFACE.md#mqtt)', () => {
   it('a certificate from `cert issue` connects with no password and may use its scopes', async () => {
     const dev = await deviceWithCertificate('mtls-ok');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-ok', dev.cert, dev.key));
@@ -156,7 +156,7 @@ describe('MQTTS with a device certificate (CONTRACT §5)', () => {
   });
 });
 
-describe('revocation (CONTRACT §2 cert revoke)', () => {
+describe('revocation (docs/INTERFACE.md#command-line cert revoke)', () => {
   it('ends a live session within 1 s and refuses new connects with CONNACK 5', async () => {
     const dev = await deviceWithCertificate('mtls-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key));
