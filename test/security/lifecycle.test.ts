@@ -143,7 +143,7 @@ describe('a deleted client leaves nothing a re-created one inherits', () => {
 
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('lc-cert', old.certPem, old.keyPem!)))).toBe(5);
     expect(certificates.list('lc-cert').find((c) => c.serial === old.serial)?.status).toBe('revoked');
-    const crl = new x509.X509Crl(await certificates.crl());
+    const crl = new x509.X509Crl(new Uint8Array(await certificates.crl()));
     expect(crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''))).toContain(old.serial.replace(/^0+/, ''));
     const revokedEvent = audited('certificate.revoked', Date.now() - 10_000).find((e) => (e.detail as { serial?: string }).serial === old.serial);
     expect(revokedEvent?.reason).toBe('client deleted');
