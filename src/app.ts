@@ -179,6 +179,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     templates: new TemplateRegistry(store, audit),
     claims,
     onboardingEndpoint: onboardingAt,
+    publicUrl: config.issuer,
     limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
     sessionAuth,
   };

@@ -8,6 +8,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerAuditPruneRoutes } from './routes/audit_prune.js';
+import { registerConsoleLinkRoutes } from './routes/console_links.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerOnboardingRoutes } from './routes/onboarding.js';
 import { registerKeyRoutes } from './routes/keys.js';
@@ -31,6 +32,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerExplainRoutes,
   registerOnboardingRoutes,
   registerAuditPruneRoutes,
+  registerConsoleLinkRoutes,
 ];
 
 /**
@@ -87,6 +89,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
         { name: 'onboarding', description: 'provisioning templates, onboarding claims and device provisioning' },
+        { name: 'console', description: 'one-time login links for the operator console' },
         { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },

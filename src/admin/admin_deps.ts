@@ -46,6 +46,8 @@ export interface AdminDeps {
   claims: ClaimRegistry;
   /** Where devices reach this latchkey, for the onboarding strings of claims minted here. */
   onboardingEndpoint(): OnboardingEndpoint;
+  /** Where people's browsers reach this latchkey (the issuer), for console login links minted here. */
+  publicUrl: string;
   /** Topic limits of the broker, for explain. */
   limits: { maxLevels: number; maxBytes: number };
   /** Another way to be the caller than a Bearer token: the console's session cookie (src/console/). */

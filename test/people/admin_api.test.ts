@@ -323,6 +323,7 @@ describe('admin API routes', () => {
         'GET /admin/clients',
         'POST /admin/clients',
         'POST /admin/clients:batch',
+        'POST /admin/console/login-links',
         'GET /admin/clients/{id}',
         'DELETE /admin/clients/{id}',
         'POST /admin/clients/{id}/disable',

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import { ImportError, importClients, MAX_IMPORT_ROWS, type ImportRow } from '../../registry/client_import.js';
 import type { AdminContext } from '../admin_deps.js';
@@ -30,7 +31,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
-  app.post<{ Body: { client_id: string; scope: string; token_ttl?: number; auth_method?: ClientAuthMethod; public_jwk?: string } }>(
+  app.post<{ Body: { client_id: string; scope: string; token_ttl?: number; auth_method?: ClientAuthMethod; public_jwk?: string; static_password?: boolean } }>(
     '/clients',
     {
       schema: {
@@ -45,6 +46,11 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
             token_ttl: { type: 'integer', minimum: 1, maximum: 31_536_000, description: 'access-token lifetime, seconds' },
             auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS], default: 'client_secret_basic' },
             public_jwk: { type: 'string', minLength: 1, maxLength: 65_536, description: 'private_key_jwt only: a public JWK, PEM public key or PEM certificate' },
+            static_password: {
+              type: 'boolean',
+              default: false,
+              description: 'a stock device: a static MQTT password (in this answer only) instead of a client secret; not with auth_method or public_jwk',
+            },
           },
           required: ['client_id', 'scope'],
           additionalProperties: false,
@@ -52,7 +58,11 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
         response: {
           201: {
             type: 'object',
-            properties: { client_id: { type: 'string' }, client_secret: { type: ['string', 'null'], description: 'null for methods without a secret' } },
+            properties: {
+              client_id: { type: 'string' },
+              client_secret: { type: ['string', 'null'], description: 'null for methods without a secret' },
+              mqtt_password: { type: 'string', description: 'with static_password only' },
+            },
             required: ['client_id', 'client_secret'],
           },
           ...ERROR_RESPONSES,
@@ -61,7 +71,16 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async (request, reply) => {
       const { actor } = caller(request);
-      const { client_id, scope, token_ttl, auth_method, public_jwk } = request.body;
+      const { client_id, scope, token_ttl, auth_method, public_jwk, static_password } = request.body;
+      if (static_password === true) {
+        if ((auth_method !== undefined && auth_method !== 'client_secret_basic') || public_jwk !== undefined) {
+          throw new LatchkeyError('invalid_argument', 'static_password is for devices that cannot fetch tokens: leave out auth_method and public_jwk');
+        }
+        // As `client create --static-password`: no client secret, a first password with nothing to overlap.
+        const created = deps.clients.create({ id: client_id, scope, ...(token_ttl !== undefined ? { tokenTtl: token_ttl } : {}), noSecret: true }, actor);
+        const { mqtt_password } = deps.passwords.set(created.client_id, 0, actor);
+        return reply.code(201).header('cache-control', 'no-store').send({ client_id: created.client_id, client_secret: null, mqtt_password });
+      }
       const created = deps.clients.create(
         {
           id: client_id,
@@ -197,27 +216,53 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
-  for (const status of ['disable', 'enable'] as const) {
-    app.post<{ Params: { id: string } }>(
-      `/clients/:id/${status}`,
-      {
-        schema: {
-          summary: status === 'disable' ? 'Disable a client: no new tokens, live sessions end' : 'Enable a client again',
-          tags: ['clients'],
-          ...secured('write'),
-          params: ID_PARAMS,
-          response: { 200: WITH_LIVE_SESSIONS, ...ERROR_RESPONSES },
+  app.post<{ Params: { id: string }; Querystring: { cascade?: boolean } }>(
+    '/clients/:id/disable',
+    {
+      schema: {
+        summary: 'Disable a client: no new tokens, live sessions end; with cascade=true also every device it vouched for as a hub',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { cascade: { type: 'boolean', default: false, description: 'also disable the devices it provisioned (provision:<template>)' } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { ...WITH_LIVE_SESSIONS, properties: { ...WITH_LIVE_SESSIONS.properties, cascade: { type: 'array', items: { type: 'string' }, description: 'with cascade=true: the devices also disabled' } } },
+          ...ERROR_RESPONSES,
         },
       },
-      async (request) => {
-        const { actor } = caller(request);
-        // Counted before the change: the sessions it is about to end (on every node).
-        const live_sessions = deps.sessions.count(request.params.id);
-        return { ...deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor), live_sessions };
-      },
-    );
-  }
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      const id = request.params.id;
+      // Counted before the change: the sessions it is about to end (on every node).
+      const live_sessions = deps.sessions.count(id);
+      if (request.query.cascade !== true) return { ...deps.clients.setStatus(id, 'disabled', actor), live_sessions };
+      const { hub, disabled } = deps.clients.disableCascade(id, actor);
+      return { ...hub, live_sessions, cascade: disabled };
+    },
+  );
 
+  app.post<{ Params: { id: string } }>(
+    '/clients/:id/enable',
+    {
+      schema: {
+        summary: 'Enable a client again',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        response: { 200: WITH_LIVE_SESSIONS, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      const live_sessions = deps.sessions.count(request.params.id);
+      return { ...deps.clients.setStatus(request.params.id, 'enabled', actor), live_sessions };
+    },
+  );
 
   app.put<{ Params: { id: string }; Body: { auth_method: string; jwk?: string | Record<string, unknown> } }>(
     '/clients/:id/auth-method',

@@ -184,14 +184,23 @@ export function registerOnboardingRoutes(app: FastifyInstance, { deps, caller }:
         ...secured('write'),
         params: { type: 'object', properties: { id: CLAIM_ID }, required: ['id'] },
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' }, already_revoked: { type: 'boolean' } } },
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              revoked: { type: 'boolean' },
+              already_revoked: { type: 'boolean' },
+              used: { type: 'integer', description: 'devices it provisioned' },
+              uses: { type: 'integer', description: 'devices it could provision' },
+            },
+          },
           ...ERROR_RESPONSES,
         },
       },
     },
     async (request) => {
       const { view, alreadyRevoked } = deps.claims.revoke(request.params.id, caller(request).actor);
-      return { id: view.id, revoked: true, already_revoked: alreadyRevoked };
+      return { id: view.id, revoked: true, already_revoked: alreadyRevoked, used: view.used, uses: view.uses };
     },
   );
 }

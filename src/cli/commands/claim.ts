@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { OPERATOR_CLAIM_LIMITS } from '../../onboarding/claims.js';
-import { PKI_FILES } from '../../pki/pki_files.js';
-import { ClaimRegistry, type ClaimView } from '../../registry/claims.js';
+import type { ClaimView } from '../../registry/claims.js';
 import { positiveDuration } from '../../registry/validate.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
@@ -34,16 +30,16 @@ export function registerClaimCommands(program: Command): void {
         if (!/^\d{1,6}$/.test(String(opts.uses))) throw new LatchkeyError('invalid_argument', '--uses must be a whole number');
         const uses = Number(opts.uses);
         const expiresIn = positiveDuration(String(opts.expiresIn), '--expires-in');
-        // Loaded here, not at start: it brings the X.509 library, which other commands need not pay for.
-        const { onboardingEndpoint } = await import('../../registry/onboarding_endpoint.js');
-        const created = await withStore(cmd, ({ store, audit, config }) => {
-          const effective = { ...config, ...(typeof opts.publicHost === 'string' ? { publicHost: opts.publicHost } : {}) };
-          const ports = { mqtts: port(opts.mqttsPort, config.mqttsPort, '--mqtts-port'), https: port(opts.httpsPort, config.httpsPort, '--https-port') };
-          const caPem = readPem(join(config.certsDir, PKI_FILES.caCert));
-          if (caPem === null) throw new LatchkeyError('not_found', `no CA in ${config.certsDir}: run latchkey init first`);
-          const endpoint = onboardingEndpoint(effective, ports, caPem, readPem(join(config.certsDir, PKI_FILES.serverCert)));
-          return new ClaimRegistry(store, audit).create(String(opts.template), { uses, expiresIn }, OPERATOR_CLAIM_LIMITS, CLI_ACTOR, endpoint);
-        });
+        const created = await withOperations(cmd, (ops) =>
+          ops.createClaim({
+            template: String(opts.template),
+            uses,
+            expiresIn,
+            ...(typeof opts.publicHost === 'string' ? { publicHost: opts.publicHost } : {}),
+            ...(opts.mqttsPort !== undefined ? { mqttsPort: port(opts.mqttsPort, '--mqtts-port') } : {}),
+            ...(opts.httpsPort !== undefined ? { httpsPort: port(opts.httpsPort, '--https-port') } : {}),
+          }),
+        );
         const lines = [
           `created claim ${created.id} (expires ${created.expires_at})`,
           '',
@@ -64,8 +60,8 @@ export function registerClaimCommands(program: Command): void {
     .description('list claims: template, uses, status (never the secret)')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const claims = new ClaimRegistry(store, audit).list();
+        withOperations(cmd, async (ops) => {
+          const claims = await ops.listClaims();
           return { json: { claims }, text: claims.length === 0 ? 'no claims' : listText(claims) };
         }),
       ),
@@ -77,26 +73,21 @@ export function registerClaimCommands(program: Command): void {
     .argument('<id>', 'the claim id (clm_…), from claim list')
     .action(
       action(([id], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const { view, alreadyRevoked } = new ClaimRegistry(store, audit).revoke(id!, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const revoked = await ops.revokeClaim(id!);
           return {
-            json: { id: view.id, revoked: true, already_revoked: alreadyRevoked },
-            text: alreadyRevoked ? `claim ${view.id} was already revoked` : `revoked claim ${view.id} (${view.used}/${view.uses} used)`,
+            json: { id: revoked.id, revoked: true, already_revoked: revoked.already_revoked },
+            text: revoked.already_revoked ? `claim ${revoked.id} was already revoked` : `revoked claim ${revoked.id} (${revoked.used}/${revoked.uses} used)`,
           };
         }),
       ),
     );
 }
 
-function port(flag: unknown, fallback: number, name: string): number {
-  if (flag === undefined) return fallback;
+function port(flag: unknown, name: string): number {
   const text = String(flag);
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65_535) throw new LatchkeyError('invalid_argument', `${name} must be a port 1-65535`);
   return Number(text);
-}
-
-function readPem(file: string): string | null {
-  return existsSync(file) ? readFileSync(file, 'utf8') : null;
 }
 
 function listText(claims: readonly ClaimView[]): string {

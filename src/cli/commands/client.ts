@@ -5,7 +5,7 @@ import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import type { LiveSessionView } from '../../registry/sessions.js';
-import { action, CLI_ACTOR, withOperations, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { registerClientImport } from './client_import.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
@@ -42,15 +42,10 @@ export function registerClientCommands(program: Command): void {
         if (staticPassword && (publicJwk !== undefined || typeof opts.authMethod === 'string')) {
           throw new LatchkeyError('invalid_argument', '--static-password is for devices that cannot fetch tokens: leave out --auth-method and --jwk');
         }
-        // Static passwords are managed on the server's own files only (withStore refuses --server).
         if (staticPassword) {
-          return withStore(cmd, ({ registry, passwords }) => {
-            const created = registry.create(
-              { id: id!, scope: requireScope(opts.scope), ...(tokenTtl !== undefined ? { tokenTtl } : {}), authMethod: authMethod as ClientAuthMethod, noSecret: true },
-              CLI_ACTOR,
-            );
-            const { mqtt_password } = passwords.set(created.client_id, 0, CLI_ACTOR);
-            return passwordOutput({ client_id: created.client_id, client_secret: null, mqtt_password }, `created client ${created.client_id}`, registry.show(created.client_id));
+          return withOperations(cmd, async (ops) => {
+            const created = await ops.createStaticPasswordClient({ id: id!, scope: requireScope(opts.scope), ...(tokenTtl !== undefined ? { tokenTtl } : {}) });
+            return passwordOutput({ ...created }, `created client ${created.client_id}`, await ops.showClient(created.client_id));
           });
         }
         return withOperations(cmd, async (ops) => {
@@ -75,8 +70,8 @@ export function registerClientCommands(program: Command): void {
     .action(
       action(([id], opts, cmd) => {
         const grace = parseDuration(String(opts.grace));
-        return withStore(cmd, ({ passwords }) => {
-          const set = passwords.set(id!, grace, CLI_ACTOR);
+        return withOperations(cmd, async (ops) => {
+          const set = await ops.setStaticPassword(id!, grace);
           const note = set.previous_expires_at === null ? 'first static password' : grace === 0 ? 'old password ended now' : `old password valid until ${set.previous_expires_at}`;
           return passwordOutput(
             { client_id: set.client_id, mqtt_password: set.mqtt_password, previous_expires_at: set.previous_expires_at },
@@ -93,11 +88,11 @@ export function registerClientCommands(program: Command): void {
     .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
       action(([id], opts, cmd) =>
-        withStore(cmd, async ({ passwords, sessions }) => {
-          const onPassword = (list: ReturnType<typeof sessions.list>) => list.filter((s) => s.method === 'static_password').length;
-          const before = onPassword(sessions.list(id!));
-          const result = passwords.revoke(id!, CLI_ACTOR);
-          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => sessions.list(id!), before, onPassword) } : {};
+        withOperations(cmd, async (ops) => {
+          const onPassword = (list: LiveSessionView[]) => list.filter((s) => s.method === 'static_password').length;
+          const before = onPassword(await ops.listSessions(id!));
+          const result = await ops.revokeStaticPassword(id!);
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before, onPassword) } : {};
           return {
             json: { ...result, live_sessions: before, ...ended },
             text: result.revoked === 0 ? `${id!} had no static password` : `revoked the static password of ${id!}${endedNote(before, ended.sessions_ended)}`,
@@ -189,15 +184,14 @@ export function registerClientCommands(program: Command): void {
     .command('disable')
     .description('refuse new tokens and end live sessions')
     .argument('<id>')
-    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>); on this machine\'s files only')
+    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>)')
     .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
       action(([id], opts, cmd) => {
         if (opts.cascade === true) {
-          return withStore(cmd, async ({ registry, sessions }) => {
-            const before = sessions.count(id!);
-            const { hub: view, disabled: cascade } = registry.disableCascade(id!, CLI_ACTOR);
-            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => sessions.list(id!), before) } : {};
+          return withOperations(cmd, async (ops) => {
+            const { view, live_sessions: before, cascade } = await ops.disableClientCascade(id!);
+            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
             const cascadeNote = `\n${cascade.length === 0 ? 'it vouched for no device' : `also disabled: ${cascade.join(', ')}`}`;
             return {
               json: { ...view, live_sessions: before, ...ended, cascade },

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createLoginLink, LOGIN_LINK_TTL_MS } from '../../console/login_links.js';
+import { LOGIN_LINK_TTL_MS } from '../../console/login_links.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { fields } from '../output.js';
 
 /**
@@ -20,18 +20,20 @@ export function registerConsoleCommand(program: Command): void {
     .option('--url <base>', 'the server as your browser reaches it (default: the issuer, e.g. http://localhost:8080)')
     .action(
       action((_args, opts, cmd) =>
-        withStore(cmd, ({ store, audit, config }) => {
+        withOperations(cmd, async (ops) => {
           const user = typeof opts.user === 'string' ? opts.user : null;
-          const base = (typeof opts.url === 'string' ? opts.url : config.issuer).replace(/\/+$/, '');
-          if (!/^https?:\/\/[^\s#?]+$/.test(base)) throw new LatchkeyError('invalid_argument', `--url "${base}" must be an http:// or https:// address`);
-          const { secret, expiresAt } = createLoginLink(store, audit, user, CLI_ACTOR, Date.now());
-          const url = `${base}/console/#login=${secret}`;
-          const json = { url, user: user ?? 'operator', expires_at: new Date(expiresAt).toISOString() };
+          const asked = typeof opts.url === 'string' ? opts.url.replace(/\/+$/, '') : undefined;
+          // Checked before the link is minted: a bad --url must not leave a live link nobody can use.
+          if (asked !== undefined && !/^https?:\/\/[^\s#?]+$/.test(asked)) throw new LatchkeyError('invalid_argument', `--url "${asked}" must be an http:// or https:// address`);
+          const link = await ops.createLoginLink(user);
+          const base = (asked ?? link.base).replace(/\/+$/, '');
+          const url = `${base}/console/#login=${link.secret}`;
+          const json = { url, user: link.user, expires_at: link.expires_at };
           return {
             json,
             text: fields([
               ['url', url],
-              ['logs in', user ?? 'operator (full access)'],
+              ['logs in', link.user === 'operator' && user === null ? 'operator (full access)' : link.user],
               ['valid', `once, for ${LOGIN_LINK_TTL_MS / 60_000} minutes (until ${json.expires_at})`],
             ]),
           };

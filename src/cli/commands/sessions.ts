@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { credentialRevokers } from '../../registry/credential_revokers.js';
-import { PatRegistry } from '../../registry/personal_access_tokens.js';
-import { SessionRegistry, type LiveSessionView } from '../../registry/sessions.js';
-import { StaticPasswordRegistry } from '../../registry/static_passwords.js';
-import { action, CLI_ACTOR, cliConfig, withOperations, withStore, type StoreSession } from '../context.js';
+import type { LiveSessionView } from '../../registry/sessions.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /** How long `kick` waits to see the session gone before it reports. */
@@ -38,10 +35,9 @@ export function registerSessionsCommands(program: Command): void {
     .option('--revoke', 'also revoke its credential: the token (jti), certificate, PAT or static password')
     .action(
       action(([id], opts, cmd) =>
-        withStore(cmd, async (session) => {
-          const registry = sessionRegistry(cmd, session);
-          const result = await registry.kick(id!, { revoke: opts.revoke === true }, CLI_ACTOR);
-          const left = await registry.waitUntilGone(id!, CONFIRM_MS, true);
+        withOperations(cmd, async (ops) => {
+          const result = await ops.kickSession(id!, opts.revoke === true);
+          const left = await ops.waitSessionGone(id!, CONFIRM_MS);
           const revoked = result.revoked.map((r) => `${r.method} ${r.credential_id}${r.already_revoked ? ' (already revoked)' : ''}`);
           return {
             json: { ...result, ended: left === 0 },
@@ -53,21 +49,6 @@ export function registerSessionsCommands(program: Command): void {
         }),
       ),
     );
-}
-
-/** The CLI's session registry, with every revoker; the PKI loads only if a certificate is revoked. */
-export function sessionRegistry(cmd: Command, { store, audit }: Pick<StoreSession, 'store' | 'audit'>): SessionRegistry {
-  const certificates = async () => {
-    const { CertificateRegistry } = await import('../../registry/certificates.js');
-    const { ensurePki } = await import('../../pki/ca.js');
-    const { certsDir } = cliConfig(cmd);
-    return new CertificateRegistry(store, audit, async () => (await ensurePki(certsDir)).ca);
-  };
-  return new SessionRegistry(
-    store,
-    audit,
-    credentialRevokers({ store, audit, pats: new PatRegistry(store, audit), passwords: new StaticPasswordRegistry(store, audit), certificates }),
-  );
 }
 
 function describeSessions(list: readonly LiveSessionView[]): string {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { TemplateRegistry, type TemplateView } from '../../registry/templates.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import type { TemplateView } from '../../registry/templates.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
@@ -23,12 +23,9 @@ export function registerTemplateCommands(program: Command): void {
     .option('--auth <kind>', 'cert (the device sends a CSR) or secret (it gets a client secret)', 'cert')
     .action(
       action(([name], opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
+        withOperations(cmd, async (ops) => {
           const certDays = wholeNumber(String(opts.certDays), '--cert-days');
-          const view = new TemplateRegistry(store, audit).create(
-            { name: name!, scope: String(opts.scope), idPrefix: String(opts.idPrefix), certDays, auth: String(opts.auth) },
-            CLI_ACTOR,
-          );
+          const view = await ops.createTemplate({ name: name!, scope: String(opts.scope), idPrefix: String(opts.idPrefix), certDays, auth: String(opts.auth) });
           return { json: { ...view }, text: `created template ${view.name}\n${describe(view)}` };
         }),
       ),
@@ -39,8 +36,8 @@ export function registerTemplateCommands(program: Command): void {
     .description('list templates')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const templates = new TemplateRegistry(store, audit).list();
+        withOperations(cmd, async (ops) => {
+          const templates = await ops.listTemplates();
           return {
             json: { templates },
             text:
@@ -57,8 +54,8 @@ export function registerTemplateCommands(program: Command): void {
     .argument('<name>')
     .action(
       action(([name], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const view = new TemplateRegistry(store, audit).show(name!);
+        withOperations(cmd, async (ops) => {
+          const view = await ops.showTemplate(name!);
           return { json: { ...view }, text: describe(view) };
         }),
       ),
@@ -70,9 +67,9 @@ export function registerTemplateCommands(program: Command): void {
     .argument('<name>')
     .action(
       action(([name], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          new TemplateRegistry(store, audit).delete(name!, CLI_ACTOR);
-          return { json: { name: name!, deleted: true }, text: `deleted template ${name!}` };
+        withOperations(cmd, async (ops) => {
+          const deleted = await ops.deleteTemplate(name!);
+          return { json: { ...deleted }, text: `deleted template ${deleted.name}` };
         }),
       ),
     );

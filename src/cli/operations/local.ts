@@ -1,4 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLoginLink } from '../../console/login_links.js';
+import { LatchkeyError } from '../../errors/latchkey_error.js';
+import { OPERATOR_CLAIM_LIMITS } from '../../onboarding/claims.js';
+import { PKI_FILES } from '../../pki/pki_files.js';
 import type { MqttAction } from '../../policy/index.js';
+import { ClaimRegistry } from '../../registry/claims.js';
+import { credentialRevokers } from '../../registry/credential_revokers.js';
+import { SessionRegistry } from '../../registry/sessions.js';
+import { StaticPasswordRegistry } from '../../registry/static_passwords.js';
+import { TemplateRegistry } from '../../registry/templates.js';
 import { ApiKeyRegistry } from '../../registry/api_keys.js';
 import type { CertificateRegistry } from '../../registry/certificates.js';
 import { explain } from '../../registry/explain.js';
@@ -8,7 +19,7 @@ import { rotateKeys } from '../../registry/signing_keys.js';
 import { listLiveTokens, revokeToken } from '../../registry/tokens.js';
 import { UserRegistry } from '../../registry/users.js';
 import type { StoreSession } from '../context.js';
-import type { AuditEntry, AuditFilter, ClientInput, IssuedCertificate, Operations } from './operations.js';
+import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
 
 /**
  * Operations on this machine's database, through the same registries the
@@ -19,6 +30,8 @@ export class LocalOperations implements Operations {
   readonly #users: UserRegistry;
   readonly #pats: PatRegistry;
   readonly #apiKeys: ApiKeyRegistry;
+  readonly #templates: TemplateRegistry;
+  readonly #claims: ClaimRegistry;
 
   constructor(
     private readonly session: StoreSession,
@@ -27,6 +40,8 @@ export class LocalOperations implements Operations {
     this.#users = new UserRegistry(session.store, session.audit);
     this.#pats = new PatRegistry(session.store, session.audit);
     this.#apiKeys = new ApiKeyRegistry(session.store, session.audit);
+    this.#templates = new TemplateRegistry(session.store, session.audit);
+    this.#claims = new ClaimRegistry(session.store, session.audit);
   }
 
   async createClient(input: ClientInput) {
@@ -60,6 +75,26 @@ export class LocalOperations implements Operations {
   async setClientAuthMethod(id: string, method: string, publicJwk?: string) {
     return this.session.registry.setAuthMethod(id, method, publicJwk !== undefined ? { publicJwk } : {}, this.actor);
   }
+  async disableClientCascade(id: string) {
+    const live_sessions = this.session.sessions.count(id);
+    const { hub, disabled } = this.session.registry.disableCascade(id, this.actor);
+    return { view: hub, live_sessions, cascade: disabled };
+  }
+  async createStaticPasswordClient(input: StaticPasswordClientInput) {
+    const { registry, passwords } = this.session;
+    const created = registry.create(
+      { id: input.id, scope: input.scope, ...(input.tokenTtl !== undefined ? { tokenTtl: input.tokenTtl } : {}), authMethod: 'client_secret_basic', noSecret: true },
+      this.actor,
+    );
+    const { mqtt_password } = passwords.set(created.client_id, 0, this.actor);
+    return { client_id: created.client_id, client_secret: null, mqtt_password };
+  }
+  async setStaticPassword(id: string, graceSeconds: number) {
+    return this.session.passwords.set(id, graceSeconds, this.actor);
+  }
+  async revokeStaticPassword(id: string) {
+    return this.session.passwords.revoke(id, this.actor);
+  }
   async deleteClient(id: string) {
     const live_sessions = this.session.sessions.count(id);
     const { revokedCertificates } = this.session.registry.delete(id, this.actor);
@@ -67,6 +102,12 @@ export class LocalOperations implements Operations {
   }
   async listSessions(principal?: string) {
     return this.session.sessions.list(principal);
+  }
+  async kickSession(clientId: string, revoke: boolean) {
+    return this.#sessionRegistry().kick(clientId, { revoke }, this.actor);
+  }
+  async waitSessionGone(clientId: string, ms: number) {
+    return this.session.sessions.waitUntilGone(clientId, ms, true);
   }
   async listTokens(clientId?: string) {
     return listLiveTokens(this.session.store, clientId !== undefined ? { clientId } : {});
@@ -157,6 +198,55 @@ export class LocalOperations implements Operations {
     return explain(this.session.store, { maxLevels: this.session.config.maxTopicLevels, maxBytes: 65_535 }, id, act, topic);
   }
 
+  async createTemplate(input: TemplateInput) {
+    return this.#templates.create(input, this.actor);
+  }
+  async listTemplates() {
+    return this.#templates.list();
+  }
+  async showTemplate(name: string) {
+    return this.#templates.show(name);
+  }
+  async deleteTemplate(name: string) {
+    this.#templates.delete(name, this.actor);
+    return { name, deleted: true as const };
+  }
+  async createClaim(input: ClaimInput) {
+    // Loaded here, not at start: it brings the X.509 library, which other commands need not pay for.
+    const { onboardingEndpoint } = await import('../../registry/onboarding_endpoint.js');
+    const { config } = this.session;
+    const caPem = readPem(join(config.certsDir, PKI_FILES.caCert));
+    if (caPem === null) throw new LatchkeyError('not_found', `no CA in ${config.certsDir}: run latchkey init first`);
+    const endpoint = onboardingEndpoint(
+      { host: config.host, publicHost: input.publicHost ?? config.publicHost },
+      { mqtts: input.mqttsPort ?? config.mqttsPort, https: input.httpsPort ?? config.httpsPort },
+      caPem,
+      readPem(join(config.certsDir, PKI_FILES.serverCert)),
+    );
+    return this.#claims.create(input.template, { uses: input.uses, expiresIn: input.expiresIn }, OPERATOR_CLAIM_LIMITS, this.actor, endpoint);
+  }
+  async listClaims() {
+    return this.#claims.list();
+  }
+  async revokeClaim(id: string) {
+    const { view, alreadyRevoked } = this.#claims.revoke(id, this.actor);
+    return { id: view.id, used: view.used, uses: view.uses, already_revoked: alreadyRevoked };
+  }
+  async createLoginLink(user: string | null) {
+    const { secret, expiresAt } = createLoginLink(this.session.store, this.session.audit, user, this.actor, Date.now());
+    return { secret, user: user ?? 'operator', expires_at: new Date(expiresAt).toISOString(), base: this.session.config.issuer };
+  }
+
+  /** The session registry with every revoker, for `sessions kick --revoke`; the PKI loads only if a certificate is revoked. */
+  #sessionRegistry(): SessionRegistry {
+    const { store, audit } = this.session;
+    return new SessionRegistry(
+      store,
+      audit,
+      credentialRevokers({ store, audit, pats: this.#pats, passwords: new StaticPasswordRegistry(store, audit), certificates: () => this.#certificates() }),
+    );
+  }
+
   /**
    * The PKI modules load only here (they are slow to import), and the CA
    * only when something is signed: `ensurePki` makes one if `latchkey init`
@@ -180,4 +270,8 @@ function certificateOf(m: { serial: string; clientId: string; certPem: string; k
     not_after: m.notAfter.toISOString(),
     fingerprint: m.fingerprint,
   };
+}
+
+function readPem(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
 }

@@ -5,7 +5,9 @@ import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
-import type { LiveSessionView } from '../../registry/sessions.js';
+import type { ClaimView, CreatedClaim } from '../../registry/claims.js';
+import type { LiveSessionView, RevokedCredential } from '../../registry/sessions.js';
+import type { TemplateView } from '../../registry/templates.js';
 import type { LiveTokenView } from '../../registry/tokens.js';
 import type { UserView } from '../../registry/users.js';
 import type { ClientAuthMethod } from '../../store/clients.js';
@@ -18,6 +20,32 @@ export interface ClientInput {
   tokenTtl?: number;
   authMethod: ClientAuthMethod;
   publicJwk?: string;
+}
+
+/** A new stock device with a static MQTT password instead of a client secret. */
+export type StaticPasswordClientInput = Omit<ClientInput, 'authMethod' | 'publicJwk'>;
+
+/** A provisioning template, as `template create` takes it. */
+export interface TemplateInput {
+  name: string;
+  scope: string;
+  idPrefix: string;
+  certDays: number;
+  auth: string;
+}
+
+/**
+ * A claim to mint. The endpoint overrides say where devices dial; only the
+ * local files need them (a server knows its own endpoint).
+ */
+export interface ClaimInput {
+  template: string;
+  uses: number;
+  /** Seconds. */
+  expiresIn: number;
+  publicHost?: string;
+  mqttsPort?: number;
+  httpsPort?: number;
 }
 
 /** A certificate signed for a device, with its key when latchkey (or the CLI) made it. */
@@ -69,9 +97,20 @@ export interface Operations {
   /** `live_sessions`: how many sessions the client had when it changed (a disable ends them). */
   setClientStatus(id: string, status: 'enabled' | 'disabled'): Promise<{ view: ClientView; live_sessions: number }>;
   setClientAuthMethod(id: string, method: string, publicJwk?: string): Promise<AuthMethodChange>;
+  /** Disables a hub and every device it vouched for (`provision:<template>`); `cascade` names those devices. */
+  disableClientCascade(id: string): Promise<{ view: ClientView; live_sessions: number; cascade: string[] }>;
+  /** Registers a stock device with a static MQTT password (no client secret); the password is in this answer only. */
+  createStaticPasswordClient(input: StaticPasswordClientInput): Promise<{ client_id: string; client_secret: null; mqtt_password: string }>;
+  /** A new static password (or a first one); the previous one works for `graceSeconds` more. */
+  setStaticPassword(id: string, graceSeconds: number): Promise<{ client_id: string; mqtt_password: string; previous_expires_at: string | null }>;
+  revokeStaticPassword(id: string): Promise<{ client_id: string; revoked: number }>;
   deleteClient(id: string): Promise<{ live_sessions: number; revoked_certificates: string[] }>;
   /** Live sessions on every server process sharing the store; only `principal`'s when given. */
   listSessions(principal?: string): Promise<LiveSessionView[]>;
+  /** Ends the session with this MQTT client id (on every node); `revoke` first revokes its credential. */
+  kickSession(clientId: string, revoke: boolean): Promise<{ client_id: string; kicked: number; revoked: RevokedCredential[] }>;
+  /** Sessions with this MQTT client id still listed after waiting up to `ms` for them to end. */
+  waitSessionGone(clientId: string, ms: number): Promise<number>;
   /** Live access tokens by jti (never the tokens). */
   listTokens(clientId?: string): Promise<LiveTokenView[]>;
 
@@ -108,4 +147,15 @@ export interface Operations {
   /** Deletes audit events older than `seconds`; `label` is how the operator said it (`90d`), for the audit trail. */
   pruneAudit(seconds: number, label: string): Promise<{ deleted: number }>;
   explain(id: string, act: MqttAction, topic: string): Promise<Explanation>;
+
+  createTemplate(input: TemplateInput): Promise<TemplateView>;
+  listTemplates(): Promise<TemplateView[]>;
+  showTemplate(name: string): Promise<TemplateView>;
+  deleteTemplate(name: string): Promise<{ name: string; deleted: true }>;
+  createClaim(input: ClaimInput): Promise<CreatedClaim>;
+  listClaims(): Promise<ClaimView[]>;
+  revokeClaim(id: string): Promise<{ id: string; used: number; uses: number; already_revoked: boolean }>;
+
+  /** A one-time console login link for `user` (null: the operator locally, the caller's own user remotely). */
+  createLoginLink(user: string | null): Promise<{ secret: string; user: string; expires_at: string; base: string }>;
 }

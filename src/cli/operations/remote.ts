@@ -5,11 +5,14 @@ import type { AuthMethodChange, ClientView } from '../../registry/clients.js';
 import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
-import type { LiveSessionView } from '../../registry/sessions.js';
+import { LatchkeyError } from '../../errors/latchkey_error.js';
+import type { ClaimView, CreatedClaim } from '../../registry/claims.js';
+import type { LiveSessionView, RevokedCredential } from '../../registry/sessions.js';
+import type { TemplateView } from '../../registry/templates.js';
 import type { LiveTokenView } from '../../registry/tokens.js';
 import type { UserView } from '../../registry/users.js';
 import type { AdminClient } from './admin_client.js';
-import type { AuditEntry, AuditFilter, ClientInput, IssuedCertificate, Operations } from './operations.js';
+import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
 
 /** Path segments are names and serials checked by the server; encoding keeps a stray `/` from changing the route. */
 const seg = encodeURIComponent;
@@ -57,6 +60,31 @@ export class RemoteOperations implements Operations {
       ...(publicJwk !== undefined ? { jwk: publicJwk } : {}),
     });
   }
+  async disableClientCascade(id: string) {
+    const { live_sessions, cascade, ...view } = await this.admin.call<ClientView & { live_sessions: number; cascade: string[] }>(
+      'POST',
+      `/admin/clients/${seg(id)}/disable?cascade=true`,
+    );
+    return { view: view as ClientView, live_sessions, cascade };
+  }
+  async createStaticPasswordClient(input: StaticPasswordClientInput) {
+    return this.admin.call<{ client_id: string; client_secret: null; mqtt_password: string }>('POST', '/admin/clients', {
+      client_id: input.id,
+      scope: input.scope,
+      static_password: true,
+      ...(input.tokenTtl !== undefined ? { token_ttl: input.tokenTtl } : {}),
+    });
+  }
+  async setStaticPassword(id: string, graceSeconds: number) {
+    return this.admin.call<{ client_id: string; mqtt_password: string; previous_expires_at: string | null }>(
+      'POST',
+      `/admin/clients/${seg(id)}/static-password`,
+      { grace_seconds: graceSeconds },
+    );
+  }
+  async revokeStaticPassword(id: string) {
+    return this.admin.call<{ client_id: string; revoked: number }>('DELETE', `/admin/clients/${seg(id)}/static-password`);
+  }
   async deleteClient(id: string) {
     const { live_sessions } = await this.admin.call<{ live_sessions: number }>('DELETE', `/admin/clients/${seg(id)}`);
     // The server revokes the certificates too; its answer does not list them.
@@ -65,6 +93,21 @@ export class RemoteOperations implements Operations {
   async listSessions(principal?: string) {
     const query = principal === undefined ? '' : `?client_id=${seg(principal)}`;
     return (await this.admin.call<{ sessions: LiveSessionView[] }>('GET', `/admin/sessions${query}`)).sessions;
+  }
+  async kickSession(clientId: string, revoke: boolean) {
+    return this.admin.call<{ client_id: string; kicked: number; revoked: RevokedCredential[] }>(
+      'DELETE',
+      `/admin/sessions/${seg(clientId)}${revoke ? '?revoke=true' : ''}`,
+    );
+  }
+  async waitSessionGone(clientId: string, ms: number) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const { sessions } = await this.admin.call<{ sessions: LiveSessionView[] }>('GET', '/admin/sessions');
+      const left = sessions.filter((s) => s.client_id === clientId).length;
+      if (left === 0 || Date.now() >= deadline) return left;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   async listTokens(clientId?: string) {
     const query = clientId === undefined ? '' : `?client_id=${seg(clientId)}`;
@@ -174,5 +217,53 @@ export class RemoteOperations implements Operations {
   }
   async explain(id: string, act: MqttAction, topic: string) {
     return this.admin.call<Explanation>('GET', `/admin/explain?${new URLSearchParams({ principal: id, action: act, topic })}`);
+  }
+
+  async createTemplate(input: TemplateInput) {
+    return this.admin.call<TemplateView>('POST', '/admin/templates', {
+      name: input.name,
+      scope: input.scope,
+      id_prefix: input.idPrefix,
+      cert_days: input.certDays,
+      auth: input.auth,
+    });
+  }
+  async listTemplates() {
+    return (await this.admin.call<{ templates: TemplateView[] }>('GET', '/admin/templates')).templates;
+  }
+  async showTemplate(name: string) {
+    return this.admin.call<TemplateView>('GET', `/admin/templates/${seg(name)}`);
+  }
+  async deleteTemplate(name: string) {
+    return this.admin.call<{ name: string; deleted: true }>('DELETE', `/admin/templates/${seg(name)}`);
+  }
+  async createClaim(input: ClaimInput) {
+    // The server puts its own endpoint in the onboarding string; silently ignoring an override would mislead.
+    if (input.publicHost !== undefined || input.mqttsPort !== undefined || input.httpsPort !== undefined) {
+      throw new LatchkeyError('invalid_option', '--public-host, --mqtts-port and --https-port set the endpoint on the server\'s own files only; with --server the server uses its own');
+    }
+    const { id, claim, onboarding, expires_at } = await this.admin.call<CreatedClaim & { qr_svg: string }>('POST', '/admin/claims', {
+      template: input.template,
+      uses: input.uses,
+      expires_in: input.expiresIn,
+    });
+    return { id, claim, onboarding, expires_at };
+  }
+  async listClaims() {
+    return (await this.admin.call<{ claims: ClaimView[] }>('GET', '/admin/claims')).claims;
+  }
+  async revokeClaim(id: string) {
+    const { used, uses, already_revoked } = await this.admin.call<{ id: string; used: number; uses: number; already_revoked: boolean }>(
+      'DELETE',
+      `/admin/claims/${seg(id)}`,
+    );
+    return { id, used, uses, already_revoked };
+  }
+  async createLoginLink(user: string | null) {
+    const link = await this.admin.call<{ url: string; user: string; expires_at: string }>('POST', '/admin/console/login-links', user === null ? {} : { user });
+    // The URL is <base>/console/#login=<secret>: split so `--url` can name the base the browser reaches.
+    const at = link.url.lastIndexOf('/console/#login=');
+    if (at < 0) throw new LatchkeyError('internal', 'the server answered a login link of an unknown form');
+    return { secret: link.url.slice(at + '/console/#login='.length), user: link.user, expires_at: link.expires_at, base: link.url.slice(0, at) };
   }
 }
