@@ -164,6 +164,17 @@ function rowInput(row: ImportRow): Parameters<ClientRegistry['prepare']>[0] {
   return { id: f.client_id, scope: f.scope, authMethod: authMethod as ClientAuthMethod, ...(tokenTtl !== undefined ? { tokenTtl } : {}) };
 }
 
+/**
+ * Whether a row, if valid, gets a client secret (its method is a secret
+ * method, the default included): for a caller that must know before the import.
+ *
+ * @example rowGetsSecret({ row: 1, line: 2, fields: { client_id: 'a', scope: 's' } }) // true
+ */
+export function rowGetsSecret(row: ImportRow): boolean {
+  const method = row.fields.auth_method;
+  return method === undefined || method === '' || method === 'client_secret_basic' || method === 'client_secret_post';
+}
+
 export interface ImportOptions {
   /** Issue a certificate (and key) for every client, valid this many days. */
   certificates?: { registry: CertificateRegistry; days?: number };

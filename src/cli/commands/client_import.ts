@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { type ImportedClient, importClients, importFormat, parseImport } from '../../registry/client_import.js';
-import { action, CLI_ACTOR, cliConfig, withStore } from '../context.js';
+import { importFormat, parseImport } from '../../registry/client_import.js';
+import { action, withOperations } from '../context.js';
+import type { ImportedRow } from '../operations/operations.js';
 
 /** Larger than any 10,000-row file: a wrong path, not an import. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -33,33 +34,29 @@ export function registerClientImport(client: Command): void {
         const days = Number(opts.certDays);
         if (!Number.isSafeInteger(days) || days <= 0) throw new LatchkeyError('invalid_argument', `--cert-days must be a whole number of days (got "${String(opts.certDays)}")`);
         if (secretsOut !== null && exists(secretsOut)) throw new LatchkeyError('already_exists', `--secrets-out: ${secretsOut} exists; it is never overwritten`);
-        const certificates = certsDir !== null ? await certificateRegistry(cmd) : null;
-        return withStore(cmd, async ({ store, audit, registry }) => {
+        return withOperations(cmd, async (ops) => {
           const written: string[] = [];
-          const imported = await importClients(
-            registry,
-            rows,
-            {
-              ...(certificates ? { certificates: { registry: certificates(store, audit), days } } : {}),
-              deliver: (clients) => {
-                const secrets = clients.filter((c) => c.client_secret !== null);
-                if (secrets.length > 0 && secretsOut === null) {
-                  throw new LatchkeyError('invalid_argument', `${secrets.length} clients get a one-time secret: give --secrets-out <file> (secrets never go to the terminal)`);
+          const imported = await ops
+            .importClients(rows, certsDir !== null ? { certificateDays: days } : {}, {
+              check: (secrets) => {
+                if (secrets > 0 && secretsOut === null) {
+                  throw new LatchkeyError('invalid_argument', `${secrets} clients get a one-time secret: give --secrets-out <file> (secrets never go to the terminal)`);
                 }
+              },
+              write: (clients) => {
                 if (secretsOut !== null) {
+                  const secrets = clients.filter((c) => c.client_secret !== null);
                   writeNewFile(secretsOut, `${JSON.stringify({ clients: secrets.map((c) => ({ client_id: c.client_id, client_secret: c.client_secret })) }, null, 1)}\n`, 0o600);
                   written.push(secretsOut);
                 }
                 if (certsDir !== null) written.push(...writeCertificates(certsDir, clients));
               },
               undo: () => removeAll(written),
-            },
-            CLI_ACTOR,
-            (id) => store.nameTaken(id),
-          ).catch((err: unknown) => {
-            removeAll(written);
-            throw err;
-          });
+            })
+            .catch((err: unknown) => {
+              removeAll(written);
+              throw err;
+            });
           const seconds = (Date.now() - started) / 1000;
           return {
             json: {
@@ -84,15 +81,6 @@ export function registerClientImport(client: Command): void {
         });
       }),
     );
-}
-
-/** The certificate registry, loading the PKI (slow to import) only when asked for. */
-async function certificateRegistry(cmd: Command) {
-  const { CertificateRegistry } = await import('../../registry/certificates.js');
-  const { ensurePki } = await import('../../pki/ca.js');
-  const { certsDir } = cliConfig(cmd);
-  return (store: ConstructorParameters<typeof CertificateRegistry>[0], audit: ConstructorParameters<typeof CertificateRegistry>[1]) =>
-    new CertificateRegistry(store, audit, async () => (await ensurePki(certsDir)).ca);
 }
 
 function readImportFile(file: string): string {
@@ -138,7 +126,7 @@ function writeNewFile(path: string, data: string, mode: number, sync = true): vo
 }
 
 /** `<id>.key` (0600), `<id>.crt` and `ca.crt`; returns what it created, for undo. */
-function writeCertificates(dir: string, clients: readonly ImportedClient[]): string[] {
+function writeCertificates(dir: string, clients: readonly ImportedRow[]): string[] {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -146,7 +134,7 @@ function writeCertificates(dir: string, clients: readonly ImportedClient[]): str
   }
   const created: string[] = [];
   try {
-    const ca = clients.find((c) => c.certificate)?.certificate?.caPem;
+    const ca = clients.find((c) => c.certificate)?.certificate?.ca_pem;
     if (ca !== undefined && !exists(join(dir, 'ca.crt'))) {
       writeNewFile(join(dir, 'ca.crt'), ca, 0o644, false);
       created.push(join(dir, 'ca.crt'));
@@ -154,10 +142,10 @@ function writeCertificates(dir: string, clients: readonly ImportedClient[]): str
     for (const c of clients) {
       if (!c.certificate) continue;
       const key = join(dir, `${c.client_id}.key`);
-      writeNewFile(key, c.certificate.keyPem!, 0o600, false);
+      writeNewFile(key, c.certificate.key_pem, 0o600, false);
       created.push(key);
       const crt = join(dir, `${c.client_id}.crt`);
-      writeNewFile(crt, c.certificate.certPem, 0o644, false);
+      writeNewFile(crt, c.certificate.cert_pem, 0o644, false);
       created.push(crt);
     }
   } catch (err) {

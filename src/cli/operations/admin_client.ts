@@ -20,6 +20,17 @@ const CODE_OF_STATUS: Record<number, LatchkeyErrorCode> = {
   415: 'invalid_argument',
 };
 
+/** A refusal from the admin API, keeping its answer for a caller that can say more (an import's row problems). */
+export class AdminRefusal extends LatchkeyError {
+  constructor(
+    code: LatchkeyErrorCode,
+    message: string,
+    readonly answer: unknown,
+  ) {
+    super(code, message);
+  }
+}
+
 /**
  * A caller of the admin API: JSON in, JSON out, bearer token on every
  * request, and every refusal turned into the LatchkeyError a local command
@@ -54,7 +65,7 @@ export class AdminClient {
       case 403:
         return new LatchkeyError('forbidden', `the token may not do this: ${description}`);
       default:
-        return new LatchkeyError(CODE_OF_STATUS[status] ?? 'internal', status >= 500 ? `the server failed (${status}): ${description}` : description);
+        return new AdminRefusal(CODE_OF_STATUS[status] ?? 'internal', status >= 500 ? `the server failed (${status}): ${description}` : description, json);
     }
   }
 

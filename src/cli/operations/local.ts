@@ -6,6 +6,7 @@ import { OPERATOR_CLAIM_LIMITS } from '../../onboarding/claims.js';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import type { MqttAction } from '../../policy/index.js';
 import { ClaimRegistry } from '../../registry/claims.js';
+import { importClients, type ImportedClient, type ImportRow } from '../../registry/client_import.js';
 import { credentialRevokers } from '../../registry/credential_revokers.js';
 import { SessionRegistry } from '../../registry/sessions.js';
 import { StaticPasswordRegistry } from '../../registry/static_passwords.js';
@@ -19,7 +20,7 @@ import { rotateKeys } from '../../registry/signing_keys.js';
 import { listLiveTokens, revokeToken } from '../../registry/tokens.js';
 import { UserRegistry } from '../../registry/users.js';
 import type { StoreSession } from '../context.js';
-import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
+import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, ImportedRow, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
 
 /**
  * Operations on this machine's database, through the same registries the
@@ -94,6 +95,31 @@ export class LocalOperations implements Operations {
   }
   async revokeStaticPassword(id: string) {
     return this.session.passwords.revoke(id, this.actor);
+  }
+  async importClients(
+    rows: readonly ImportRow[],
+    opts: { certificateDays?: number },
+    deliver: { check(secrets: number): void; write(clients: readonly ImportedRow[]): void; undo(): void },
+  ) {
+    const { store, registry } = this.session;
+    const certificates = opts.certificateDays !== undefined ? { registry: await this.#certificates(), days: opts.certificateDays } : undefined;
+    const imported = await importClients(
+      registry,
+      rows,
+      {
+        ...(certificates ? { certificates } : {}),
+        // Checked only now, after every row: a bad file is reported as such first.
+        deliver: (clients) => {
+          const made = clients.map(importedRow);
+          deliver.check(made.filter((c) => c.client_secret !== null).length);
+          deliver.write(made);
+        },
+        undo: () => deliver.undo(),
+      },
+      this.actor,
+      (id) => store.nameTaken(id),
+    );
+    return imported.map(importedRow);
   }
   async deleteClient(id: string) {
     const live_sessions = this.session.sessions.count(id);
@@ -274,4 +300,15 @@ function certificateOf(m: { serial: string; clientId: string; certPem: string; k
 
 function readPem(file: string): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8') : null;
+}
+
+function importedRow(c: ImportedClient): ImportedRow {
+  return {
+    row: c.row,
+    line: c.line,
+    client_id: c.client_id,
+    auth_method: c.auth_method,
+    client_secret: c.client_secret,
+    certificate: c.certificate ? { serial: c.certificate.serial, cert_pem: c.certificate.certPem, key_pem: c.certificate.keyPem!, ca_pem: c.certificate.caPem } : null,
+  };
 }

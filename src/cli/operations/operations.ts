@@ -6,6 +6,7 @@ import type { Explanation } from '../../registry/explain.js';
 import type { PatView } from '../../registry/personal_access_tokens.js';
 import type { KeyRotation } from '../../registry/signing_keys.js';
 import type { ClaimView, CreatedClaim } from '../../registry/claims.js';
+import type { ImportRow } from '../../registry/client_import.js';
 import type { LiveSessionView, RevokedCredential } from '../../registry/sessions.js';
 import type { TemplateView } from '../../registry/templates.js';
 import type { LiveTokenView } from '../../registry/tokens.js';
@@ -46,6 +47,16 @@ export interface ClaimInput {
   publicHost?: string;
   mqttsPort?: number;
   httpsPort?: number;
+}
+
+/** What `client import` made for one row: its secret (once) and, when asked, a certificate with its key. */
+export interface ImportedRow {
+  row: number;
+  line: number | null;
+  client_id: string;
+  auth_method: ClientAuthMethod;
+  client_secret: string | null;
+  certificate: { serial: string; cert_pem: string; key_pem: string; ca_pem: string } | null;
 }
 
 /** A certificate signed for a device, with its key when latchkey (or the CLI) made it. */
@@ -104,6 +115,19 @@ export interface Operations {
   /** A new static password (or a first one); the previous one works for `graceSeconds` more. */
   setStaticPassword(id: string, graceSeconds: number): Promise<{ client_id: string; mqtt_password: string; previous_expires_at: string | null }>;
   revokeStaticPassword(id: string): Promise<{ client_id: string; revoked: number }>;
+  /**
+   * Creates many clients, all or nothing. Locally `deliver` (writing the
+   * secrets and key files) runs before the commit and `undo` if the commit
+   * fails. Remotely the server commits first, so `deliver.check` runs before
+   * the request with the number of rows that will get a secret, to refuse
+   * an import whose secrets would have nowhere to go.
+   * @throws ImportError with every row's problem
+   */
+  importClients(
+    rows: readonly ImportRow[],
+    opts: { certificateDays?: number },
+    deliver: { check(secrets: number): void; write(clients: readonly ImportedRow[]): void; undo(): void },
+  ): Promise<ImportedRow[]>;
   deleteClient(id: string): Promise<{ live_sessions: number; revoked_certificates: string[] }>;
   /** Live sessions on every server process sharing the store; only `principal`'s when given. */
   listSessions(principal?: string): Promise<LiveSessionView[]>;

@@ -11,8 +11,10 @@ import type { LiveSessionView, RevokedCredential } from '../../registry/sessions
 import type { TemplateView } from '../../registry/templates.js';
 import type { LiveTokenView } from '../../registry/tokens.js';
 import type { UserView } from '../../registry/users.js';
-import type { AdminClient } from './admin_client.js';
-import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
+import { ImportError, rowGetsSecret, type ImportRow } from '../../registry/client_import.js';
+import type { ClientAuthMethod } from '../../store/clients.js';
+import { AdminRefusal, type AdminClient } from './admin_client.js';
+import type { AuditEntry, AuditFilter, ClaimInput, ClientInput, ImportedRow, IssuedCertificate, Operations, StaticPasswordClientInput, TemplateInput } from './operations.js';
 
 /** Path segments are names and serials checked by the server; encoding keeps a stray `/` from changing the route. */
 const seg = encodeURIComponent;
@@ -84,6 +86,39 @@ export class RemoteOperations implements Operations {
   }
   async revokeStaticPassword(id: string) {
     return this.admin.call<{ client_id: string; revoked: number }>('DELETE', `/admin/clients/${seg(id)}/static-password`);
+  }
+  async importClients(
+    rows: readonly ImportRow[],
+    opts: { certificateDays?: number },
+    deliver: { check(secrets: number): void; write(clients: readonly ImportedRow[]): void; undo(): void },
+  ) {
+    // The server commits before anything is written here: refuse now what could not be delivered then.
+    deliver.check(rows.filter(rowGetsSecret).length);
+    let answer: { clients: { row: number; client_id: string; auth_method: ClientAuthMethod; client_secret: string | null; certificate: { serial: string; cert: string; key: string; ca: string } | null }[] };
+    try {
+      answer = await this.admin.call('POST', '/admin/clients:batch', {
+        clients: rows.map((r) => r.fields),
+        ...(opts.certificateDays !== undefined ? { certificates: { days: opts.certificateDays } } : {}),
+      });
+    } catch (err) {
+      throw rowProblems(err, rows);
+    }
+    const lineOf = new Map(rows.map((r) => [r.row, r.line]));
+    const imported: ImportedRow[] = answer.clients.map((c) => ({
+      row: c.row,
+      line: lineOf.get(c.row) ?? null,
+      client_id: c.client_id,
+      auth_method: c.auth_method,
+      client_secret: c.client_secret,
+      certificate: c.certificate ? { serial: c.certificate.serial, cert_pem: c.certificate.cert, key_pem: c.certificate.key, ca_pem: c.certificate.ca } : null,
+    }));
+    try {
+      deliver.write(imported);
+    } catch (err) {
+      const said = err instanceof Error ? err.message : String(err);
+      throw new LatchkeyError('internal', `the server created the ${imported.length} clients, but writing their secrets or keys failed (${said}): issue new ones with client rotate-secret / cert issue`);
+    }
+    return imported;
   }
   async deleteClient(id: string) {
     const { live_sessions } = await this.admin.call<{ live_sessions: number }>('DELETE', `/admin/clients/${seg(id)}`);
@@ -266,4 +301,15 @@ export class RemoteOperations implements Operations {
     if (at < 0) throw new LatchkeyError('internal', 'the server answered a login link of an unknown form');
     return { secret: link.url.slice(at + '/console/#login='.length), user: link.user, expires_at: link.expires_at, base: link.url.slice(0, at) };
   }
+}
+
+/** The server's per-row refusal as the ImportError a local import throws, with the file's line numbers back. */
+function rowProblems(err: unknown, rows: readonly ImportRow[]): unknown {
+  const answer = err instanceof AdminRefusal ? (err.answer as { rows?: { row: number; client_id: string | null; error: string }[] }) : undefined;
+  if (!Array.isArray(answer?.rows)) return err;
+  const lineOf = new Map(rows.map((r) => [r.row, r.line]));
+  return new ImportError(
+    answer.rows.map((p) => ({ row: p.row, line: lineOf.get(p.row) ?? null, client_id: p.client_id, error: p.error })),
+    rows.length,
+  );
 }
