@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli, startTestServer, type TestServer, tempDir } from '../helpers/latchkey.js';
+import { connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 import { clientCredentialsToken } from '../helpers/token.js';
 import { expectOneError, parseLines, parseOneObject, THERMOSTAT_SCOPE } from './fixture.js';
 
@@ -150,6 +151,140 @@ describe('latchkey --server: remote mode over the admin API', () => {
     const allow = await sameBothWays('explain', 'remote-hub', 'subscribe', 'home/t1/telemetry');
     expect(JSON.parse(allow)).toMatchObject({ allow: true });
     expect(JSON.parse(await sameBothWays('explain', 'remote-hub', 'publish', 'home/t1/telemetry'))).toMatchObject({ allow: false, scope: 'mqtt:publish:home/t1/telemetry' });
+  });
+
+  it('manages static passwords: create --static-password, rotate-password, revoke-password; kicks a session with --revoke', async () => {
+    const created = await rjson('client', 'create', 'remote-plug', '--scope', 'mqtt:subscribe:cmnd/{client_id}/#', '--static-password');
+    expect(Object.keys(created)).toEqual(['client_id', 'client_secret', 'mqtt_password']);
+    expect(created.client_secret).toBeNull();
+    await sameBothWays('client', 'show', 'remote-plug');
+    // The device connects with the password the remote command printed.
+    const first = await connectDevice(lk.mqttUrl, 'remote-plug', created.mqtt_password as string);
+    await first.endAsync();
+
+    const rotated = await rjson('client', 'rotate-password', 'remote-plug', '--grace', '0');
+    expect(Object.keys(rotated)).toEqual(['client_id', 'mqtt_password', 'previous_expires_at']);
+    expect(rotated.mqtt_password).not.toBe(created.mqtt_password);
+    expect(await refusalCode(connectDevice(lk.mqttUrl, 'remote-plug', created.mqtt_password as string))).toBe(4);
+
+    // sessions kick --revoke through DELETE /admin/sessions/:id?revoke=true: the session ends and its password dies.
+    const device = await connectDevice(lk.mqttUrl, 'remote-plug', rotated.mqtt_password as string);
+    await eventually(async () => lk.server.sessions.list('remote-plug').length === 1, 5000, 'session listed');
+    const kicked = await rjson('sessions', 'kick', 'remote-plug', '--revoke');
+    expect(kicked).toMatchObject({ client_id: 'remote-plug', kicked: 1, ended: true, revoked: [{ method: 'static_password', already_revoked: false }] });
+    await eventually(() => !device.connected, 5000, 'device disconnected');
+    // 5 (not authorised): the broker knows the password, and that it was revoked.
+    expect(await refusalCode(connectDevice(lk.mqttUrl, 'remote-plug', rotated.mqtt_password as string))).toBe(5);
+
+    const again = await rjson('client', 'rotate-password', 'remote-plug');
+    expect(await rjson('client', 'revoke-password', 'remote-plug')).toEqual({ client_id: 'remote-plug', revoked: 1, live_sessions: 0 });
+    expect(await refusalCode(connectDevice(lk.mqttUrl, 'remote-plug', again.mqtt_password as string))).toBe(5);
+    expect(JSON.parse(await sameBothWays('client', 'show', 'remote-plug'))).toMatchObject({ static_password: false });
+    expect(lk.auditEvents({ principal: 'remote-plug', limit: 50 }).map((e) => e.detail?.actor)).toContain('admin:ops');
+  });
+
+  it('disables a hub and the devices it vouched for with --cascade', async () => {
+    lk.createClient('remote-hub-c', 'mqtt:publish:a');
+    lk.createClient('remote-dev-c', 'mqtt:publish:b');
+    lk.server.store.provisionedClients.insert({ clientId: 'remote-dev-c', template: 't', claimId: 'clm_x', provisionedBy: 'remote-hub-c', createdAt: Date.now() });
+    const disabled = await rjson('client', 'disable', 'remote-hub-c', '--cascade');
+    expect(disabled).toMatchObject({ client_id: 'remote-hub-c', status: 'disabled', live_sessions: 0, cascade: ['remote-dev-c'] });
+    expect(lk.server.registry.show('remote-dev-c').status).toBe('disabled');
+    // Without --cascade the answer has no cascade field, as locally.
+    await rjson('client', 'enable', 'remote-hub-c');
+    expect(await rjson('client', 'disable', 'remote-hub-c')).not.toHaveProperty('cascade');
+  });
+
+  it('manages templates and claims; lists never show a claim's secret', async () => {
+    const template = await rjson('template', 'create', 'remote-thermo', '--scope', THERMOSTAT_SCOPE, '--id-prefix', 'rt-', '--auth', 'secret');
+    expect(template).toMatchObject({ name: 'remote-thermo', id_prefix: 'rt-', auth: 'secret', cert_days: 365 });
+    await sameBothWays('template', 'show', 'remote-thermo');
+    await sameBothWays('template', 'list');
+
+    const claim = await rjson('claim', 'create', '--template', 'remote-thermo', '--uses', '2', '--expires-in', '1h');
+    // The same fields as a local claim: the server's QR code is not part of the CLI's answer.
+    expect(Object.keys(claim)).toEqual(['id', 'claim', 'onboarding', 'expires_at']);
+    expect(lk.server.store.claims.list().map((c) => c.id)).toContain(claim.id);
+    const listed = JSON.parse(await sameBothWays('claim', 'list')) as { claims: { id: string; uses: number }[] };
+    expect(listed.claims.find((c) => c.id === claim.id)).toMatchObject({ uses: 2 });
+    expect(JSON.stringify(listed)).not.toContain(claim.claim as string);
+    // Endpoint overrides are for the server's own files: refused, not silently ignored.
+    const override = await remote('claim', 'create', '--template', 'remote-thermo', '--public-host', 'elsewhere.test');
+    expectOneError(override, 2);
+    expect(override.stderr).toMatch(/--public-host/);
+    expect(await rjson('claim', 'revoke', claim.id as string)).toEqual({ id: claim.id, revoked: true, already_revoked: false });
+    expect(await rjson('claim', 'revoke', claim.id as string)).toEqual({ id: claim.id, revoked: true, already_revoked: true });
+
+    expect(await rjson('template', 'delete', 'remote-thermo')).toEqual({ name: 'remote-thermo', deleted: true });
+    expectOneError(await remote('template', 'show', 'remote-thermo'), 3);
+  });
+
+  it('imports clients through /admin/clients:batch: secrets to the file only, row problems by line, nothing half done', async () => {
+    const csv = join(outDir, 'fleet.csv');
+    writeFileSync(csv, 'client_id,scope,token_ttl\nremote-i1,mqtt:publish:a,5m\nremote-i2,mqtt:publish:b,\n');
+    // Secrets and nowhere to put them: refused before the server creates anything.
+    const nowhere = await remote('client', 'import', csv);
+    expectOneError(nowhere, 2);
+    expect(nowhere.stderr).toContain('--secrets-out');
+    expect(lk.server.registry.list().map((c) => c.client_id)).not.toContain('remote-i1');
+
+    const secretsOut = join(outDir, 'fleet-secrets.json');
+    const imported = await rjson('client', 'import', csv, '--secrets-out', secretsOut);
+    expect(imported).toMatchObject({
+      created: 2,
+      clients: [
+        { row: 1, line: 2, client_id: 'remote-i1', auth_method: 'client_secret_basic' },
+        { row: 2, line: 3, client_id: 'remote-i2' },
+      ],
+      secrets_file: secretsOut,
+    });
+    expect(JSON.stringify(imported)).not.toMatch(/client_secret"/);
+    expect(statSync(secretsOut).mode & 0o777).toBe(0o600);
+    const secrets = JSON.parse(readFileSync(secretsOut, 'utf8')) as { clients: { client_id: string; client_secret: string }[] };
+    await clientCredentialsToken(lk.baseUrl, 'remote-i1', secrets.clients[0]!.client_secret);
+    expect(lk.server.registry.show('remote-i1').token_ttl).toBe(300);
+
+    // A bad file: the same message both ways, with the file's line numbers, and nothing created.
+    const bad = join(outDir, 'bad.csv');
+    writeFileSync(bad, 'client_id,scope,auth_method\nremote-i3,mqtt:publish:a,tls_client_auth\nremote-i1,mqtt:publish:a,tls_client_auth\n');
+    const [here, there] = await Promise.all([lk.cli('client', 'import', bad), remote('client', 'import', bad)]);
+    expectOneError(there, 2);
+    expect(there.stderr).toBe(here.stderr);
+    expect(there.stderr).toContain('line 3 (remote-i1)');
+    expect(lk.server.registry.list().map((c) => c.client_id)).not.toContain('remote-i3');
+
+    // Certificates: the server's keys and certificates land in --certs.
+    const json = join(outDir, 'cams.json');
+    writeFileSync(json, JSON.stringify([{ client_id: 'remote-i4', scope: 'mqtt:publish:c', auth_method: 'tls_client_auth' }]));
+    const certsOut = join(outDir, 'import-certs');
+    const withCerts = await rjson('client', 'import', json, '--certs', certsOut, '--cert-days', '30');
+    expect(withCerts).toMatchObject({ created: 1, clients: [{ client_id: 'remote-i4', cert: join(certsOut, 'remote-i4.crt'), key: join(certsOut, 'remote-i4.key') }] });
+    expect(statSync(join(certsOut, 'remote-i4.key')).mode & 0o777).toBe(0o600);
+    const cert = new X509Certificate(readFileSync(join(certsOut, 'remote-i4.crt')));
+    expect(cert.subject).toBe('CN=remote-i4');
+    expect(existsSync(join(certsOut, 'ca.crt'))).toBe(true);
+  });
+
+  it('mints a console login link on the server that logs in the user it names', async () => {
+    const link = await rjson('console', '--user', 'ops');
+    expect(Object.keys(link)).toEqual(['url', 'user', 'expires_at']);
+    expect(link.user).toBe('ops');
+    expect(link.url).toMatch(/^http:\/\/.+\/console\/#login=lk_cl_/);
+    const secret = /#login=(.+)$/.exec(link.url as string)![1]!;
+    const login = await fetch(`${lk.baseUrl}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: secret }) });
+    expect(login.status).toBe(200);
+    // Used once: a second login with it is refused.
+    expect((await fetch(`${lk.baseUrl}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: secret }) })).status).toBe(401);
+    // --url names the base the browser reaches; without --user a PAT's link logs in its own user.
+    const own = await rjson('console', '--url', 'https://console.example.test/');
+    expect(own).toMatchObject({ user: 'ops' });
+    expect(own.url).toMatch(/^https:\/\/console\.example\.test\/console\/#login=lk_cl_/);
+    // An API key is no person: it must name the user (and may only if it can write).
+    const writerKey = lk.server.people.apiKeys.create({ name: 'remote-automation', scope: 'admin:write' }, 'test').key;
+    const anonymous = await runCli(['--server', lk.baseUrl, 'console'], { LATCHKEY_TOKEN: writerKey });
+    expectOneError(anonymous, 2);
+    expect(anonymous.stderr).toMatch(/name the user/);
+    expectOneError(await runCli(['--server', lk.baseUrl, '--token', reader, 'console', '--user', 'ops']), 6);
   });
 
   it('maps refusals to the local exit statuses and one clear line', async () => {
