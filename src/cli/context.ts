@@ -142,7 +142,7 @@ export function remoteTarget(cmd: Command): RemoteTarget | null {
 
 /**
  * Refuses `--server` for a command that works on this machine's files only
- * (init, start, and any command not yet available over the admin API).
+ * (init and start; every other command runs through {@link withOperations}).
  *
  * @throws LatchkeyError invalid_option
  */
