@@ -25,7 +25,7 @@ import { haveTools } from '../helpers/tools.js';
  * test suite, or never returns), and the test's name lists it.
  */
 const REPO = resolve(import.meta.dirname, '../..');
-const DOCUMENTS = ['README.md', 'docs/CREDENTIALS.md', 'docs/CERTIFICATES.md'] as const;
+const DOCUMENTS = ['README.md', 'docs/CREDENTIALS.md', 'docs/CERTIFICATES.md', 'docs/ONBOARDING.md', 'docs/CONSOLE.md', 'docs/STOCK-DEVICES.md'] as const;
 const DEFAULT_PORTS = { http: 8080, https: 8443, mqtt: 1883, mqtts: 8883, ws: 8083, wss: 8084 } as const;
 
 export interface ShellBlock {
