@@ -195,7 +195,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     expect(await rjson('client', 'disable', 'remote-hub-c')).not.toHaveProperty('cascade');
   });
 
-  it('manages templates and claims; lists never show a claim's secret', async () => {
+  it('manages templates and claims; lists never show the claim secret', async () => {
     const template = await rjson('template', 'create', 'remote-thermo', '--scope', THERMOSTAT_SCOPE, '--id-prefix', 'rt-', '--auth', 'secret');
     expect(template).toMatchObject({ name: 'remote-thermo', id_prefix: 'rt-', auth: 'secret', cert_days: 365 });
     await sameBothWays('template', 'show', 'remote-thermo');
