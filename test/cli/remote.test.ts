@@ -283,7 +283,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     const writerKey = lk.server.people.apiKeys.create({ name: 'remote-automation', scope: 'admin:write' }, 'test').key;
     const anonymous = await runCli(['--server', lk.baseUrl, 'console'], { LATCHKEY_TOKEN: writerKey });
     expectOneError(anonymous, 2);
-    expect(anonymous.stderr).toMatch(/name the user/);
+    expect(anonymous.stderr).toMatch(/name the user the link logs in/);
     expectOneError(await runCli(['--server', lk.baseUrl, '--token', reader, 'console', '--user', 'ops']), 6);
   });
 

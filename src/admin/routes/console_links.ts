@@ -7,9 +7,10 @@ import { ERROR_RESPONSES, NAME, secured, TIME } from '../schemas.js';
 /**
  * `POST /admin/console/login-links`: a one-time console login URL, as
  * `latchkey console` prints it (the same createLoginLink). Without `user`
- * the link logs in the caller's own user: over the API nobody mints the
- * operator's full-access link but an operator console session, and an API
- * key, which is no person, must name the user.
+ * the link logs in the caller's own user (a PAT's). The operator's
+ * full-access link is never minted here, not even by an operator console
+ * session (that would outlive its idle expiry): it is for whoever holds the
+ * data directory. An API key, which is no person, must name the user.
  */
 export function registerConsoleLinkRoutes(app: FastifyInstance, { deps, caller }: AdminContext): void {
   app.post<{ Body: { user?: string } | undefined }>(
@@ -36,14 +37,14 @@ export function registerConsoleLinkRoutes(app: FastifyInstance, { deps, caller }
     },
     async (request, reply) => {
       const who = caller(request);
-      const user = request.body?.user ?? (who.kind === 'user' ? who.name : who.kind === 'operator' ? null : undefined);
-      if (user === undefined) throw new LatchkeyError('invalid_argument', 'an API key is no person: name the user the link logs in ("user")');
+      const user = request.body?.user ?? (who.kind === 'user' ? who.name : undefined);
+      if (user === undefined) throw new LatchkeyError('invalid_argument', 'name the user the link logs in ("user"): only a personal access token may leave it out');
       const { secret, expiresAt } = createLoginLink(deps.store, deps.audit, user, who.actor, Date.now());
       const url = `${deps.publicUrl.replace(/\/+$/, '')}/console/#login=${secret}`;
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ url, user: user ?? 'operator', expires_at: new Date(expiresAt).toISOString() });
+        .send({ url, user, expires_at: new Date(expiresAt).toISOString() });
     },
   );
 }
