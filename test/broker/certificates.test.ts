@@ -160,10 +160,8 @@ describe('revocation (CONTRACT §2 cert revoke)', () => {
   it('ends a live session within 1 s and refuses new connects with CONNACK 5', async () => {
     const dev = await deviceWithCertificate('mtls-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key));
-    const started = Date.now();
     certificates.revoke(dev.serial, 'test');
     await closedWithin(client, 1000);
-    expect(Date.now() - started).toBeLessThan(1000);
     client.end(true);
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key)))).toBe(5);
     // Another certificate of the same client still works.
@@ -182,12 +180,11 @@ describe('revocation (CONTRACT §2 cert revoke)', () => {
   it('revoked by the CLI in another process: the live session ends within 1 s of the command', async () => {
     const dev = await deviceWithCertificate('mtls-cli-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-cli-rev', dev.cert, dev.key));
-    const closed = closedWithin(client, 10_000).then(() => Date.now());
     const result = await t.cli('cert', 'revoke', dev.serial.toUpperCase().match(/../g)!.join(':'), '--json');
     const acknowledged = Date.now();
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ serial: dev.serial, revoked: true, already_revoked: false });
-    expect((await closed) - acknowledged).toBeLessThan(1000);
+    await closedWithin(client, 1000, acknowledged);
     client.end(true);
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('mtls-cli-rev', dev.cert, dev.key)))).toBe(5);
   });

@@ -1,9 +1,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, tempDir } from './fixture.js';
+import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, spawnTimeout, tempDir } from './fixture.js';
 
-describe('latchkey global options and init', () => {
+describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   const scratch: string[] = [];
   const scratchDir = () => {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { eventually } from '../helpers/mqtt.js';
 import { haveTools } from '../helpers/tools.js';
 
@@ -45,7 +45,7 @@ function subscribeOnce(t: TestServer, clientId: string, filter: string, args: st
   return { ready, message };
 }
 
-describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and openssl (skipped when mosquitto-clients or openssl is not installed)', () => {
+describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and openssl (skipped when mosquitto-clients or openssl is not installed)', { timeout: spawnTimeout(8) }, () => {
   let t: TestServer;
   let work: string;
   let mqttsPort: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connect, refusalCode, sleep } from '../helpers/mqtt.js';
 
 let lk: TestServer;
@@ -30,7 +30,7 @@ function adminGet(token: string): Promise<number> {
   return fetch(`${lk.baseUrl}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 }
 
-describe('latchkey user / pat (CONTRACT §7)', () => {
+describe('latchkey user / pat (CONTRACT §7)', { timeout: spawnTimeout(7) }, () => {
   test('user create: names shared with clients; a default scope ceiling; --scope narrows it', async () => {
     expect(await json('user', 'create', 'uma')).toMatchObject({ name: 'uma', status: 'enabled', scope: 'admin:write mqtt:publish:# mqtt:subscribe:#' });
     expect(await json('user', 'create', 'viv', '--scope', 'admin:read')).toMatchObject({ name: 'viv', scope: 'admin:read' });
@@ -98,12 +98,11 @@ describe('latchkey user / pat (CONTRACT §7)', () => {
     const made = await json('pat', 'create', 'uma', '--name', 'mqtt', '--scope', 'mqtt:subscribe:home/#');
     const other = await json('pat', 'create', 'uma', '--name', 'other', '--scope', 'admin:read');
     const client = await connect(lk.mqttUrl, { clientId: 'uma@phone', username: 'uma', password: made.token });
-    const closed = closedWithin(client, 1500);
-    const revokedAt = Date.now();
-    expect(await json('pat', 'revoke', made.id)).toEqual({ id: made.id, user: 'uma', revoked: true, already_revoked: false });
-    await closed;
-    // The CLI process itself takes part of the budget; the server reacts within its poll interval.
-    expect(Date.now() - revokedAt).toBeLessThan(1500);
+    const revoked = await json('pat', 'revoke', made.id);
+    // Committed by the time the CLI returns; from then the server has its poll interval and the rest of the second.
+    const committedAt = Date.now();
+    expect(revoked).toEqual({ id: made.id, user: 'uma', revoked: true, already_revoked: false });
+    await closedWithin(client, 1000, committedAt);
     expect(await refusalCode(connect(lk.mqttUrl, { clientId: 'uma', username: 'uma', password: made.token }))).toBe(5);
     expect(await adminGet(other.token)).toBe(200);
     expect((await json('pat', 'revoke', made.id)).already_revoked).toBe(true);
@@ -114,15 +113,16 @@ describe('latchkey user / pat (CONTRACT §7)', () => {
     const a = await json('pat', 'create', 'xena', '--name', 'a', '--scope', 'admin:read');
     const b = await json('pat', 'create', 'xena', '--name', 'b', '--scope', 'mqtt:subscribe:home/#');
     const client = await connect(lk.mqttUrl, { clientId: 'xena@b', username: 'xena', password: b.token });
-    const closed = closedWithin(client, 1500);
-    expect((await json('user', 'disable', 'xena')).status).toBe('disabled');
-    await closed;
+    const disabled = await json('user', 'disable', 'xena');
+    const committedAt = Date.now();
+    expect(disabled.status).toBe('disabled');
+    await closedWithin(client, 1000, committedAt);
     expect(await adminGet(a.token)).toBe(401);
     expect(await refused(4, 'pat', 'create', 'xena', '--name', 'c', '--scope', 'admin:read')).toMatch(/disabled/);
   });
 });
 
-describe('latchkey apikey (CONTRACT §7)', () => {
+describe('latchkey apikey (CONTRACT §7)', { timeout: spawnTimeout(7) }, () => {
   test('create {id, key}; list by prefix and last four, never the key', async () => {
     const made = await json('apikey', 'create', 'dashboard', '--scope', 'admin:read');
     expect(made).toEqual({ id: 'dashboard', key: expect.stringMatching(/^lk_key_[0-9A-Za-z]{38}$/) });
@@ -161,7 +161,7 @@ describe('latchkey apikey (CONTRACT §7)', () => {
   });
 });
 
-describe('latchkey explain for people and integrations', () => {
+describe('latchkey explain for people and integrations', { timeout: spawnTimeout(7) }, () => {
   test('a user and an API key are explained from their own scopes', async () => {
     await json('user', 'create', 'ed', '--scope', 'mqtt:subscribe:people/{client_id}/#');
     await json('apikey', 'create', 'dash', '--scope', 'mqtt:subscribe:home/+/telemetry');
