@@ -2,7 +2,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { connect, connectDevice, refusalCode } from '../helpers/mqtt.js';
+import { connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
 
@@ -39,9 +39,11 @@ describe('CONNACK codes (CONTRACT §5)', () => {
   });
 
   test('a password over 8 KB is refused before any parsing', async () => {
+    const startedAt = Date.now();
     const code = await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: `${await token()}${'='.repeat(9000)}` }));
     expect(code).toBe(4);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The audit row is written just after the CONNACK.
+    await eventually(() => (lk.auditEvents({ event: 'mqtt.connect', principal: 't1', since: startedAt, limit: 1 })[0]?.reason ?? null) !== null, 5000, 'audited refusal');
     const audit = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
     expect(audit[0]?.reason).toBe('password too large');
   });

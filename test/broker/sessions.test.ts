@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli, startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { closedAt, closedWithin, collect, connectDevice, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
+import { closedAt, closedWithin, collect, connackCode, connectDevice, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
 
@@ -106,8 +106,8 @@ describe('session lifecycle (CONTRACT §5)', () => {
     await first.endAsync();
     const jti = JSON.parse(Buffer.from(access_token.split('.')[1]!, 'base64url').toString()).jti as string;
     expect((await lk.cli('token', 'revoke', jti)).code).toBe(0);
-    // The server applies a change made by another process within one poll (100 ms).
-    await sleep(400);
+    // The server applies a change made by another process within one poll (100 ms); poll for it, do not sleep a guess.
+    await eventually(async () => (await connackCode(connectDevice(lk.mqttUrl, 'returning', access_token))) === 5, 5000, 'CONNACK 5');
     expect(await refusalCode(connectDevice(lk.mqttUrl, 'returning', access_token))).toBe(5);
   });
 

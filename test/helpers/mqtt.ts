@@ -29,6 +29,16 @@ export async function refusalCode(attempt: Promise<MqttClient>): Promise<number>
   }
 }
 
+/** The CONNACK return code a connect got: 0 if accepted (the client is then ended), else the refusal's code. */
+export async function connackCode(attempt: Promise<MqttClient>): Promise<number> {
+  try {
+    return await refusalCode(attempt);
+  } catch (err) {
+    if ((err as Error).message === 'connect was accepted') return 0;
+    throw err;
+  }
+}
+
 /**
  * When the connection closed (Date.now() at its 'close' event, the recorded
  * time if it closed earlier). Rejects if still open after `waitMs`: a cap
