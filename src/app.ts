@@ -4,23 +4,37 @@ import { ChangeWatcher } from './app/change_watcher.js';
 import { freePort } from './app/free_port.js';
 import { registerAdminApi } from './admin/admin_api.js';
 import { AuditLog } from './audit/audit_log.js';
+import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
+import { StaticPasswordResolver } from './broker/credentials/static_password_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
+import { formatDuration } from './config/duration.js';
 import type { Config } from './config/options.js';
 import { initialise } from './init.js';
+import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOAuthServer } from './oauth/server.js';
+import { CrlCache } from './pki/crl_cache.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
 import { ClientRegistry } from './registry/clients.js';
+import { credentialRevokers } from './registry/credential_revokers.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
+import { SessionRegistry } from './registry/sessions.js';
+import { StaticPasswordRegistry } from './registry/static_passwords.js';
 import { UserRegistry } from './registry/users.js';
 import type { Store } from './store/store.js';
+import { IssuedTokenLog } from './tokens/issued_token_log.js';
 import { RevocationList } from './tokens/revocation_list.js';
 import { TokenIssuer } from './tokens/token_issuer.js';
+
+/** How long an audit write waits for the database lock before it is retried later. */
+const AUDIT_BUSY_TIMEOUT_MS = 100;
+/** `--audit-retention` is applied at start and this often. */
+const AUDIT_PRUNE_INTERVAL_MS = 3600_000;
 
 export interface RunningLatchkey {
   readonly config: Readonly<Config>;
@@ -32,6 +46,12 @@ export interface RunningLatchkey {
   /** Users, their personal access tokens, and API keys (CONTRACT §7). */
   readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
+  /** Live sessions of every node, from the store; kick (CLI `sessions`, `GET /admin/sessions`, the console). */
+  readonly sessions: SessionRegistry;
+  /** Static MQTT passwords of stock devices. */
+  readonly passwords: StaticPasswordRegistry;
+  /** Issued tokens' metadata, written in batches (`token list`). */
+  readonly issuedTokens: IssuedTokenLog;
   close(): Promise<void>;
 }
 
@@ -44,11 +64,18 @@ export interface RunningLatchkey {
  */
 export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
-  const { store, ring, pki } = await initialise(config);
+  const passphrase = keyPassphrase();
+  const { store, ring, pki } = await initialise(config, passphrase);
+  if (passphrase === null) {
+    // Once, at start: the operator should know, and the fix is one variable.
+    log.warn({ env: KEY_PASSPHRASE_ENV }, `signing keys and the CA key are stored unencrypted; set ${KEY_PASSPHRASE_ENV} to encrypt them at rest`);
+  }
   const metrics = new Metrics();
-  const audit = new AuditLog(store, log);
+  // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
+  const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
   const revocations = new RevocationList(store);
-  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience });
+  const issuedTokens = new IssuedTokenLog(store, log);
+  const issuer = new TokenIssuer(ring, audit, metrics, { issuer: config.issuer, audience: config.audience }, issuedTokens);
   const registry = new ClientRegistry(store, audit, config.tokenTtl);
   let ready = false;
 
@@ -57,6 +84,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
+  const passwords = new StaticPasswordRegistry(store, audit);
+  broker.addCredentialKind(new StaticPasswordResolver(passwords));
+  const certificates = new CertificateRegistry(store, audit, pki.ca);
+  const sessions = new SessionRegistry(
+    store,
+    audit,
+    credentialRevokers({ store, audit, pats: people.pats, passwords, certificates: async () => certificates }),
+    () => broker.published.flush(),
+  );
   const watcher = new ChangeWatcher(
     store,
     {
@@ -72,12 +108,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       },
       certificate_revoked: (serial) => broker.onCertificateRevoked(serial),
       principal: (name) => broker.onPrincipalChanged(name),
+      static_password: (id) => broker.onPrincipalChanged(id),
+      session_kick: (clientId) => void broker.kick(clientId),
     },
     log,
   );
 
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, broker, ready: () => ready };
-  const adminDeps = { store, audit, log, clients: registry, certificates: new CertificateRegistry(store, audit, pki.ca), ...people, broker };
+  const crl = new CrlCache(() => metrics.crlSigned.inc());
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready };
+  const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker, sessions, passwords, issuedTokens };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
@@ -90,6 +129,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     // A port taken: leave nothing half-started behind.
     await Promise.allSettled([broker.close(), http.close(), https.close()]);
     audit.flush();
+    issuedTokens.flush();
     store.close();
     throw err;
   }
@@ -97,8 +137,10 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   const housekeeping = setInterval(() => {
     revocations.prune();
     store.changes.prune(24 * 3600_000);
+    issuedTokens.prune(Math.floor(Date.now() / 1000));
   }, 60_000);
   housekeeping.unref();
+  const retention = auditRetention(store, audit, log, config.auditRetention);
   ready = true;
 
   const ports = {
@@ -119,17 +161,45 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     registry,
     people,
     audit,
+    sessions,
+    passwords,
+    issuedTokens,
     close: () =>
       (closing ??= (async () => {
         ready = false;
         clearInterval(housekeeping);
+        retention.stop();
         watcher.stop();
         await broker.close();
         await Promise.all([http.close(), https.close()]);
-        audit.flush();
+        if (!audit.flush()) log.error({ lost: audit.pending }, 'audit events could not be written before shutdown');
+        issuedTokens.flush();
         store.close();
       })()),
   };
+}
+
+/**
+ * `--audit-retention`: deletes older audit events now and every hour, and
+ * audits the deletion itself. 0 keeps every event. A failure (the database
+ * busy or full) is logged and tried again at the next hour.
+ */
+function auditRetention(store: Store, audit: AuditLog, log: Logger, retentionSeconds: number): { stop(): void } {
+  if (retentionSeconds === 0) return { stop() {} };
+  const run = async (): Promise<void> => {
+    try {
+      const deleted = await pruneAudit(store, retentionSeconds, { busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
+      if (deleted > 0) {
+        audit.record({ event: 'audit.pruned', outcome: 'success', detail: { actor: 'retention', older_than: formatDuration(retentionSeconds), deleted } });
+      }
+    } catch (err) {
+      log.error({ err }, 'pruning the audit log failed; will try again');
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), AUDIT_PRUNE_INTERVAL_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import type { Config } from './config/options.js';
 import { KeyRing } from './keys/key_ring.js';
+import { keyPassphrase } from './keys/key_sealing.js';
 import { ensurePki } from './pki/ca.js';
 import { databasePath } from './store/database.js';
+import { securePkiDirectory, securePrivateDirectory } from './store/private_files.js';
 import { Store } from './store/store.js';
 
 export interface Initialised {
@@ -14,16 +15,26 @@ export interface Initialised {
 /**
  * `latchkey init`, also run by `start`: data and certs directories, the
  * database at the current schema, a signing key, the CA and the server
- * certificate. Idempotent: what exists is kept.
+ * certificate. Idempotent: what exists is kept, but its file modes are
+ * fixed (data directory 0700 and its files 0600, private keys 0600), or
+ * it refuses to start (`insecure_files`) when they cannot be. With a
+ * passphrase (default: `LATCHKEY_KEY_PASSPHRASE`) the signing keys and the
+ * CA key are stored sealed, plaintext ones sealed on the way; a wrong
+ * passphrase refuses to start (`bad_passphrase`).
  *
  * @example const { store } = await initialise(config);
  */
-export async function initialise(config: Pick<Config, 'dataDir' | 'certsDir'>): Promise<Initialised> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+export async function initialise(
+  config: Pick<Config, 'dataDir' | 'certsDir'>,
+  passphrase: string | null = keyPassphrase(),
+): Promise<Initialised> {
+  // Before anything is read: refuse to run on files others could read or change.
+  securePrivateDirectory(config.dataDir);
+  securePkiDirectory(config.certsDir);
   const store = Store.open(databasePath(config));
   try {
-    const ring = await KeyRing.open(store);
-    const pki = await ensurePki(config.certsDir);
+    const ring = await KeyRing.open(store, passphrase);
+    const pki = await ensurePki(config.certsDir, passphrase);
     return { store, ring, pki };
   } catch (err) {
     store.close();

@@ -3,6 +3,8 @@ import type { ApiKeyRegistry } from '../registry/api_keys.js';
 import type { CertificateRegistry } from '../registry/certificates.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { PatRegistry } from '../registry/personal_access_tokens.js';
+import type { SessionRegistry } from '../registry/sessions.js';
+import type { StaticPasswordRegistry } from '../registry/static_passwords.js';
 import type { UserRegistry } from '../registry/users.js';
 import type { Store } from '../store/store.js';
 import type { FastifyRequest } from 'fastify';
@@ -32,6 +34,11 @@ export interface AdminDeps {
   pats: PatRegistry;
   apiKeys: ApiKeyRegistry;
   broker: { sessions(): AdminSessionView[] };
+  /** Live sessions of every node, and kicking one: the same code path as the CLI's `sessions`. */
+  sessions: SessionRegistry;
+  passwords: StaticPasswordRegistry;
+  /** Issued tokens' metadata; flushed before `GET /admin/tokens` reads it. */
+  issuedTokens: { flush(): void };
 }
 
 /** What every admin route module gets. */

@@ -14,6 +14,9 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   not_found: { status: 404, error: 'not_found' },
   already_exists: { status: 409, error: 'conflict' },
   conflict: { status: 409, error: 'conflict' },
+  // Start-up refusals; an HTTP request never meets them, and the details stay in the log.
+  insecure_files: { status: 500, error: 'server_error' },
+  bad_passphrase: { status: 500, error: 'server_error' },
   internal: { status: 500, error: 'server_error' },
 };
 

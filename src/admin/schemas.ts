@@ -38,5 +38,6 @@ export const CLIENT_VIEW = {
     created_at: TIME,
     updated_at: TIME,
     secrets: { type: 'array', items: { type: 'object', properties: { expires_at: NULLABLE_TIME } } },
+    static_password: { type: 'boolean', description: 'whether a static MQTT password is set (never the password)' },
   },
 } as const;

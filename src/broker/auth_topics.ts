@@ -64,6 +64,10 @@ function parseRequest(payload: PublishPacket['payload']): Record<string, unknown
 /** `token/request`: the broker issues a new token to the session's own client. */
 async function tokenRequest(ctx: BrokerContext, session: Session, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   renewalAllowed(session);
+  // The weaker credential is never traded for a bearer token: one minted here would outlive the password's revocation.
+  if (session.credential.method === 'static_password') {
+    throw new OAuthError(400, 'unauthorized_client', 'a static-password session does not mint tokens');
+  }
   if (body.scope !== undefined && typeof body.scope !== 'string') throw new OAuthError(400, 'invalid_request', 'scope must be a string');
   const client = ctx.store.clients.get(session.principal.name);
   if (!client) throw new OAuthError(401, 'invalid_client', 'client no longer exists');

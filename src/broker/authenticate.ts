@@ -7,6 +7,7 @@ import { PkiError } from '../pki/pki_error.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
+import { auditableClientId, auditableUsername } from './audit_name.js';
 import { effectiveScopes } from './effective_scopes.js';
 import type { PrincipalState } from './principals.js';
 import { Session } from './session.js';
@@ -31,13 +32,17 @@ export function createAuthenticate(ctx: BrokerContext) {
         const refusal = err instanceof ConnackError ? err : new ConnackError(CONNACK.serverUnavailable, 'internal error');
         if (!(err instanceof ConnackError)) ctx.log.error({ err }, 'authenticate failed');
         ctx.metrics.connects.inc({ outcome: 'refused', reason: refusal.reason.split(':')[0]! });
-        ctx.audit.record({
-          event: 'mqtt.connect',
-          principal: refusedPrincipal(ctx, username, client.id),
-          outcome: 'failure',
+        // Folded per (address, reason) and registered client: a storm of refusals costs a counter, not a row each.
+        // What was presented is recorded only when it is a name: a token typed into the username stays out.
+        const principal = refusedPrincipal(ctx, username, client.id);
+        ctx.connectRefusals.record({
+          username: auditableUsername(ctx.principals, username),
+          clientId: auditableClientId(client.id),
+          principal: principal.name,
+          registered: principal.registered,
           reason: refusal.reason,
           remote,
-          detail: { client_id: client.id, connack: refusal.returnCode },
+          connack: refusal.returnCode,
         });
         done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
       },
@@ -146,11 +151,12 @@ export function tokenVoided(credential: Session['credential'], state: PrincipalS
  * CONNECT), else the username as given (a person, an API key, or nobody).
  * One indexed read per refusal, never per accepted CONNECT.
  */
-function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): string | null {
+function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clientId: string): { name: string | null; registered: boolean } {
   for (const name of [username, clientId]) {
-    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return name;
+    if (name && CLIENT_ID_PATTERN.test(name) && ctx.store.clients.get(name)) return { name, registered: true };
   }
-  return username ?? null;
+  // Otherwise the username only if it names a user or API key: never a secret typed into the field.
+  return { name: auditableUsername(ctx.principals, username), registered: false };
 }
 
 /**

@@ -5,11 +5,12 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
-import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
-import { sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
+import { auditableClientId } from './audit_name.js';
 import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
@@ -17,9 +18,11 @@ import { createAuthorizeSubscribe } from './authorize_subscribe.js';
 import type { BrokerContext, EndReason } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
+import { ConnectRefusalLog } from './connect_refusal_log.js';
 import { DenialLog } from './denial_log.js';
 import { effectiveScopes } from './effective_scopes.js';
 import { ExpiryWheel } from './expiry_wheel.js';
+import { LiveSessionPublisher, subscriptionsOf } from './live_session_publisher.js';
 import { Listeners } from './listeners.js';
 import { PolicyCache } from './policy_cache.js';
 import { ClientPrincipals, type PrincipalSource, Principals } from './principals.js';
@@ -62,13 +65,18 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  /** This process's live sessions, published into the store for the CLI and other nodes. */
+  readonly published: LiveSessionPublisher;
 
   private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
     this.#deps = deps;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
-    this.#listeners = new Listeners(aedes, deps.config, deps.log);
+    this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
+      ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
+    );
+    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log);
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
@@ -77,7 +85,8 @@ export class LatchkeyBroker {
     const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
-    const persistence = createSqlitePersistence(store.db);
+    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module).
+    const persistence = createCredentialSafePersistence(store.db, { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -96,6 +105,7 @@ export class LatchkeyBroker {
       }),
       passwordResolvers: [],
       denials: new DenialLog(audit, metrics),
+      connectRefusals: new ConnectRefusalLog(audit),
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
@@ -121,15 +131,17 @@ export class LatchkeyBroker {
     return broker;
   }
 
-  /** Lets users' PATs and API keys in (CONTRACT §7). */
-  addCredentialKind(resolver: PasswordResolver, source: PrincipalSource): void {
+  /** Lets another kind of password in: users' PATs and API keys (CONTRACT §7), static passwords of clients. */
+  addCredentialKind(resolver: PasswordResolver, source?: PrincipalSource): void {
     this.#ctx.passwordResolvers.push(resolver);
-    this.#ctx.principals.add(source);
+    if (source) this.#ctx.principals.add(source);
   }
 
   async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
+    this.#ctx.connectRefusals.start();
+    this.published.start();
     const { pki } = this.#deps;
     return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
   }
@@ -139,6 +151,8 @@ export class LatchkeyBroker {
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     this.#ctx.denials.stop();
+    this.#ctx.connectRefusals.stop();
+    this.published.stop();
   }
 
   sessions(): SessionView[] {
@@ -150,8 +164,19 @@ export class LatchkeyBroker {
       remote: s.remote,
       connected_at: new Date(s.connectedAt).toISOString(),
       credential_expires_at: Number.isFinite(s.credential.exp) ? new Date(s.credential.exp * 1000).toISOString() : null,
-      subscriptions: Object.keys((s.client as unknown as { subscriptions: Record<string, unknown> }).subscriptions ?? {}),
+      subscriptions: subscriptionsOf(s),
     }));
+  }
+
+  /**
+   * Ends the session with this MQTT client id on this node, on an
+   * operator's word (`sessions kick`); false when there is none here.
+   */
+  kick(clientId: string): boolean {
+    const session = this.#ctx.sessions.byClientId(clientId);
+    if (!session || session.ending) return false;
+    this.endSession(session, 'kicked', 'ended by an operator');
+    return true;
   }
 
   // ---- reactions to changes (the change feed calls these) ----
@@ -166,7 +191,7 @@ export class LatchkeyBroker {
     for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
   }
 
-  /** A user, PAT or API key changed. */
+  /** A user, PAT, API key or static password changed. */
   onPrincipalChanged(name: string): void {
     this.#ctx.principals.forget(name);
     for (const session of this.#ctx.sessions.byPrincipal(name)) {
@@ -211,6 +236,7 @@ export class LatchkeyBroker {
     const persistence = (this.#aedes as unknown as { persistence: { removeSubscriptions(c: Client, s: string[]): Promise<void> } }).persistence;
     void persistence.removeSubscriptions(client, dropped).catch(() => {});
     client.unsubscribe({ unsubscriptions: dropped } as never, () => {});
+    this.published.touch(session.clientId);
     this.#ctx.audit.record({
       event: 'session.subscriptions_dropped',
       principal: session.principal.name,
@@ -224,6 +250,8 @@ export class LatchkeyBroker {
   scheduleExpiry(session: Session): void {
     const { exp, iat } = session.credential;
     this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat));
+    // Called on connect and whenever the credential moves: the published expiry follows.
+    this.published.touch(session.clientId);
   }
 
   /** The wheel calls this at a session's warning time and again at its expiry. */
@@ -273,7 +301,7 @@ export class LatchkeyBroker {
         outcome: 'success',
         reason: `authenticated by ${session.credential.method}`,
         remote: session.remote,
-        detail: { client_id: client.id, credential: session.credential.id.slice(0, 8) },
+        detail: { client_id: client.id, credential_kind: session.credential.method, credential: session.credential.id.slice(0, 8) },
       });
     });
     this.#aedes.on('clientDisconnect', (client) => {
@@ -282,8 +310,12 @@ export class LatchkeyBroker {
       sessions.remove(session);
       this.#wheel.cancel(session);
       metrics.sessionsOpen.dec({ method: session.credential.method });
+      this.published.touch(client.id);
     });
-    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: client.id, err: err.message }, 'client error'));
+    this.#aedes.on('subscribe', (_subscriptions, client) => this.published.touch(client.id));
+    this.#aedes.on('unsubscribe', (_unsubscriptions, client) => this.published.touch(client.id));
+    // The client id is whatever the connection sent, and may be a secret pasted in the wrong field.
+    this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: auditableClientId(client.id), err: err.message }, 'client error'));
     this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
   }
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import type { JwtResolver } from './credentials/jwt_resolver.js';
+import type { ConnectRefusalLog } from './connect_refusal_log.js';
 import type { DenialLog } from './denial_log.js';
 import type { PolicyCache } from './policy_cache.js';
 import type { Principals } from './principals.js';
@@ -15,7 +16,7 @@ import type { Session } from './session.js';
 import type { SessionTable } from './session_table.js';
 
 /** Why the broker ended a session; also the metric label. */
-export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'shutdown';
+export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'kicked' | 'shutdown';
 
 /** Everything the hooks share. Built once by the broker; hooks hold no state of their own. */
 export interface BrokerContext {
@@ -31,6 +32,8 @@ export interface BrokerContext {
   /** PAT and API key resolvers, tried by prefix before the JWT one. */
   readonly passwordResolvers: PasswordResolver[];
   readonly denials: DenialLog;
+  /** Refused CONNECTs, one audit row per (address, reason) per second. */
+  readonly connectRefusals: ConnectRefusalLog;
   readonly limits: TopicLimits;
   /** Compiled policies with their decision caches, shared between sessions. */
   readonly policies: PolicyCache;

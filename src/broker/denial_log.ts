@@ -1,65 +1,41 @@
+import { AggregatedAudit } from '../audit/aggregated_audit.js';
 import type { AuditLog } from '../audit/audit_log.js';
 import type { Metrics } from '../metrics/metrics.js';
 
-interface Tally {
-  principal: string;
-  action: string;
-  reason: string;
-  firstTopic: string;
-  remote: string | null;
-  count: number;
-}
-
 /**
- * Authorization denials, aggregated: the first denial of a kind (principal,
- * action, reason) is audited at once, repeats within the window are counted
- * and audited as one summary when it closes. A client flooding denied
- * requests costs a counter increment, not a database row each.
+ * Authorization denials, aggregated: at most one audit row per (principal,
+ * action) per second. The first denial of a quiet pair is audited at once;
+ * repeats within the second become one row with `count` and up to 5 sample
+ * topics. Every denial still counts in `latchkey_authorization_denials_total`.
  */
 export class DenialLog {
-  #window = new Map<string, Tally>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #rows: AggregatedAudit;
 
   constructor(
-    private readonly audit: AuditLog,
+    audit: AuditLog,
     private readonly metrics: Metrics,
-    private readonly windowMs = 1000,
-  ) {}
+    windowMs = 1000,
+  ) {
+    this.#rows = new AggregatedAudit(audit, windowMs);
+  }
 
   start(): void {
-    this.#timer = setInterval(() => this.flush(), this.windowMs);
-    this.#timer.unref();
+    this.#rows.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.flush();
+    this.#rows.stop();
   }
 
   record(principal: string, action: string, topic: string, reason: string, remote: string | null): void {
     this.metrics.denials.inc({ action });
-    const key = `${principal}\u0000${action}\u0000${reason}`;
-    const tally = this.#window.get(key);
-    if (tally) {
-      tally.count++;
-      return;
-    }
-    this.#window.set(key, { principal, action, reason, firstTopic: topic, remote, count: 0 });
-    this.audit.record({ event: `mqtt.${action}_denied`, principal, outcome: 'denied', reason, remote, detail: { topic } });
-  }
-
-  flush(): void {
-    for (const t of this.#window.values()) {
-      if (t.count === 0) continue;
-      this.audit.record({
-        event: `mqtt.${t.action}_denied`,
-        principal: t.principal,
-        outcome: 'denied',
-        reason: t.reason,
-        remote: t.remote,
-        detail: { topic: t.firstTopic, repeated: t.count },
-      });
-    }
-    this.#window = new Map();
+    this.#rows.record(`${principal}\u0000${action}`, topic, () => ({
+      event: `mqtt.${action}_denied`,
+      principal,
+      outcome: 'denied',
+      reason,
+      remote,
+      detail: { topic },
+    }));
   }
 }

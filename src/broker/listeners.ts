@@ -30,6 +30,8 @@ export class Listeners {
     private readonly aedes: Aedes,
     private readonly limits: ListenerLimits,
     private readonly log: Logger,
+    /** Told about each connection cut before MQTT saw it (the audit aggregates them per address). */
+    private readonly onRefused: (remote: string, reason: string) => void = () => {},
   ) {}
 
   async listen(host: string, mqttPort: number, mqttsPort: number, material: TlsMaterial): Promise<{ mqtt: number; mqtts: number }> {
@@ -62,6 +64,7 @@ export class Listeners {
     const count = (this.#perAddress.get(address) ?? 0) + 1;
     if (this.limits.maxConnectionsPerAddress > 0 && count > this.limits.maxConnectionsPerAddress) {
       this.log.warn({ remote: address }, 'connection limit per address reached');
+      this.onRefused(address, 'connection limit per address');
       socket.destroy();
       return;
     }

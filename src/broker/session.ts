@@ -3,7 +3,7 @@ import type { CompiledPolicy, Decision, MqttAction, Scope } from '../policy/inde
 import type { CachedPolicy } from './policy_cache.js';
 
 /** How the session proved who it is. */
-export type AuthMethod = 'jwt' | 'certificate' | 'pat' | 'apikey';
+export type AuthMethod = 'jwt' | 'certificate' | 'pat' | 'apikey' | 'static_password';
 
 /** Whose session it is: a device (OAuth client), a user (PAT) or an integration (API key). */
 export interface Principal {

@@ -4,6 +4,8 @@ import { loadConfig, type RawOptions } from '../config/load_config.js';
 import type { Config } from '../config/options.js';
 import { createLogger } from '../log/logger.js';
 import { ClientRegistry } from '../registry/clients.js';
+import { SessionRegistry } from '../registry/sessions.js';
+import { StaticPasswordRegistry } from '../registry/static_passwords.js';
 import { databasePath } from '../store/database.js';
 import { Store } from '../store/store.js';
 import { emit, type CommandOutput } from './output.js';
@@ -44,6 +46,10 @@ export interface StoreSession {
   store: Store;
   audit: AuditLog;
   registry: ClientRegistry;
+  /** Static MQTT passwords of stock devices. */
+  passwords: StaticPasswordRegistry;
+  /** Live sessions as the running servers publish them (reading only; `sessions kick` adds revokers). */
+  sessions: SessionRegistry;
 }
 
 /**
@@ -58,9 +64,17 @@ export async function withStore<T>(cmd: Command, work: (session: StoreSession) =
   const store = Store.open(databasePath(config));
   const audit = new AuditLog(store, createLogger('silent'));
   try {
-    return await work({ config, store, audit, registry: new ClientRegistry(store, audit, config.tokenTtl) });
+    return await work({
+      config,
+      store,
+      audit,
+      registry: new ClientRegistry(store, audit, config.tokenTtl),
+      passwords: new StaticPasswordRegistry(store, audit),
+      sessions: new SessionRegistry(store, audit),
+    });
   } finally {
-    audit.flush();
+    // The change itself is already committed; say so if its audit record could not follow.
+    if (!audit.flush()) process.stderr.write(`warning: ${audit.pending} audit event(s) could not be written: the database is busy or full\n`);
     store.close();
   }
 }

@@ -7,6 +7,7 @@ import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerPatCommands } from './commands/pat.js';
+import { registerSessionsCommands } from './commands/sessions.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerUserCommands } from './commands/user.js';
@@ -25,6 +26,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerPatCommands,
   registerApiKeyCommands,
   registerTokenCommands,
+  registerSessionsCommands,
   registerKeysCommands,
   registerAuditCommand,
   registerExplainCommand,

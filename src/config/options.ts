@@ -45,6 +45,8 @@ export interface Config {
   authFailureAddressLimit: number;
   /** Window over which failed token requests are counted, seconds. */
   authFailureWindow: number;
+  /** Audit events older than this are deleted by the running server (hourly), seconds. */
+  auditRetention: number;
   logLevel: string;
 }
 
@@ -68,6 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'authFailureLimit', flag: 'auth-failure-limit', kind: 'integer', fallback: '10', doc: 'failed token requests for one client id from one address before 429' },
   { key: 'authFailureAddressLimit', flag: 'auth-failure-address-limit', kind: 'integer', fallback: null, doc: 'failed token requests from one address, any client ids, before 429 (default 5 x --auth-failure-limit)' },
   { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests; the first lock lasts this long, each further one twice as long (at most 1h)' },
+  { key: 'auditRetention', flag: 'audit-retention', kind: 'seconds', fallback: '90d', doc: 'delete audit events older than this (checked at start and hourly)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
 ];
 

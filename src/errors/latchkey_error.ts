@@ -12,9 +12,11 @@ export type LatchkeyErrorCode =
   | 'already_exists'
   | 'invalid_csr'
   | 'conflict'
+  | 'insecure_files'
+  | 'bad_passphrase'
   | 'internal';
 
-/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict. */
+/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 for files or keys latchkey refuses to use as they are. */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
   invalid_duration: 2,
@@ -25,6 +27,8 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   not_found: 3,
   already_exists: 4,
   conflict: 4,
+  insecure_files: 5,
+  bad_passphrase: 5,
   internal: 1,
 };
 

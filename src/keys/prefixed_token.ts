@@ -6,15 +6,16 @@ import { crc32 } from './crc32.js';
  *
  *   lk_pat_<32 random base62><6 base62 checksum>
  *   lk_key_<32 random base62><6 base62 checksum>
+ *   lk_mqp_<32 random base62><6 base62 checksum>   (static MQTT password of a stock device)
  *
  * The prefix lets secret scanners find leaked tokens; the checksum is the
  * CRC-32 of everything before it (prefix and random part) in base62, so a
  * mistyped or truncated token is refused before any database lookup. The
  * random part carries 32 × log2(62) ≈ 190 bits from the CSPRNG.
  */
-export type PrefixedTokenKind = 'pat' | 'key';
+export type PrefixedTokenKind = 'pat' | 'key' | 'mqp';
 
-export const TOKEN_PREFIX: Readonly<Record<PrefixedTokenKind, string>> = { pat: 'lk_pat_', key: 'lk_key_' };
+export const TOKEN_PREFIX: Readonly<Record<PrefixedTokenKind, string>> = { pat: 'lk_pat_', key: 'lk_key_', mqp: 'lk_mqp_' };
 
 export const RANDOM_LENGTH = 32;
 export const CHECKSUM_LENGTH = 6;
@@ -74,6 +75,7 @@ export function generatePrefixedToken(kind: PrefixedTokenKind): string {
 export function prefixedTokenKind(text: string): PrefixedTokenKind | null {
   if (text.startsWith(TOKEN_PREFIX.pat)) return 'pat';
   if (text.startsWith(TOKEN_PREFIX.key)) return 'key';
+  if (text.startsWith(TOKEN_PREFIX.mqp)) return 'mqp';
   return null;
 }
 

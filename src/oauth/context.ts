@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { CrlCache } from '../pki/crl_cache.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
@@ -25,6 +26,8 @@ export interface OAuthServerDeps {
   metrics: Metrics;
   log: Logger;
   pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+  /** The signed CRL, shared by the HTTP and HTTPS listeners; without it each listener keeps its own. */
+  crl?: CrlCache;
   /** Ends live MQTT sessions at once after an HTTP revocation. */
   broker: { onTokenRevoked(jti: string): void };
   /** `/healthz` answers 200 only while this is true. */

@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LatchkeyError } from '../errors/latchkey_error.js';
+import { isSealed, KEY_PASSPHRASE_ENV, keyPassphrase, openKey, sealKey } from '../keys/key_sealing.js';
 import { generateP256KeyPair, importP256PrivateKey, keyMatchesCertificate, privateKeyToPem } from './key_pem.js';
 import { PkiError } from './pki_error.js';
 import { PKI_FILES } from './pki_files.js';
@@ -19,6 +21,8 @@ export interface CertificateAuthority {
 }
 
 export const CA_SUBJECT = 'CN=latchkey CA';
+/** What a sealed ca.key is bound to. */
+const CA_KEY_CONTEXT = 'latchkey CA key';
 const CA_VALIDITY_YEARS = 10;
 
 /**
@@ -26,6 +30,9 @@ const CA_VALIDITY_YEARS = 10;
  * returns them. Idempotent: `latchkey init` and `start` both call it.
  *
  * - The directory is created 0700; keys are written 0600, atomically.
+ * - With a passphrase (default: `LATCHKEY_KEY_PASSPHRASE`) `ca.key` is
+ *   stored sealed (scrypt + AES-256-GCM), and a plaintext one is sealed.
+ *   `server.key` stays PEM: it is re-issued at will and only names the server.
  * - An existing CA is loaded, never replaced: replacing it would silently
  *   orphan every device certificate. Half a CA (certificate without key or
  *   the reverse) is an error for the operator to resolve.
@@ -40,6 +47,7 @@ const CA_VALIDITY_YEARS = 10;
  */
 export async function ensurePki(
   certsDir: string,
+  passphrase: string | null = keyPassphrase(),
 ): Promise<{ ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string; created: boolean }> {
   mkdirSync(certsDir, { recursive: true, mode: 0o700 });
   const certPath = join(certsDir, PKI_FILES.caCert);
@@ -55,11 +63,15 @@ export async function ensurePki(
   let caCreated = false;
   let ca: CertificateAuthority;
   if (haveCert) {
-    ca = await loadCa(certsDir);
+    ca = await loadCa(certsDir, passphrase);
+    // The first start with a passphrase encrypts a CA key that was stored in plaintext.
+    if (passphrase !== null && !isSealed(readFileSync(keyPath, 'utf8'))) {
+      writeFileAtomic(keyPath, await sealKey(ca.keyPem, passphrase, CA_KEY_CONTEXT), 0o600);
+    }
   } else {
     ca = await createCa();
     // Key first: a crash between the two writes leaves ca_incomplete, never a certificate nobody can sign for.
-    writeFileAtomic(keyPath, ca.keyPem, 0o600);
+    writeFileAtomic(keyPath, passphrase === null ? ca.keyPem : await sealKey(ca.keyPem, passphrase, CA_KEY_CONTEXT), 0o600);
     writeFileAtomic(certPath, ca.certPem, 0o644);
     caCreated = true;
   }
@@ -69,13 +81,22 @@ export async function ensurePki(
 
 /**
  * Loads the CA from `certsDir/ca.crt` and `certsDir/ca.key`, checking that the
- * key belongs to the certificate.
+ * key belongs to the certificate. A sealed `ca.key` is decrypted with
+ * `passphrase` (default: `LATCHKEY_KEY_PASSPHRASE`, so every command that
+ * signs finds it).
+ *
+ * @throws LatchkeyError bad_passphrase
  *
  * @example const ca = await loadCa('./certs'); await issueDeviceCertificate(ca, { clientId: 'dev1' });
  */
-export async function loadCa(certsDir: string): Promise<CertificateAuthority> {
+export async function loadCa(certsDir: string, passphrase: string | null = keyPassphrase()): Promise<CertificateAuthority> {
   const certPem = readFileSync(join(certsDir, PKI_FILES.caCert), 'utf8');
-  const keyPem = readFileSync(join(certsDir, PKI_FILES.caKey), 'utf8');
+  const stored = readFileSync(join(certsDir, PKI_FILES.caKey), 'utf8');
+  let keyPem = stored;
+  if (isSealed(stored)) {
+    if (passphrase === null) throw new LatchkeyError('bad_passphrase', `${PKI_FILES.caKey} in ${certsDir} is encrypted: set ${KEY_PASSPHRASE_ENV} to its passphrase`);
+    keyPem = await openKey(stored, passphrase, CA_KEY_CONTEXT);
+  }
   const cert = new x509.X509Certificate(certPem);
   if (!keyMatchesCertificate(keyPem, cert)) {
     throw new PkiError('ca_key_mismatch', `${PKI_FILES.caKey} does not belong to ${PKI_FILES.caCert} in ${certsDir}`);

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError, type LatchkeyErrorCode } from '../errors/latchkey_error.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import { buildCrl } from '../pki/crl.js';
+import type { CrlCache } from '../pki/crl_cache.js';
 import { issueDeviceCertificate } from '../pki/issue_certificate.js';
 import { PkiError } from '../pki/pki_error.js';
 import { normalizeSerial } from '../pki/serial.js';
@@ -156,6 +157,64 @@ export class CertificateRegistry {
     return result;
   }
 
+  /**
+   * Signs a certificate and key for each id without recording anything:
+   * for clients being imported, which do not exist until the import's
+   * transaction commits; record them inside it with {@link recordSigned}.
+   *
+   * @throws LatchkeyError invalid_argument (days)
+   */
+  async signUnrecorded(clientIds: readonly string[], days = 365): Promise<IssuedDeviceCertificate[]> {
+    if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
+      throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);
+    }
+    const ca = await this.#loadCa();
+    if (Date.now() + days * 86_400_000 > ca.cert.notAfter.getTime()) {
+      throw new LatchkeyError('invalid_argument', `the CA expires on ${ca.cert.notAfter.toISOString()}; ask for fewer days`);
+    }
+    const out: IssuedDeviceCertificate[] = [];
+    for (const clientId of clientIds) {
+      const issued = await issueDeviceCertificate(ca, { clientId, days });
+      out.push({ ...issued, clientId, caPem: ca.certPem });
+    }
+    return out;
+  }
+
+  /**
+   * Records certificates from {@link signUnrecorded}: `inTransaction` inside
+   * the transaction that creates their clients, `afterCommit` (the audit
+   * events) once it has committed.
+   */
+  async recordSigned(issued: readonly IssuedDeviceCertificate[], actor: Actor): Promise<{ inTransaction(): void; afterCommit(): void }> {
+    const issuer = issuerKey(await this.#loadCa());
+    return {
+      inTransaction: () => {
+        const now = Date.now();
+        for (const c of issued) {
+          this.store.certificates.insert({
+            issuer,
+            serial: c.serial,
+            clientId: c.clientId,
+            fingerprint: c.fingerprint,
+            notBefore: c.notBefore.getTime(),
+            notAfter: c.notAfter.getTime(),
+            createdAt: now,
+          });
+        }
+      },
+      afterCommit: () => {
+        for (const c of issued) {
+          this.audit.record({
+            event: 'certificate.issued',
+            principal: c.clientId,
+            outcome: 'success',
+            detail: { actor, serial: c.serial, not_after: c.notAfter.toISOString(), csr: false, import: true },
+          });
+        }
+      },
+    };
+  }
+
   /** Every recorded certificate, newest first; only `clientId`'s when given. */
   list(clientId?: string): CertificateView[] {
     const now = Date.now();
@@ -196,18 +255,19 @@ export class CertificateRegistry {
 
   /**
    * The CA's current CRL (RFC 5280 §5) as DER, listing every revoked
-   * certificate it issued. Signed fresh on each call.
+   * certificate it issued. From `cache` when given (re-signed only when a
+   * revocation changed it or its nextUpdate is near), else signed fresh.
    *
-   * @example reply.type('application/pkix-crl').send(await certs.crl())
+   * @example reply.type('application/pkix-crl').send(await certs.crl(crls))
    */
-  async crl(): Promise<Buffer> {
+  async crl(cache?: CrlCache): Promise<Buffer> {
     const ca = await this.#loadCa();
     const issuer = issuerKey(ca);
     const revoked = this.store.certificates
       .revoked()
       .filter((r) => r.issuer === issuer && r.revokedAt !== null)
       .map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt!) }));
-    return buildCrl(ca, revoked);
+    return cache ? cache.get(ca, revoked) : buildCrl(ca, revoked);
   }
 
   /** The CA certificate (PEM), for `GET /pki/ca.crt` and device trust stores. */

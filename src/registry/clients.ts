@@ -17,6 +17,8 @@ export interface ClientView {
   updated_at: string;
   /** End of each valid secret's life; null for the current one. */
   secrets: { expires_at: string | null }[];
+  /** Whether a static MQTT password is set (the password itself is never shown). */
+  static_password: boolean;
 }
 
 export interface NewClient {
@@ -27,6 +29,22 @@ export interface NewClient {
   authMethod?: ClientAuthMethod;
   /** Public key for private_key_jwt: a JWK (JSON), a PEM public key or a PEM certificate. */
   publicJwk?: string | null;
+  /**
+   * No client secret: a stock device that never calls the token endpoint
+   * (it gets a static MQTT password instead). `rotate-secret` can add one later.
+   */
+  noSecret?: boolean;
+}
+
+/** A validated new client with its secret made, not yet written. */
+export interface PreparedClient {
+  id: string;
+  scope: string;
+  tokenTtl: number;
+  authMethod: ClientAuthMethod;
+  publicJwk: string | null;
+  /** Shown once; only its hash is stored. */
+  secret: string | null;
 }
 
 /**
@@ -67,6 +85,17 @@ export class ClientRegistry {
    * @throws LatchkeyError invalid_id, invalid_scope, invalid_argument, already_exists
    */
   create(input: NewClient, actor: Actor): { client_id: string; client_secret: string | null } {
+    const [created] = this.commitMany([this.prepare(input)], actor);
+    return created!;
+  }
+
+  /**
+   * Validates a new client and makes its secret, writing nothing: the first
+   * half of {@link create}, for imports that check every row first.
+   *
+   * @throws LatchkeyError invalid_id, invalid_scope, invalid_argument, invalid_duration
+   */
+  prepare(input: NewClient): PreparedClient {
     const id = validateName(input.id);
     const { scope } = normaliseScopes(input.scope);
     const authMethod = input.authMethod ?? 'client_secret_basic';
@@ -83,26 +112,45 @@ export class ClientRegistry {
     const publicJwk = input.publicJwk ? JSON.stringify(parsePublicJwk(input.publicJwk)) : null;
     const tokenTtl = input.tokenTtl ?? this.defaultTokenTtl;
     if (!Number.isSafeInteger(tokenTtl) || tokenTtl <= 0) throw new LatchkeyError('invalid_duration', 'token ttl must be positive');
-    const usesSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
-    const secret = usesSecret ? generateSecret() : null;
+    const secret = usesSecret(authMethod) && input.noSecret !== true ? generateSecret() : null;
+    return { id, scope, tokenTtl, authMethod, publicJwk, secret };
+  }
+
+  /**
+   * Registers prepared clients in one durable transaction: all of them or,
+   * if any id is taken (or `alsoInTransaction` throws), none. Returns each
+   * secret once.
+   *
+   * @throws LatchkeyError already_exists
+   */
+  commitMany(
+    prepared: readonly PreparedClient[],
+    actor: Actor,
+    alsoInTransaction: () => void = () => {},
+  ): { client_id: string; client_secret: string | null }[] {
     const now = Date.now();
     this.store.durably(() => {
-      if (this.store.nameTaken(id)) throw new LatchkeyError('already_exists', `"${id}" already exists`);
-      this.store.clients.insert({
-        id,
-        scope,
-        tokenTtl,
-        authMethod,
-        publicJwk,
-        status: 'enabled',
-        createdAt: now,
-        updatedAt: now,
-      });
-      if (secret) this.store.clients.replaceSecret(id, hashSecret(secret), now, now);
-      this.store.changes.append('client', id);
+      for (const p of prepared) {
+        if (this.store.nameTaken(p.id)) throw new LatchkeyError('already_exists', `"${p.id}" already exists`);
+        this.store.clients.insert({
+          id: p.id,
+          scope: p.scope,
+          tokenTtl: p.tokenTtl,
+          authMethod: p.authMethod,
+          publicJwk: p.publicJwk,
+          status: 'enabled',
+          createdAt: now,
+          updatedAt: now,
+        });
+        if (p.secret) this.store.clients.replaceSecret(p.id, hashSecret(p.secret), now, now);
+        this.store.changes.append('client', p.id);
+      }
+      alsoInTransaction();
     });
-    this.audit.record({ event: 'client.created', principal: id, outcome: 'success', detail: { actor, scope, auth_method: authMethod } });
-    return { client_id: id, client_secret: secret };
+    for (const p of prepared) {
+      this.audit.record({ event: 'client.created', principal: p.id, outcome: 'success', detail: { actor, scope: p.scope, auth_method: p.authMethod } });
+    }
+    return prepared.map((p) => ({ client_id: p.id, client_secret: p.secret }));
   }
 
   list(): ClientView[] {
@@ -248,6 +296,7 @@ export class ClientRegistry {
       secrets: this.store.clients
         .validSecrets(c.id, now)
         .map((s) => ({ expires_at: s.notAfter === null ? null : new Date(s.notAfter).toISOString() })),
+      static_password: this.store.staticPasswords.valid(c.id, now).length > 0,
     };
   }
 }

@@ -36,3 +36,38 @@ export function revokeToken(
   });
   return added;
 }
+
+/** A live access token as `token list` shows it: its metadata, never the token. */
+export interface LiveTokenView {
+  jti: string;
+  client_id: string;
+  scope: string;
+  issued_at: string;
+  expires_at: string;
+  /** `http`/`https` (token endpoint) or `mqtt` (renewal over `$auth`). */
+  issued_via: string;
+  /** Bound to a client certificate (RFC 8705). */
+  certificate_bound: boolean;
+}
+
+/** The most `token list` shows at once. */
+export const TOKEN_LIST_LIMIT = 1000;
+
+/**
+ * Unexpired, unrevoked access tokens, newest first; only `clientId`'s when
+ * given. `beforeRead` lets the server write its pending records first.
+ *
+ * @example listLiveTokens(store, { clientId: 't1' }) // [{ jti: '9f1c…', client_id: 't1', … }]
+ */
+export function listLiveTokens(store: Store, opts: { clientId?: string; limit?: number } = {}): LiveTokenView[] {
+  const now = Math.floor(Date.now() / 1000);
+  return store.issuedTokens.live(now, opts.clientId ?? null, Math.min(opts.limit ?? TOKEN_LIST_LIMIT, TOKEN_LIST_LIMIT)).map((r) => ({
+    jti: r.jti,
+    client_id: r.clientId,
+    scope: r.scope,
+    issued_at: new Date(r.iat * 1000).toISOString(),
+    expires_at: new Date(r.exp * 1000).toISOString(),
+    issued_via: r.channel,
+    certificate_bound: r.bound,
+  }));
+}

@@ -14,6 +14,12 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_by_at ON audit_events(at);
 CREATE INDEX audit_by_principal ON audit_events(principal, at);`;
 
+/**
+ * Migration 6: an aggregated row stands for `count` events of one kind (a
+ * flood of denials or refused CONNECTs folded into one row per second).
+ */
+export const AUDIT_COUNT_COLUMN = `ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;`;
+
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
 /**
@@ -29,6 +35,8 @@ export interface AuditEvent {
   reason: string | null;
   remote: string | null;
   detail: Record<string, unknown> | null;
+  /** How many events this row stands for (1 unless aggregated); `detail.samples` then holds up to 5 examples. */
+  count?: number;
 }
 
 export interface AuditQuery {
@@ -48,18 +56,26 @@ export class AuditTable {
   constructor(db: Db) {
     this.#db = db;
     this.#insert = db.prepare(
-      'INSERT INTO audit_events (at, event, principal, outcome, reason, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit_events (at, event, principal, outcome, reason, remote, detail, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.#prune = db.prepare('DELETE FROM audit_events WHERE at < ?');
+    // In slices, so pruning months of events never holds the write lock (or the event loop) for long.
+    this.#prune = db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? ORDER BY at LIMIT ?)');
   }
 
-  /** Inserts a batch in one transaction (the audit log buffers per tick). */
-  insertMany(events: readonly AuditEvent[]): void {
-    this.#db.transaction(() => {
+  /**
+   * Inserts a batch in one transaction (the audit log buffers per tick).
+   * With `busyTimeoutMs`, waits at most that long for the write lock
+   * (instead of the connection's timeout) and throws SQLITE_BUSY after.
+   *
+   * @example table.insertMany(events, 100)
+   */
+  insertMany(events: readonly AuditEvent[], busyTimeoutMs?: number): void {
+    const write = this.#db.transaction(() => {
       for (const e of events) {
-        this.#insert.run(e.at, e.event, e.principal, e.outcome, e.reason, e.remote, e.detail ? JSON.stringify(e.detail) : null);
+        this.#insert.run(e.at, e.event, e.principal, e.outcome, e.reason, e.remote, e.detail ? JSON.stringify(e.detail) : null, e.count ?? 1);
       }
-    })();
+    });
+    this.#waitingAtMost(busyTimeoutMs, () => write.immediate());
   }
 
   /** Newest first. */
@@ -70,14 +86,32 @@ export class AuditTable {
     if (q.event !== undefined) (where.push('event = ?'), params.push(q.event));
     if (q.since !== undefined) (where.push('at >= ?'), params.push(q.since));
     if (q.until !== undefined) (where.push('at <= ?'), params.push(q.until));
-    const sql = `SELECT at, event, principal, outcome, reason, remote, detail FROM audit_events ${
+    const sql = `SELECT at, event, principal, outcome, reason, remote, detail, count FROM audit_events ${
       where.length ? `WHERE ${where.join(' AND ')}` : ''
     } ORDER BY at DESC, id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, q.limit) as (Omit<AuditEvent, 'detail'> & { detail: string | null })[];
     return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
   }
 
-  prune(beforeMs: number): number {
-    return this.#prune.run(beforeMs).changes;
+  /**
+   * Deletes up to `slice` events older than `beforeMs`, oldest first; returns how many.
+   * Call again until it returns less than `slice`. `busyTimeoutMs` as for {@link insertMany}.
+   *
+   * @example while (table.prune(cutoff, 5000) === 5000);
+   */
+  prune(beforeMs: number, slice = 5000, busyTimeoutMs?: number): number {
+    return this.#waitingAtMost(busyTimeoutMs, () => this.#prune.run(beforeMs, slice).changes);
+  }
+
+  /** Runs `work` with the connection's lock wait lowered to `busyTimeoutMs` (when given), then restores it. */
+  #waitingAtMost<T>(busyTimeoutMs: number | undefined, work: () => T): T {
+    if (busyTimeoutMs === undefined) return work();
+    const usual = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    try {
+      return work();
+    } finally {
+      this.#db.pragma(`busy_timeout = ${usual}`);
+    }
   }
 }

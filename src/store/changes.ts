@@ -18,7 +18,9 @@ export type ChangeKind =
   | 'token_revoked' // subject = jti
   | 'keys' // signing keys rotated; subject = kid
   | 'certificate_revoked' // subject = serial
-  | 'principal'; // a user, PAT or API key changed; subject = its name
+  | 'principal' // a user, PAT or API key changed; subject = its name
+  | 'static_password' // a client's static MQTT password was set, rotated or revoked; subject = client id
+  | 'session_kick'; // an operator ended a live session; subject = MQTT client id
 
 export interface Change {
   id: number;

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runMigrations } from './migrations.js';
+import { createPrivateFile, tightenFiles } from './private_files.js';
 
 export type Db = Database.Database;
 
@@ -19,7 +20,11 @@ export function databasePath(config: { dataDir: string }): string {
  * @example const db = openDatabase('./data/latchkey.db');
  */
 export function openDatabase(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // 0600 from its first byte; SQLite gives -wal and -shm the database file's mode.
+    createPrivateFile(file);
+  }
   const db = new Database(file);
   // First: the CLI and the server share the file, so even switching to WAL
   // must wait for a writer instead of failing.
@@ -27,7 +32,12 @@ export function openDatabase(file: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // A database an older version made 0644 (or a restore did) is tightened by whoever opens it next.
+  if (file !== ':memory:') tightenFiles([file, `${file}-wal`, `${file}-shm`]);
   runMigrations(db);
+  // Defence in depth: deleted rows are zeroed inside the pages SQLite writes anyway (no extra I/O).
+  // The defence itself is never writing a token (credential_safe_persistence.ts).
+  db.pragma('secure_delete = FAST');
   return db;
 }
 
@@ -51,3 +61,4 @@ export function durably<T>(db: Db, work: () => T): T {
 export function nowMs(): number {
   return Date.now();
 }
+

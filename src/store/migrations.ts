@@ -2,13 +2,17 @@ import type { Db } from './database.js';
 import { AEDES_PERSISTENCE_SCHEMA } from './aedes_persistence.js';
 import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
-import { AUDIT_SCHEMA } from './audit.js';
+import { AUDIT_COUNT_COLUMN, AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
 import { CHANGES_SCHEMA } from './changes.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
+import { FORGET_STORED_CREDENTIALS_SQL } from './credential_safe_persistence.js';
+import { ISSUED_TOKENS_SCHEMA } from './issued_tokens.js';
+import { LIVE_SESSIONS_SCHEMA } from './live_sessions.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
+import { STATIC_PASSWORDS_SCHEMA } from './static_passwords.js';
 import { USERS_SCHEMA } from './users.js';
 
 /**
@@ -29,7 +33,14 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: [USERS_SCHEMA, PERSONAL_ACCESS_TOKENS_SCHEMA, API_KEYS_SCHEMA].join('\n'),
   },
   { version: 4, name: 'private_key_jwt assertion jtis seen (replay protection); certificates by serial', sql: [ASSERTION_JTIS_SCHEMA, CERTIFICATES_BY_SERIAL_INDEX].join('\n') },
+  { version: 6, name: 'audit rows that aggregate several events carry a count', sql: AUDIT_COUNT_COLUMN },
+  {
+    version: 7,
+    name: 'live sessions per server instance, issued token metadata, static MQTT passwords',
+    sql: [LIVE_SESSIONS_SCHEMA, ISSUED_TOKENS_SCHEMA, STATIC_PASSWORDS_SCHEMA].join('\n'),
+  },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
+  { version: 12, name: 'tokens never reach the disk: forget packets on $auth and $provision topics stored by older versions', sql: FORGET_STORED_CREDENTIALS_SQL },
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

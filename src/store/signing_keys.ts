@@ -1,5 +1,9 @@
 import type { Db } from './database.js';
 
+/**
+ * `private_jwk` holds the private key as a JWK, or, when
+ * `LATCHKEY_KEY_PASSPHRASE` is set, that JWK sealed (src/keys/key_sealing.ts).
+ */
 export const SIGNING_KEYS_SCHEMA = `
 CREATE TABLE signing_keys (
   kid         TEXT PRIMARY KEY,
@@ -29,8 +33,12 @@ export class SigningKeysTable {
   readonly #insert;
   readonly #retire;
   readonly #prune;
+  readonly #all;
+  readonly #setPrivate;
 
   constructor(db: Db) {
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at DESC`);
+    this.#setPrivate = db.prepare('UPDATE signing_keys SET private_jwk = ? WHERE kid = ?');
     this.#published = db.prepare(
       `SELECT ${COLUMNS} FROM signing_keys WHERE retired_at IS NULL OR publish_until > ? ORDER BY created_at DESC`,
     );
@@ -55,6 +63,16 @@ export class SigningKeysTable {
   /** Retires the current key; its public half stays published until `publishUntil` (ms). */
   retireCurrent(now: number, publishUntil: number): void {
     this.#retire.run(now, publishUntil);
+  }
+
+  /** Every stored key, published or not, newest first. */
+  all(): SigningKeyRecord[] {
+    return this.#all.all() as SigningKeyRecord[];
+  }
+
+  /** Replaces a key's stored private half (when it is sealed under a passphrase). */
+  setPrivate(kid: string, privateJwk: string): void {
+    this.#setPrivate.run(privateJwk, kid);
   }
 
   prune(now: number): void {

@@ -5,9 +5,12 @@ import { CertificatesTable } from './certificates.js';
 import { ChangeFeed } from './changes.js';
 import { ClientsTable } from './clients.js';
 import { type Db, durably, openDatabase } from './database.js';
+import { IssuedTokensTable } from './issued_tokens.js';
+import { LiveSessionsTable } from './live_sessions.js';
 import { PersonalAccessTokensTable } from './personal_access_tokens.js';
 import { RevocationsTable } from './revocations.js';
 import { SigningKeysTable } from './signing_keys.js';
+import { StaticPasswordsTable } from './static_passwords.js';
 import { UsersTable } from './users.js';
 
 /** Every table, over one connection. The only way the rest of latchkey reaches SQL. */
@@ -22,6 +25,9 @@ export class Store {
   readonly personalAccessTokens: PersonalAccessTokensTable;
   readonly apiKeys: ApiKeysTable;
   readonly assertionJtis: AssertionJtisTable;
+  readonly liveSessions: LiveSessionsTable;
+  readonly issuedTokens: IssuedTokensTable;
+  readonly staticPasswords: StaticPasswordsTable;
   readonly #dataVersion;
   readonly #nameTaken;
   readonly #longestTtl;
@@ -37,6 +43,9 @@ export class Store {
     this.personalAccessTokens = new PersonalAccessTokensTable(db);
     this.apiKeys = new ApiKeysTable(db);
     this.assertionJtis = new AssertionJtisTable(db);
+    this.liveSessions = new LiveSessionsTable(db);
+    this.issuedTokens = new IssuedTokensTable(db);
+    this.staticPasswords = new StaticPasswordsTable(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#nameTaken = db.prepare(
       'SELECT 1 FROM clients WHERE id = @name UNION ALL SELECT 1 FROM users WHERE name = @name UNION ALL SELECT 1 FROM api_keys WHERE name = @name',

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { formatScopes, missingScopes, parseScopeString, ScopeError } from '../policy/index.js';
 import type { ClientRecord } from '../store/clients.js';
 import { issueAccessToken, type TokenIssuerSettings } from './issue_access_token.js';
+import type { IssuedTokenLog } from './issued_token_log.js';
 
 /** RFC 6749 §5.1 success body. */
 export interface TokenResponse {
@@ -34,6 +35,8 @@ export class TokenIssuer {
     private readonly audit: AuditLog,
     private readonly metrics: Metrics,
     private readonly settings: TokenIssuerSettings,
+    /** Where issued tokens' metadata goes for `token list`; none in tools that only sign. */
+    private readonly issued: Pick<IssuedTokenLog, 'record'> | null = null,
   ) {}
 
   /**
@@ -51,6 +54,15 @@ export class TokenIssuer {
       ...(ctx.certificateThumbprint ? { certificateThumbprint: ctx.certificateThumbprint } : {}),
     });
     this.metrics.tokensIssued.inc({ channel: ctx.channel });
+    this.issued?.record({
+      jti: issued.jti,
+      clientId: client.id,
+      iat: issued.exp - issued.expiresIn,
+      exp: issued.exp,
+      channel: ctx.channel,
+      scope,
+      bound: ctx.certificateThumbprint !== undefined,
+    });
     this.audit.record({
       event: 'token.issued',
       principal: client.id,

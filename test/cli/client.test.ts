@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliDirs, cliDirs, expectOneError, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
-const VIEW_KEYS = ['auth_method', 'client_id', 'created_at', 'scope', 'secrets', 'status', 'token_ttl', 'updated_at'];
+const VIEW_KEYS = ['auth_method', 'client_id', 'created_at', 'scope', 'secrets', 'static_password', 'status', 'token_ttl', 'updated_at'];
 
 describe('latchkey client', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
@@ -80,7 +80,7 @@ describe('latchkey client', { timeout: spawnTimeout(5) }, () => {
   it('disable, enable and delete', async () => {
     expect(await cli.json('client', 'disable', 'sensor-9')).toMatchObject({ client_id: 'sensor-9', status: 'disabled' });
     expect(await cli.json('client', 'enable', 'sensor-9')).toMatchObject({ client_id: 'sensor-9', status: 'enabled' });
-    expect(await cli.json('client', 'delete', 'sensor-9')).toEqual({ client_id: 'sensor-9', deleted: true });
+    expect(await cli.json('client', 'delete', 'sensor-9')).toEqual({ client_id: 'sensor-9', deleted: true, live_sessions: 0 });
     expectOneError(await cli.run('client', 'show', 'sensor-9'), 3);
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliDirs, cliDirs, expectOneError, HUB_SCOPE, parseLines, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
-const AUDIT_KEYS = ['at', 'detail', 'event', 'outcome', 'principal', 'reason', 'remote'];
+// `count`: how many events an aggregated row stands for (1 otherwise); its samples are in detail.samples.
+const AUDIT_KEYS = ['at', 'count', 'detail', 'event', 'outcome', 'principal', 'reason', 'remote'];
 
 describe('latchkey token, keys, audit and explain', { timeout: spawnTimeout(6) }, () => {
   let cli: CliDirs;

@@ -241,7 +241,7 @@ describe('admin API routes', () => {
     expect(Date.now() - Date.parse(byId['api-dev'].connected_at)).toBeLessThan(10_000);
     expect(byId['olivia@cli']).toMatchObject({ principal: 'olivia', kind: 'user', method: 'pat' });
     const deleted = await call('DELETE', '/admin/clients/api-dev', writer);
-    expect(deleted.body).toEqual({ client_id: 'api-dev', deleted: true });
+    expect(deleted.body).toEqual({ client_id: 'api-dev', deleted: true, live_sessions: 1 });
     expect(await closedWithin(device, 1000)).toBeLessThanOrEqual(1000);
     await person.endAsync();
   });
@@ -322,16 +322,21 @@ describe('admin API routes', () => {
       [
         'GET /admin/clients',
         'POST /admin/clients',
+        'POST /admin/clients:batch',
         'GET /admin/clients/{id}',
         'DELETE /admin/clients/{id}',
         'POST /admin/clients/{id}/disable',
+        'POST /admin/clients/{id}/static-password',
+        'DELETE /admin/clients/{id}/static-password',
         'POST /admin/clients/{id}/enable',
         'PUT /admin/clients/{id}/auth-method',
         'GET /admin/sessions',
+        'DELETE /admin/sessions/{client_id}',
         'GET /admin/audit',
         'GET /admin/certificates',
         'POST /admin/certificates',
         'POST /admin/certificates/{serial}/revoke',
+        'GET /admin/tokens',
         'POST /admin/tokens/revoke',
         'GET /admin/users',
         'GET /admin/pats',

@@ -13,6 +13,7 @@ import {
   createSqlitePersistence,
   type SqlitePersistence,
 } from '../../src/store/aedes_persistence.js';
+import { createCredentialSafePersistence } from '../../src/store/credential_safe_persistence.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,7 +59,11 @@ async function runAbstractTest(fn: (t: AbstractTestContext) => Promise<void>): P
   if (planned !== undefined) expect(asserted, 'assertions made against t.plan()').toBe(planned);
 }
 
-describe('aedes-persistence abstract suite', () => {
+// The broker runs the credential-safe one; it must stay a complete persistence for every other topic.
+describe.each([
+  ['SqlitePersistence', createSqlitePersistence],
+  ['CredentialSafePersistence', createCredentialSafePersistence],
+])('aedes-persistence abstract suite: %s', (_name, create) => {
   const dbs: Database.Database[] = [];
   afterAll(() => {
     for (const db of dbs) db.close();
@@ -71,7 +76,7 @@ describe('aedes-persistence abstract suite', () => {
     persistence: () => {
       const db = openDb();
       dbs.push(db);
-      return createSqlitePersistence(db);
+      return create(db);
     },
     // Aedes 1.2 drives the promise interface directly, so test that one.
     testAsync: true,

@@ -19,6 +19,7 @@ const EVENT_VIEW = {
     reason: { type: ['string', 'null'] },
     remote: { type: ['string', 'null'] },
     detail: { type: ['object', 'null'], additionalProperties: true },
+    count: { type: 'integer', description: 'events this row stands for (aggregated denials and refused CONNECTs); detail.samples holds up to 5' },
   },
 } as const;
 
@@ -65,7 +66,7 @@ export function registerAuditRoutes(app: FastifyInstance, { deps }: AdminContext
         ...(q.since !== undefined ? { since: parseInstant(q.since, now, 'since') } : {}),
         ...(q.until !== undefined ? { until: parseInstant(q.until, now, 'until') } : {}),
       });
-      return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+      return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString(), count: e.count ?? 1 })) };
     },
   );
 }

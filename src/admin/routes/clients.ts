@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { AdminContext } from '../admin_deps.js';
 import { CLIENT_AUTH_METHODS } from '../../store/clients.js';
-import { CLIENT_VIEW, ERROR_RESPONSES, NAME, SCOPE, secured } from '../schemas.js';
+import { ImportError, importClients, MAX_IMPORT_ROWS, type ImportRow } from '../../registry/client_import.js';
+import type { AdminContext } from '../admin_deps.js';
+import { CLIENT_VIEW, ERROR, ERROR_RESPONSES, NAME, SCOPE, secured, TIME } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
+const LIVE_SESSIONS = { type: 'integer', description: 'live sessions the client had when the change was made; a running server ends them within a second' } as const;
+const WITH_LIVE_SESSIONS = { ...CLIENT_VIEW, properties: { ...CLIENT_VIEW.properties, live_sessions: LIVE_SESSIONS } } as const;
 
 /**
  * `/admin/clients`: list, register (answering as `client create`: the
@@ -58,6 +61,111 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
+  // `::` is a literal colon in a fastify path: the route is /admin/clients:batch.
+  app.post<{ Body: { clients: Record<string, unknown>[]; certificates?: { days?: number } } }>(
+    '/clients::batch',
+    {
+      schema: {
+        summary: 'Register many clients at once, all or nothing; secrets (and certificates) are in this answer only',
+        tags: ['clients'],
+        ...secured('write'),
+        body: {
+          type: 'object',
+          properties: {
+            clients: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_IMPORT_ROWS,
+              description: 'rows as in `client import`: client_id, scope, token_ttl (seconds or a duration), auth_method; every row is checked before anything is written',
+              items: { type: 'object' },
+            },
+            certificates: {
+              type: 'object',
+              properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } },
+              additionalProperties: false,
+              description: 'also issue a certificate and key per client',
+            },
+          },
+          required: ['clients'],
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              created: { type: 'integer' },
+              clients: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    row: { type: 'integer' },
+                    client_id: { type: 'string' },
+                    auth_method: { type: 'string' },
+                    client_secret: { type: ['string', 'null'] },
+                    certificate: {
+                      type: ['object', 'null'],
+                      properties: { serial: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, not_after: TIME },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: {
+            ...ERROR,
+            properties: {
+              ...ERROR.properties,
+              rows: {
+                type: 'array',
+                items: { type: 'object', properties: { row: { type: 'integer' }, client_id: { type: ['string', 'null'] }, error: { type: 'string' } } },
+              },
+            },
+          },
+          401: ERROR,
+          403: ERROR,
+          409: ERROR,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const rows: ImportRow[] = request.body.clients.map((fields, i) => ({ row: i + 1, line: null, fields }));
+      const days = request.body.certificates?.days;
+      let imported;
+      try {
+        imported = await importClients(
+          deps.clients,
+          rows,
+          request.body.certificates ? { certificates: { registry: deps.certificates, ...(days !== undefined ? { days } : {}) } } : {},
+          actor,
+          (id) => deps.store.nameTaken(id),
+        );
+      } catch (err) {
+        if (!(err instanceof ImportError)) throw err;
+        return reply
+          .code(400)
+          .header('cache-control', 'no-store')
+          .send({ error: 'invalid_request', error_description: err.message, rows: err.problems.map((p) => ({ row: p.row, client_id: p.client_id, error: p.error })) });
+      }
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({
+          created: imported.length,
+          clients: imported.map((c) => ({
+            row: c.row,
+            client_id: c.client_id,
+            auth_method: c.auth_method,
+            client_secret: c.client_secret,
+            certificate: c.certificate
+              ? { serial: c.certificate.serial, cert: c.certificate.certPem, key: c.certificate.keyPem, ca: c.certificate.caPem, not_after: c.certificate.notAfter.toISOString() }
+              : null,
+          })),
+        });
+    },
+  );
+
   app.get<{ Params: { id: string } }>(
     '/clients/:id',
     {
@@ -83,12 +191,14 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
           tags: ['clients'],
           ...secured('write'),
           params: ID_PARAMS,
-          response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+          response: { 200: WITH_LIVE_SESSIONS, ...ERROR_RESPONSES },
         },
       },
       async (request) => {
         const { actor } = caller(request);
-        return deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor);
+        // Counted before the change: the sessions it is about to end (on every node).
+        const live_sessions = deps.sessions.count(request.params.id);
+        return { ...deps.clients.setStatus(request.params.id, status === 'disable' ? 'disabled' : 'enabled', actor), live_sessions };
       },
     );
   }
@@ -137,6 +247,52 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: number } | undefined }>(
+    '/clients/:id/static-password',
+    {
+      schema: {
+        summary: 'Set or rotate the static MQTT password of a stock device; the password is in this answer only',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: {
+          type: ['object', 'null'],
+          properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 31_536_000, description: 'how long the previous password keeps working (default 86400)' } },
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: { client_id: { type: 'string' }, mqtt_password: { type: 'string' }, previous_expires_at: { type: ['string', 'null'], format: 'date-time' } },
+          },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const set = deps.passwords.set(request.params.id, request.body?.grace_seconds ?? 86_400, actor);
+      return reply.code(201).header('cache-control', 'no-store').send(set);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/clients/:id/static-password',
+    {
+      schema: {
+        summary: 'Revoke the static MQTT password(s) of a client; live sessions using one end within a second',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, revoked: { type: 'integer' } } }, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      return deps.passwords.revoke(request.params.id, actor);
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/clients/:id',
     {
@@ -145,13 +301,17 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
         tags: ['clients'],
         ...secured('write'),
         params: ID_PARAMS,
-        response: { 200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' } } }, ...ERROR_RESPONSES },
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, deleted: { type: 'boolean' }, live_sessions: LIVE_SESSIONS } },
+          ...ERROR_RESPONSES,
+        },
       },
     },
     async (request) => {
       const { actor } = caller(request);
+      const live_sessions = deps.sessions.count(request.params.id);
       deps.clients.delete(request.params.id, actor);
-      return { client_id: request.params.id, deleted: true };
+      return { client_id: request.params.id, deleted: true, live_sessions };
     },
   );
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import type { AuditEvent } from '../../store/audit.js';
-import { action, withStore } from '../context.js';
+import { action, CLI_ACTOR, withStore } from '../context.js';
 import { table } from '../output.js';
 
 const DEFAULT_LIMIT = '50';
@@ -11,11 +11,12 @@ const MAX_LIMIT = 100_000;
 /**
  * `latchkey audit`: audit events, newest first. `--json` prints JSON Lines,
  * one event per line, so the output streams into jq or a log shipper.
+ * `latchkey audit prune --older-than 90d` deletes old events: `{"deleted":N}`.
  *
  * @example registerAuditCommand(program) // latchkey audit --client t1 --since 1h --json
  */
 export function registerAuditCommand(program: Command): void {
-  program
+  const audit = program
     .command('audit')
     .description('show audit events, newest first (--json: one object per line)')
     .option('--client <id>', 'only events about this client (or user, or API key)')
@@ -39,12 +40,43 @@ export function registerAuditCommand(program: Command): void {
               ? 'no audit events'
               : table([
                   ['TIME', 'EVENT', 'PRINCIPAL', 'OUTCOME', 'REASON'],
-                  ...events.map((e) => [new Date(e.at).toISOString(), e.event, e.principal ?? '-', e.outcome, e.reason ?? '']),
+                  ...events.map((e) => [new Date(e.at).toISOString(), e.event, e.principal ?? '-', e.outcome, reasonText(e)]),
                 ]);
           return { jsonLines: lines, text };
         });
       }),
     );
+
+  audit
+    .command('prune')
+    .description('delete audit events older than a duration (the server also does this past --audit-retention)')
+    .requiredOption('--older-than <duration>', 'e.g. 90d, 12w, 24h')
+    .action(
+      action((_args, opts, cmd) => {
+        const olderThan = String(opts.olderThan);
+        const seconds = parseDuration(olderThan);
+        return withStore(cmd, async ({ store, audit: log }) => {
+          const { pruneAudit } = await import('../../audit/audit_retention.js');
+          const deleted = await pruneAudit(store, seconds);
+          // Recorded after the deletion, so it is never among what it deleted.
+          log.record({ event: 'audit.pruned', outcome: 'success', detail: { actor: CLI_ACTOR, older_than: olderThan, deleted } });
+          return { json: { deleted }, text: `deleted ${deleted} audit event(s) older than ${olderThan}` };
+        });
+      }),
+    );
+}
+
+/** The reason, and for an aggregated row how many events it stands for and some examples: `… (x37, e.g. home/a, home/b)`. */
+function reasonText(e: AuditEvent): string {
+  const count = e.count ?? 1;
+  if (count === 1) return e.reason ?? '';
+  const samples = samplesOf(e);
+  return `${e.reason ?? ''} (x${count}${samples ? `, e.g. ${samples.join(', ')}` : ''})`;
+}
+
+function samplesOf(e: AuditEvent): string[] | null {
+  const samples = e.detail?.samples;
+  return Array.isArray(samples) ? samples.map(String) : null;
 }
 
 function toJson(e: AuditEvent): Record<string, unknown> {
@@ -56,6 +88,8 @@ function toJson(e: AuditEvent): Record<string, unknown> {
     reason: e.reason,
     remote: e.remote,
     detail: e.detail,
+    // An aggregated row stands for `count` events; detail.samples holds up to 5 of their topics or client ids.
+    count: e.count ?? 1,
   };
 }
 

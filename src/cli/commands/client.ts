@@ -5,10 +5,14 @@ import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { positiveDuration } from '../../registry/validate.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
+import type { SessionRegistry } from '../../registry/sessions.js';
 import { action, CLI_ACTOR, withStore } from '../context.js';
+import { registerClientImport } from './client_import.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
 const DEFAULT_GRACE = '24h';
+/** How long disable and delete wait to see a running server end the client's sessions. */
+const CONFIRM_MS = 3_000;
 
 /**
  * `latchkey client …`: register and manage devices (CONTRACT §2).
@@ -28,12 +32,17 @@ export function registerClientCommands(program: Command): void {
     .option('--token-ttl <duration>', 'access-token lifetime, e.g. 10m (default: the server default)')
     .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')} (default client_secret_basic, private_key_jwt with --jwk)`)
     .option('--jwk <file>', 'public key for private_key_jwt: a JWK, a PEM public key or a PEM certificate (never a private key)')
+    .option('--static-password', 'a stock device (Tasmota, Shelly, …): a fixed MQTT password instead of a client secret, shown once; weaker than tokens or certificates')
     .action(
       action(([id], opts, cmd) => {
         const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
         const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
         const authMethod = typeof opts.authMethod === 'string' ? opts.authMethod : publicJwk !== undefined ? 'private_key_jwt' : 'client_secret_basic';
-        return withStore(cmd, ({ registry }) => {
+        const staticPassword = opts.staticPassword === true;
+        if (staticPassword && (publicJwk !== undefined || typeof opts.authMethod === 'string')) {
+          throw new LatchkeyError('invalid_argument', '--static-password is for devices that cannot fetch tokens: leave out --auth-method and --jwk');
+        }
+        return withStore(cmd, ({ registry, passwords }) => {
           const created = registry.create(
             {
               id: id!,
@@ -41,14 +50,60 @@ export function registerClientCommands(program: Command): void {
               ...(tokenTtl !== undefined ? { tokenTtl } : {}),
               authMethod: authMethod as ClientAuthMethod,
               ...(publicJwk !== undefined ? { publicJwk } : {}),
+              ...(staticPassword ? { noSecret: true } : {}),
             },
             CLI_ACTOR,
           );
+          if (staticPassword) {
+            const { mqtt_password } = passwords.set(created.client_id, 0, CLI_ACTOR);
+            return passwordOutput({ client_id: created.client_id, client_secret: null, mqtt_password }, `created client ${created.client_id}`, registry.show(created.client_id));
+          }
           const view = registry.show(created.client_id);
           return secretOutput(created, `created client ${view.client_id}`, view);
         });
       }),
     );
+
+  client
+    .command('rotate-password')
+    .description('issue a new static MQTT password (or a first one); the old one keeps working until the grace ends')
+    .argument('<id>')
+    .option('--grace <duration>', 'how long the old password stays valid (0 ends it now)', DEFAULT_GRACE)
+    .action(
+      action(([id], opts, cmd) => {
+        const grace = parseDuration(String(opts.grace));
+        return withStore(cmd, ({ passwords }) => {
+          const set = passwords.set(id!, grace, CLI_ACTOR);
+          const note = set.previous_expires_at === null ? 'first static password' : grace === 0 ? 'old password ended now' : `old password valid until ${set.previous_expires_at}`;
+          return passwordOutput(
+            { client_id: set.client_id, mqtt_password: set.mqtt_password, previous_expires_at: set.previous_expires_at },
+            `new static password for ${set.client_id}; ${note}`,
+          );
+        });
+      }),
+    );
+
+  client
+    .command('revoke-password')
+    .description('revoke the static MQTT password(s); live sessions using one end within a second')
+    .argument('<id>')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
+    .action(
+      action(([id], opts, cmd) =>
+        withStore(cmd, async ({ passwords, sessions }) => {
+          const onPassword = (list: ReturnType<typeof sessions.list>) => list.filter((s) => s.method === 'static_password').length;
+          const before = onPassword(sessions.list(id!));
+          const result = passwords.revoke(id!, CLI_ACTOR);
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before, onPassword) } : {};
+          return {
+            json: { ...result, live_sessions: before, ...ended },
+            text: result.revoked === 0 ? `${id!} had no static password` : `revoked the static password of ${id!}${endedNote(before, ended.sessions_ended)}`,
+          };
+        }),
+      ),
+    );
+
+  registerClientImport(client);
 
   client
     .command('list')
@@ -129,9 +184,16 @@ export function registerClientCommands(program: Command): void {
       .command(status)
       .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
       .argument('<id>')
+      .option('--wait', 'disable: wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
       .action(
-        action(([id], _opts, cmd) =>
-          withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR))),
+        action(([id], opts, cmd) =>
+          withStore(cmd, async ({ registry, sessions }) => {
+            if (status === 'enable') return viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR));
+            const before = sessions.count(id!);
+            const view = registry.setStatus(id!, 'disabled', CLI_ACTOR);
+            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
+            return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
+          }),
         ),
       );
   }
@@ -140,11 +202,14 @@ export function registerClientCommands(program: Command): void {
     .command('delete')
     .description('delete the client and end its live sessions')
     .argument('<id>')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
-      action(([id], _opts, cmd) =>
-        withStore(cmd, ({ registry }) => {
+      action(([id], opts, cmd) =>
+        withStore(cmd, async ({ registry, sessions }) => {
+          const before = sessions.count(id!);
           registry.delete(id!, CLI_ACTOR);
-          return { json: { client_id: id!, deleted: true }, text: `deleted client ${id!}` };
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
+          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${endedNote(before, ended.sessions_ended)}` };
         }),
       ),
     );
@@ -184,6 +249,7 @@ function describe(view: ClientView): string {
     ['token ttl', formatDuration(view.token_ttl)],
     ['scope', view.scope],
     ['secrets', view.secrets.map((s) => (s.expires_at === null ? 'current' : `until ${s.expires_at}`)).join(', ') || 'none'],
+    ['static password', view.static_password ? 'set (never shown)' : 'none'],
     ['created', view.created_at],
     ['updated', view.updated_at],
   ]);
@@ -201,4 +267,46 @@ function secretOutput(
     lines.push('', `client_secret: ${result.client_secret}`, 'Store this secret now: it will not be shown again.');
   }
   return { json: { client_id: result.client_id, client_secret: result.client_secret }, text: lines.join('\n') };
+}
+
+/** The output of a new static password: shown once, and said so, with the warning that goes with it. */
+function passwordOutput(json: { client_id: string; mqtt_password: string } & Record<string, unknown>, headline: string, view?: ClientView): CommandOutput {
+  const lines = [headline];
+  if (view) lines.push(describe(view));
+  lines.push(
+    '',
+    `mqtt username:  ${json.client_id}`,
+    `mqtt client id: ${json.client_id}`,
+    `mqtt password:  ${json.mqtt_password}`,
+    'Store this password now: it will not be shown again.',
+    'A static password is weaker than tokens or certificates: use it only for devices that cannot fetch tokens, over MQTTS where the device allows.',
+  );
+  return { json, text: lines.join('\n') };
+}
+
+/**
+ * How many of the `before` live sessions a running server has ended, waiting
+ * up to {@link CONFIRM_MS}; 0 at once when there were none (or no server runs).
+ */
+async function confirmEnded(
+  sessions: SessionRegistry,
+  id: string,
+  before: number,
+  count: (left: ReturnType<SessionRegistry['list']>) => number = (left) => left.length,
+): Promise<number> {
+  if (before === 0) return 0;
+  const deadline = Date.now() + CONFIRM_MS;
+  let left = count(sessions.list(id));
+  while (left > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = count(sessions.list(id));
+  }
+  return Math.max(0, before - left);
+}
+
+/** What the text output says of the sessions: ended (with --wait) or about to end. */
+function endedNote(before: number, ended: number | undefined): string {
+  if (before === 0) return '';
+  if (ended === undefined) return `\n${before} live session${before === 1 ? '' : 's'}: a running server ends ${before === 1 ? 'it' : 'them'} within a second`;
+  return ended === before ? `\nended ${ended} live session${ended === 1 ? '' : 's'}` : `\nended ${ended} of ${before} live sessions so far`;
 }

@@ -19,7 +19,9 @@ export function registerKeysCommands(program: Command): void {
           const retired = store.signingKeys.published(Date.now()).find((k) => k.retiredAt === null)?.kid ?? null;
           // jose loads only for the command that needs it.
           const { rotateSigningKey } = await import('../../keys/key_ring.js');
-          const { kid, retiredPublishedUntil } = await rotateSigningKey(store, store.longestTokenTtl());
+          const { keyPassphrase } = await import('../../keys/key_sealing.js');
+          // Sealed like the others when LATCHKEY_KEY_PASSPHRASE is set; refused if it does not open them.
+          const { kid, retiredPublishedUntil } = await rotateSigningKey(store, store.longestTokenTtl(), keyPassphrase());
           const until = new Date(retiredPublishedUntil).toISOString();
           audit.record({ event: 'keys.rotated', outcome: 'success', detail: { actor: CLI_ACTOR, kid, retired_kid: retired } });
           return {
