@@ -93,14 +93,17 @@ describe('CredentialSafePersistence under Aedes', () => {
 
     const back = await client('dev', { clean: false });
     const seen = messages(back);
+    const acks: string[] = [];
+    back.on('packetsend', (packet) => acks.push(packet.cmd));
     await eventually(() => seen.length === 3, 3000, 'three queued messages');
     expect(seen.filter((m) => m.topic.startsWith('$auth/'))).toEqual([
       { topic: '$auth/dev/token/response', payload: first, qos: 1 },
       { topic: '$auth/dev/token/response', payload: second, qos: 2 },
     ]);
     expect(seen).toContainEqual({ topic: 'lk/queued', payload: 'durable-neighbour', qos: 1 });
-    // Acknowledged (PUBACK, PUBREC/PUBREL/PUBCOMP): a second return gets nothing again.
-    await sleep(200);
+    // Acknowledged (PUBACK, PUBREC/PUBREL/PUBCOMP): a second return gets nothing again. The broker reads the
+    // acknowledgements before the DISCONNECT that follows them on the same connection.
+    await eventually(() => acks.filter((c) => c === 'puback').length === 2 && acks.includes('pubcomp'), 5000, 'acknowledgements sent');
     await back.endAsync();
     const again = await client('dev', { clean: false });
     const replayed = messages(again);
@@ -134,7 +137,8 @@ describe('CredentialSafePersistence under Aedes', () => {
     await eventually(() => received.filter((c) => c === 'pubrec').length === 2, 3000, 'second PUBREC');
     send({ cmd: 'pubrel', messageId: 9 });
     await eventually(() => received.includes('pubcomp'), 3000, 'PUBCOMP');
-    await sleep(200);
+    await eventually(() => seen.length > 0, 5000, 'the reauth delivered');
+    await sleep(200); // and not a second time
     expect(seen).toEqual([{ topic: '$auth/dev/reauth', payload: token, qos: 2 }]);
     expect(onDisk(token)).toBe(false);
   });
@@ -181,7 +185,8 @@ describe('CredentialSafePersistence under Aedes', () => {
     const late = await client('late');
     const seen = messages(late);
     await late.subscribeAsync(['$auth/dev/#', '$provision/dev/#', 'lk/#'], { qos: 1 });
-    await sleep(200);
+    await eventually(() => seen.length > 0, 5000, 'the retained message');
+    await sleep(200); // time for anything else retained to arrive too
     expect(seen).toEqual([{ topic: 'lk/retained', payload: 'kept', qos: 1 }]);
     expect(onDisk(token) || onDisk(clientSecret)).toBe(false);
   });
