@@ -7,7 +7,7 @@ import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
 import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { asSigner, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
 import { closedWithin, collect, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
@@ -156,7 +156,7 @@ describe('MQTTS with a device certificate (CONTRACT §5)', () => {
   });
 });
 
-describe('revocation (CONTRACT §2 cert revoke)', () => {
+describe('revocation (CONTRACT §2 cert revoke)', { timeout: spawnTimeout(2) }, () => {
   it('ends a live session within 1 s and refuses new connects with CONNACK 5', async () => {
     const dev = await deviceWithCertificate('mtls-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key));
@@ -190,7 +190,7 @@ describe('revocation (CONTRACT §2 cert revoke)', () => {
   });
 });
 
-describe('the CSR flow through the CLI', () => {
+describe('the CSR flow through the CLI', { timeout: spawnTimeout(4) }, () => {
   it('`cert issue --csr` signs the device key: no key file, and the device connects with its own key', async () => {
     t.createClient('mtls-csr', SCOPE);
     const keys = await generateP256KeyPair();

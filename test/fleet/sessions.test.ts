@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connectDevice, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 import { listLiveTokens } from '../../src/registry/tokens.js';
 import { Store } from '../../src/store/store.js';
@@ -50,7 +50,7 @@ function otherProcessStore(): Store {
   return Store.open(join(lk.dataDir, 'latchkey.db'));
 }
 
-describe('latchkey sessions', () => {
+describe('latchkey sessions', { timeout: spawnTimeout(4) }, () => {
   test('lists live sessions from another process: who, address, credential kind, expiry, subscriptions', async () => {
     const { client } = await device('therm-1');
     expect(await subscribeCodes(client, ['home/therm-1/setpoint'])).toEqual([1]);
@@ -171,7 +171,7 @@ describe('latchkey sessions', () => {
   });
 });
 
-describe('a live server taken for dead publishes its sessions again', () => {
+describe('a live server taken for dead publishes its sessions again', { timeout: spawnTimeout(4) }, () => {
   test('after another process deleted its rows, the next heartbeat brings them back', async () => {
     const { client } = await device('therm-10');
     await eventually(() => lk.server.sessions.list('therm-10').length === 1, 3000, 'published');
@@ -190,7 +190,7 @@ describe('a live server taken for dead publishes its sessions again', () => {
   });
 });
 
-describe('a server that stops cleanly removes its rows', () => {
+describe('a server that stops cleanly removes its rows', { timeout: spawnTimeout(4) }, () => {
   test('after close, neither its instance nor its sessions remain', async () => {
     const own = await startTestServer();
     const dataDir = own.dataDir;
@@ -212,7 +212,7 @@ describe('a server that stops cleanly removes its rows', () => {
   });
 });
 
-describe('token list', () => {
+describe('token list', { timeout: spawnTimeout(4) }, () => {
   test('shows the jtis of live tokens (never the tokens), per client; revoked ones drop out', async () => {
     const s1 = lk.createClient('lister-1', SCOPE);
     const s2 = lk.createClient('lister-2', SCOPE);
@@ -248,7 +248,7 @@ describe('token list', () => {
   });
 });
 
-describe('admin API: sessions and tokens share the CLI code path', () => {
+describe('admin API: sessions and tokens share the CLI code path', { timeout: spawnTimeout(4) }, () => {
   test('GET /admin/sessions lists at once, DELETE /admin/sessions/:id?revoke=true ends and revokes; admin:read may not kick', async () => {
     const { client, token } = await device('therm-9');
     const listed = await admin('GET', '/admin/sessions?client_id=therm-9', reader);

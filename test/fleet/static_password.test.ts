@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, collect, connect, eventually, refusalCode, sleep, subscribeCodes } from '../helpers/mqtt.js';
 import { dumpDatabase } from '../cli/fixture.js';
 import { haveTools } from '../helpers/tools.js';
@@ -43,7 +43,7 @@ function lastConnect(principal: string) {
   return lk.auditEvents({ principal, event: 'mqtt.connect', limit: 1 })[0];
 }
 
-describe('static MQTT passwords', () => {
+describe('static MQTT passwords', { timeout: spawnTimeout(4) }, () => {
   test('create --static-password shows the password once, stores only its hash, and no client secret', async () => {
     const created = await cliJson('client', 'create', 'plug-1', '--scope', PLUG_SCOPE, '--static-password');
     expect(created.client_id).toBe('plug-1');
