@@ -137,7 +137,8 @@ describe('latchkey apikey (CONTRACT §7)', { timeout: spawnTimeout(7) }, () => {
 
   test('roll prints the new key; the old one works during the grace, not after', async () => {
     const { key: old } = await json('apikey', 'create', 'bridge', '--scope', 'admin:read');
-    const rolled = await json('apikey', 'roll', 'bridge', '--grace', '2s');
+    // The grace must outlast what the test does inside it (two CLI processes at 2-4 s each on a loaded machine).
+    const rolled = await json('apikey', 'roll', 'bridge', '--grace', '10s');
     expect(rolled).toMatchObject({ id: 'bridge', key: expect.stringMatching(/^lk_key_/) });
     expect(rolled.key).not.toBe(old);
     expect(await adminGet(old)).toBe(200);
