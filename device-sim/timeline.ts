@@ -138,7 +138,9 @@ export function recordDeviceEvent(timeline: Timeline, actor: string, e: DeviceEv
     case 'renewed':
       return void timeline.add(actor, e.type, `token renewed ${e.via === 'mqtt' ? 'over MQTT' : 'by reauth'}${jti(e.jti)}, same session, expires in ${inSeconds(e.expiresAt)}`, { via: e.via, jti: e.jti });
     case 'renew_failed':
-      return void timeline.add(actor, e.type, `renewal ${e.via === 'mqtt' ? 'over MQTT' : 'by reauth'} failed: ${e.error}`, { via: e.via, error: e.error });
+      return void timeline.add(actor, e.type, `renewal ${e.via === 'mqtt' ? 'over MQTT' : e.via === 'certificate' ? 'of its certificate' : 'by reauth'} failed: ${e.error}`, { via: e.via, error: e.error });
+    case 'certificate_renewed':
+      return void timeline.add(actor, e.type, `certificate renewed over MQTT for a new key, valid until ${e.notAfter}`, { notAfter: e.notAfter });
     case 'denied':
       return void timeline.add(actor, e.type, `subscription to ${e.topic} refused (SUBACK 0x80)`, { action: e.action, topic: e.topic });
     case 'error':

@@ -7,6 +7,7 @@ import { AuditLog } from './audit/audit_log.js';
 import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
+import { ClaimPrincipals, ClaimResolver } from './broker/credentials/claim_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
 import { StaticPasswordResolver } from './broker/credentials/static_password_resolver.js';
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
@@ -16,13 +17,17 @@ import { initialise } from './init.js';
 import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { FailureLimiter } from './oauth/failure_limiter.js';
 import { createOAuthServer } from './oauth/server.js';
 import { CrlCache } from './pki/crl_cache.js';
 import { ApiKeyRegistry } from './registry/api_keys.js';
 import { CertificateRegistry } from './registry/certificates.js';
+import { ClaimRegistry, type OnboardingEndpoint } from './registry/claims.js';
 import { ClientRegistry } from './registry/clients.js';
 import { credentialRevokers } from './registry/credential_revokers.js';
+import { onboardingEndpoint } from './registry/onboarding_endpoint.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
+import { Provisioner } from './registry/provisioning.js';
 import { SessionRegistry } from './registry/sessions.js';
 import { StaticPasswordRegistry } from './registry/static_passwords.js';
 import { UserRegistry } from './registry/users.js';
@@ -93,6 +98,18 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     credentialRevokers({ store, audit, pats: people.pats, passwords, certificates: async () => certificates }),
     () => broker.published.flush(),
   );
+
+  // Onboarding: claims at CONNECT and POST /provision share one guess limiter per address.
+  const claims = new ClaimRegistry(store, audit);
+  const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
+  const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
+  let endpoint: OnboardingEndpoint | null = null;
+  broker.addCredentialKind(new ClaimResolver(claims, store, guesses, (id) => broker.hasSession(id)), new ClaimPrincipals());
+  broker.enableOnboarding({
+    claims,
+    provisioner,
+    endpoint: () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem)),
+  });
   const watcher = new ChangeWatcher(
     store,
     {
@@ -115,7 +132,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   );
 
   const crl = new CrlCache(() => metrics.crlSigned.inc());
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready };
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready, onboarding: { claims, provisioner, guesses } };
   const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker, sessions, passwords, issuedTokens };
   const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });

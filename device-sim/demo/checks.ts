@@ -5,6 +5,8 @@ export const CAST = {
   hub: 'hub',
   jwtThermostat: 'thermostat-1',
   certThermostat: 'thermostat-2',
+  /** Joins mid-run: the hub vouches for it with a one-time claim. */
+  newThermostat: 'thermostat-3',
   rogue: 'rogue',
 } as const;
 
@@ -33,7 +35,7 @@ export interface ScenarioFacts {
 export function checkScenario(entries: TimelineEntry[], facts: ScenarioFacts): CheckResult[] {
   const of = (actor: string, kind: string): TimelineEntry[] => entries.filter((e) => e.actor === actor && e.kind === kind);
   const d = (e: TimelineEntry, key: string): unknown => e.data?.[key];
-  const { hub, jwtThermostat: t1, certThermostat: t2, rogue } = CAST;
+  const { hub, jwtThermostat: t1, certThermostat: t2, newThermostat: t3, rogue } = CAST;
   const results: CheckResult[] = [];
   const check = (id: string, description: string, ok: boolean, detail?: string): void => {
     results.push({ id, description, ok, ...(detail !== undefined && !ok ? { detail } : {}) });
@@ -66,6 +68,16 @@ export function checkScenario(entries: TimelineEntry[], facts: ScenarioFacts): C
       `${renewed.length} renewals, ${connects} connects, ${drops} drops`,
     );
   }
+
+  check('hub_mints_claim', `${hub} minted a one-time claim over its own session`, of(hub, 'claim_minted').length === 1);
+  check(
+    'new_thermostat_provisioned',
+    `${t3} provisioned itself with the hub's claim and connected with its own certificate`,
+    of(t3, 'provisioned').length === 1 && of(t3, 'connected').some((e) => d(e, 'mode') === 'certificate'),
+  );
+  check('hub_hears_new_thermostat', `${hub} received telemetry from ${t3}`, heardFrom.has(t3), `heard from ${[...heardFrom].join(', ') || 'nobody'}`);
+  const replay = entries.find((e) => e.actor === rogue && e.kind === 'refused' && d(e, 'attempt') === 'claim_replay');
+  check('rogue_claim_replay_refused', `${rogue} replaying the spent claim was refused with CONNACK 4`, replay !== undefined && d(replay, 'returnCode') === 4);
 
   const forged = entries.find((e) => e.actor === rogue && e.kind === 'refused' && d(e, 'attempt') === 'forged_token');
   check('rogue_forged_token_refused', `a forged token for ${t1} was refused with CONNACK 4`, forged !== undefined && d(forged, 'returnCode') === 4);

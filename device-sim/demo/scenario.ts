@@ -6,6 +6,7 @@ import { Hub } from '../devices/hub.js';
 import { runRogue } from '../devices/rogue.js';
 import { SimClock } from '../devices/sim_clock.js';
 import { Thermostat } from '../devices/thermostat.js';
+import { DeviceError, provision as provisionWithClaim } from '../lib/index.js';
 import { SCOPES } from '../devices/topics.js';
 import type { Timeline } from '../timeline.js';
 import { CAST, checkScenario, type CheckResult } from './checks.js';
@@ -29,6 +30,7 @@ export interface ScenarioResult {
 
 /** When things happen, ms after the devices start. */
 const ROGUE_AT = 3_000;
+const ONBOARD_AT = 5_000;
 const DISABLE_AT = 12_000;
 /** Short-lived tokens so renewals happen within the demo: 8 s tokens, warned 3 s before expiry. */
 const TOKEN_TTL = '8s';
@@ -72,13 +74,17 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       timeline.add('operator', 'client_created', `latchkey client create ${id} --scope "${scope}"${extra.tokenTtl ? ` --token-ttl ${extra.tokenTtl}` : ''}`, { id, scope });
       return secret;
     };
-    const hubSecret = await provision(CAST.hub, SCOPES.hub, { tokenTtl: TOKEN_TTL });
+    // The hub may vouch for new thermostats: provision:thermostat lets it mint claims for that template.
+    const hubSecret = await provision(CAST.hub, `${SCOPES.hub} provision:thermostat`, { tokenTtl: TOKEN_TTL });
     const t1Secret = await provision(CAST.jwtThermostat, SCOPES.thermostat, { tokenTtl: TOKEN_TTL });
     await provision(CAST.certThermostat, SCOPES.thermostat);
     const rogueSecret = await provision(CAST.rogue, SCOPES.rogue);
     const certDir = join(root, 'device-certs');
     mkdirSync(certDir, { recursive: true });
     const t2Cert = await issueCertificate(dirs, CAST.certThermostat, certDir);
+    const template = await runLatchkey(dirs, ['template', 'create', 'thermostat', '--scope', SCOPES.thermostat, '--id-prefix', 'thermostat-', '--json']);
+    if (template.code !== 0) throw new Error(`template create failed: ${template.stderr.trim()}`);
+    timeline.add('operator', 'template_created', `latchkey template create thermostat --scope "${SCOPES.thermostat}" --id-prefix thermostat-`, { template: 'thermostat' });
     timeline.add('operator', 'certificate_issued', `device certificate for ${CAST.certThermostat} (CN=${CAST.certThermostat}, signed by the latchkey CA)`, { id: CAST.certThermostat, via: t2Cert.via });
 
     timeline.note('devices start; one simulated hour per second, from 20:00', 'dim');
@@ -101,6 +107,11 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     timeline.note('a compromised device tries its luck', 'dim');
     await runRogue({ device: jwt(CAST.rogue, rogueSecret), victim: CAST.jwtThermostat, timeline });
 
+    await wait(ONBOARD_AT - (Date.now() - started));
+    timeline.note('a new thermostat joins the home: the hub vouches for it', 'dim');
+    const t3 = await onboardThermostat({ hub, timeline, clock, reconnect: RECONNECT });
+    if (t3) running.push(t3);
+
     await wait(DISABLE_AT - (Date.now() - started));
     timeline.add('operator', 'disable', `latchkey client disable ${CAST.certThermostat}`, { id: CAST.certThermostat });
     const disabled = await runLatchkey(dirs, ['client', 'disable', CAST.certThermostat, '--json']);
@@ -121,4 +132,46 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 
   const checks = checkScenario(timeline.entries, { disabledAt, endedAt, serverExitCode });
   return { checks, ok: checks.every((c) => c.ok) };
+}
+
+/**
+ * Hub-vouched onboarding: the hub mints a one-time claim over its own
+ * session and hands the onboarding string to the new thermostat out of
+ * band; the thermostat makes its own key, pins the CA, provisions over
+ * MQTTS and starts reporting with its certificate. Then a rogue that
+ * overheard the string replays the spent claim and is refused.
+ */
+async function onboardThermostat(opts: { hub: Hub; timeline: Timeline; clock: SimClock; reconnect: typeof RECONNECT }): Promise<Thermostat | null> {
+  const { hub, timeline } = opts;
+  let onboarding: string;
+  try {
+    const minted = await hub.device.requestClaim({ uses: 1, expiresIn: 300 });
+    onboarding = minted.onboarding;
+    timeline.add(CAST.hub, 'claim_minted', `minted a one-time claim (valid until ${minted.expiresAt}) and hands the onboarding string to ${CAST.newThermostat}`, { expiresAt: minted.expiresAt });
+  } catch (err) {
+    timeline.add(CAST.hub, 'claim_refused', `could not mint a claim: ${(err as Error).message}`);
+    return null;
+  }
+  let thermostat: Thermostat | null = null;
+  try {
+    const identity = await provisionWithClaim(onboarding, { clientId: CAST.newThermostat });
+    timeline.add(CAST.newThermostat, 'provisioned', `provisioned itself: own P-256 key, CA pinned by fingerprint, certificate until ${identity.notAfter}`, { notAfter: identity.notAfter, scope: identity.scope });
+    thermostat = Thermostat.start({
+      device: { clientId: identity.clientId, mqttUrl: identity.mqttUrl, cert: identity.cert, key: identity.key, ca: identity.ca, reconnect: opts.reconnect },
+      clock: opts.clock,
+      timeline,
+      initialTemperature: 16.8,
+    });
+  } catch (err) {
+    timeline.add(CAST.newThermostat, 'provision_failed', `provisioning failed: ${(err as Error).message}`);
+  }
+  timeline.add(CAST.rogue, 'attempt', 'replays the overheard onboarding string to join as thermostat-9', { attempt: 'claim_replay' });
+  try {
+    await provisionWithClaim(onboarding, { clientId: 'thermostat-9' });
+    timeline.add(CAST.rogue, 'provisioned', 'the spent claim worked: this must never happen', { attempt: 'claim_replay' });
+  } catch (err) {
+    const returnCode = err instanceof DeviceError ? (err.returnCode ?? null) : null;
+    timeline.add(CAST.rogue, 'refused', `spent claim refused${returnCode !== null ? `: CONNACK ${returnCode}` : ''} (${(err as Error).message})`, { attempt: 'claim_replay', returnCode });
+  }
+  return thermostat;
 }

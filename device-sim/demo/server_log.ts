@@ -17,6 +17,10 @@ const SHOWN: Record<string, (a: AuditRecord) => { kind: string; text: string } |
       : { kind: 'connect_refused', text: `refused CONNECT from ${a.principal ?? String(a.detail?.client_id ?? '?')}: ${a.reason ?? ''} (CONNACK ${String(a.detail?.connack ?? '?')})` },
   'mqtt.publish_denied': (a) => ({ kind: 'publish_denied', text: `denied ${a.principal} publish to ${String(a.detail?.topic)}: ${a.reason ?? ''}; connection closed` }),
   'mqtt.subscribe_denied': (a) => ({ kind: 'subscribe_denied', text: `denied ${a.principal} subscribe to ${String(a.detail?.topic)}: ${a.reason ?? ''}` }),
+  'client.provisioned': (a) => ({
+    kind: 'provisioned',
+    text: `provisioned ${a.principal} (template ${String(a.detail?.template)}, claim ${String(a.detail?.claim)}${a.detail?.provisioned_by ? `, vouched for by ${String(a.detail.provisioned_by)}` : ''})`,
+  }),
   'mqtt.disconnected_by_broker': (a) => ({ kind: 'disconnected_by_broker', text: `ended the session of ${a.principal}: ${a.reason ?? ''}` }),
 };
 

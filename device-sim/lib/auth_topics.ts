@@ -14,15 +14,30 @@ export const authTopics = (clientId: string) =>
     tokenResponse: `$auth/${clientId}/token/response`,
     reauth: `$auth/${clientId}/reauth`,
     reauthResponse: `$auth/${clientId}/reauth/response`,
+    /** A certificate session renews its certificate with a CSR for a new key. */
+    certRenew: `$auth/${clientId}/cert/renew`,
+    certRenewResponse: `$auth/${clientId}/cert/renew/response`,
+    /** A hub with `provision:<template>` mints onboarding claims. */
+    claimRequest: `$auth/${clientId}/claim/request`,
+    claimResponse: `$auth/${clientId}/claim/response`,
   }) as const;
 
 export type AuthTopics = ReturnType<typeof authTopics>;
 
-/** broker → device: `{"exp","seconds_left"}` */
+/** broker → device: `{"exp","seconds_left"}`, plus `"credential":"certificate"` for a certificate session. */
 export interface ExpiringNotice {
   exp: number;
   seconds_left: number;
+  credential?: string;
 }
+
+/** broker → device on `cert/renew/response`. */
+export type CertRenewResponse = { request_id: string; certificate: string; not_after: string } | { request_id: string; error: string; error_description?: string };
+
+/** broker → hub on `claim/response`. */
+export type ClaimResponse =
+  | { request_id: string; claim: string; onboarding: string; expires_at: string }
+  | { request_id: string; error: string; error_description?: string };
 
 /** broker → device on `token/response`. */
 export type TokenResponse =
@@ -45,7 +60,25 @@ function parseObject(payload: Buffer | string): Record<string, unknown> | null {
 export function parseExpiring(payload: Buffer | string): ExpiringNotice | null {
   const o = parseObject(payload);
   if (o === null || typeof o.exp !== 'number' || typeof o.seconds_left !== 'number') return null;
-  return { exp: o.exp, seconds_left: o.seconds_left };
+  return { exp: o.exp, seconds_left: o.seconds_left, ...(typeof o.credential === 'string' ? { credential: o.credential } : {}) };
+}
+
+/** @example const res = parseCertRenewResponse(payload); if (res && 'certificate' in res) … */
+export function parseCertRenewResponse(payload: Buffer | string): CertRenewResponse | null {
+  const o = parseObject(payload);
+  if (o === null || typeof o.request_id !== 'string') return null;
+  if (typeof o.certificate === 'string' && typeof o.not_after === 'string') return { request_id: o.request_id, certificate: o.certificate, not_after: o.not_after };
+  return errorAnswer(o, o.request_id);
+}
+
+/** @example const res = parseClaimResponse(payload); if (res && 'onboarding' in res) … */
+export function parseClaimResponse(payload: Buffer | string): ClaimResponse | null {
+  const o = parseObject(payload);
+  if (o === null || typeof o.request_id !== 'string') return null;
+  if (typeof o.claim === 'string' && typeof o.onboarding === 'string' && typeof o.expires_at === 'string') {
+    return { request_id: o.request_id, claim: o.claim, onboarding: o.onboarding, expires_at: o.expires_at };
+  }
+  return errorAnswer(o, o.request_id);
 }
 
 /** @example const res = parseTokenResponse(payload); if (res && 'access_token' in res) … */

@@ -7,16 +7,21 @@ export type QoS = 0 | 1 | 2;
 import { accessToken, isNearExpiry, type AccessToken } from './access_token.js';
 import {
   authTopics,
+  parseCertRenewResponse,
+  parseClaimResponse,
   parseExpiring,
   parseReauthResponse,
   parseTokenResponse,
   type AuthTopics,
+  type CertRenewResponse,
+  type ClaimResponse,
   type ExpiringNotice,
   type ReauthResponse,
   type TokenResponse,
 } from './auth_topics.js';
 import { Backoff } from './backoff.js';
 import { CONNACK, connackReason } from './connack.js';
+import { newKeyAndCsr } from './csr.js';
 import { DeviceError } from './device_error.js';
 import type { DeviceEvent, DeviceEventType } from './events.js';
 import { openConnection } from './open_connection.js';
@@ -59,17 +64,22 @@ export interface TokenInfo {
  */
 export class Device extends EventEmitter<DeviceEventMap> {
   readonly clientId: string;
-  private readonly opts: ResolvedOptions;
+  /** Not readonly: a renewed certificate and its key replace the old ones for the next connect. */
+  private opts: ResolvedOptions;
   private readonly topics: AuthTopics;
   private readonly backoff: Backoff;
   private readonly tokenRequests = new PendingRequests<TokenResponse>();
   private readonly reauthRequests = new PendingRequests<ReauthResponse>();
+  private readonly certRequests = new PendingRequests<CertRenewResponse>();
+  private readonly claimRequests = new PendingRequests<ClaimResponse>();
   /** Application subscriptions, restored after every reconnect (clean sessions forget them). */
   private readonly subscriptions = new Map<string, QoS>();
   private token: AccessToken | null = null;
   private client: MqttClient | null = null;
   private closed = false;
   private renewing = false;
+  /** The certificate a renewal already replaced, so it is renewed once. */
+  private renewedCertificate: string | undefined;
   /** Set when the current token must not be presented again (CONNACK 4/5). */
   private needFreshToken = false;
   /** Set when the device ended its own session to reconnect at once (failed renewal). */
@@ -214,6 +224,8 @@ export class Device extends EventEmitter<DeviceEventMap> {
     this.stopSleeping.abort();
     this.tokenRequests.failAll('device closed');
     this.reauthRequests.failAll('device closed');
+    this.certRequests.failAll('device closed');
+    this.claimRequests.failAll('device closed');
     const client = this.client;
     if (client !== null) {
       this.endingReason = 'closed by the device';
@@ -326,6 +338,8 @@ export class Device extends EventEmitter<DeviceEventMap> {
     if (this.client === client) this.client = null;
     this.tokenRequests.failAll('session closed');
     this.reauthRequests.failAll('session closed');
+    this.certRequests.failAll('session closed');
+    this.claimRequests.failAll('session closed');
     return reason;
   }
 
@@ -432,6 +446,16 @@ export class Device extends EventEmitter<DeviceEventMap> {
         if (res !== null) this.reauthRequests.settle(res.request_id, res);
         return;
       }
+      case this.topics.certRenewResponse: {
+        const res = parseCertRenewResponse(payload);
+        if (res !== null) this.certRequests.settle(res.request_id, res);
+        return;
+      }
+      case this.topics.claimResponse: {
+        const res = parseClaimResponse(payload);
+        if (res !== null) this.claimRequests.settle(res.request_id, res);
+        return;
+      }
       default:
         // Anything else under our own $auth/ is not ours to interpret; the rest is the application's.
         if (topic.startsWith(`$auth/${this.clientId}/`)) return;
@@ -447,8 +471,9 @@ export class Device extends EventEmitter<DeviceEventMap> {
    */
   private async renew(client: MqttClient, notice: ExpiringNotice): Promise<void> {
     this.report({ type: 'expiring', exp: notice.exp, secondsLeft: notice.seconds_left });
-    // A certificate is renewed by the operator, not over MQTT; and one renewal at a time.
-    if (this.opts.mode !== 'jwt' || this.renewing) return;
+    if (this.opts.mode === 'certificate') return this.renewCertificate(client);
+    // One renewal at a time.
+    if (this.renewing) return;
     this.renewing = true;
     // Leave time for the fallbacks: each step may use at most a third of what is left.
     const stepMs = Math.max(500, Math.min(this.opts.renewTimeoutMs, (notice.seconds_left * 1000) / 3));
@@ -470,6 +495,53 @@ export class Device extends EventEmitter<DeviceEventMap> {
     } finally {
       this.renewing = false;
     }
+  }
+
+  /**
+   * CONTRACT §8 certificate renewal: a new P-256 key made here, its CSR on
+   * `cert/renew`; the new certificate and key are used from the next
+   * connect (the live session stays on the old one). Once per certificate.
+   */
+  private async renewCertificate(client: MqttClient): Promise<void> {
+    if (this.renewing || this.renewedCertificate === this.opts.cert) return;
+    this.renewing = true;
+    try {
+      const { keyPem, csrPem } = await newKeyAndCsr(this.clientId);
+      const { id, answer } = this.certRequests.open(this.opts.renewTimeoutMs);
+      client.publish(this.topics.certRenew, JSON.stringify({ request_id: id, csr: csrPem }), { qos: 0 });
+      const res = await answer;
+      if ('error' in res) {
+        this.report({ type: 'renew_failed', via: 'certificate', error: res.error, ...(res.error_description !== undefined ? { description: res.error_description } : {}) });
+        return;
+      }
+      this.opts = { ...this.opts, cert: res.certificate, key: keyPem };
+      this.renewedCertificate = res.certificate;
+      this.report({ type: 'certificate_renewed', notAfter: res.not_after });
+      this.opts.onCertificate?.({ cert: res.certificate, key: keyPem });
+    } catch (err) {
+      this.report({ type: 'renew_failed', via: 'certificate', error: 'timeout', description: (err as Error).message });
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /**
+   * For a hub holding `provision:<template>`: mints a short-lived claim over
+   * this session (`$auth/<id>/claim/request`) to hand to a new device out
+   * of band. At most 10 uses and 15 minutes (900 s).
+   *
+   * @example const { onboarding } = await hub.requestClaim({ uses: 1, expiresIn: 300 });
+   * @throws DeviceError `not_connected`, `provisioning_refused`
+   */
+  async requestClaim(ask: { uses?: number; expiresIn?: number; template?: string } = {}): Promise<{ claim: string; onboarding: string; expiresAt: string }> {
+    const client = this.client;
+    if (client === null || !client.connected) throw new DeviceError('not_connected', 'not connected');
+    const { id, answer } = this.claimRequests.open(this.opts.renewTimeoutMs);
+    const body = { request_id: id, ...(ask.uses !== undefined ? { uses: ask.uses } : {}), ...(ask.expiresIn !== undefined ? { expires_in: ask.expiresIn } : {}), ...(ask.template !== undefined ? { template: ask.template } : {}) };
+    client.publish(this.topics.claimRequest, JSON.stringify(body), { qos: 0 });
+    const res = await answer;
+    if ('error' in res) throw new DeviceError('provisioning_refused', `${res.error}: ${res.error_description ?? ''}`);
+    return { claim: res.claim, onboarding: res.onboarding, expiresAt: res.expires_at };
   }
 
   private async renewOverMqtt(client: MqttClient, timeoutMs: number): Promise<boolean> {

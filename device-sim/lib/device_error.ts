@@ -11,6 +11,10 @@ export type DeviceErrorCode =
   | 'not_connected'
   /** SUBACK 0x80: the broker does not allow this filter. */
   | 'subscribe_denied'
+  /** Provisioning answered with an error (`invalid_claim`, `client_id_taken`, …): see the message. */
+  | 'provisioning_refused'
+  /** The server's CA is not the one the onboarding string pins: the claim was not sent. */
+  | 'ca_mismatch'
   | 'closed';
 
 /**

@@ -18,7 +18,9 @@ export type DeviceEvent =
   | { type: 'expiring'; exp: number; secondsLeft: number }
   /** The session now runs on a new token; `via` says how it was obtained. */
   | { type: 'renewed'; via: 'mqtt' | 'reauth'; jti?: string; expiresAt: number }
-  | { type: 'renew_failed'; via: 'mqtt' | 'reauth'; error: string; description?: string }
+  | { type: 'renew_failed'; via: 'mqtt' | 'reauth' | 'certificate'; error: string; description?: string }
+  /** A new certificate for a new key arrived over `cert/renew`; the next connect uses it. */
+  | { type: 'certificate_renewed'; notAfter: string }
   /** The broker refused a subscription (SUBACK 0x80). */
   | { type: 'denied'; action: 'subscribe'; topic: string }
   | { type: 'error'; message: string }

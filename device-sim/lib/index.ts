@@ -1,6 +1,7 @@
 /**
  * The latchkey device library: connect an MQTT device with client
- * credentials or a certificate, renew tokens over `$auth/<id>/` and
+ * credentials or a certificate, renew tokens and certificates over
+ * `$auth/<id>/`, provision a new device with an onboarding string, and
  * reconnect with backoff. See device-sim/README.md.
  */
 export { Device, type DeviceEventMap, type DeviceOptions, type TokenInfo } from './device.js';
@@ -12,3 +13,6 @@ export { authTopics } from './auth_topics.js';
 export { Backoff, type BackoffBounds } from './backoff.js';
 export { CONNACK, connackReason } from './connack.js';
 export { peekClaims } from './jwt_claims.js';
+export { provision, type ProvisionedIdentity, type ProvisionOptions } from './provision.js';
+export { parseOnboardingString, type OnboardingString } from './onboarding.js';
+export { newKeyAndCsr } from './csr.js';

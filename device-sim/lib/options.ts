@@ -42,6 +42,8 @@ export interface DeviceOptions {
   connectTimeoutMs?: number;
   /** Called for every {@link DeviceEvent}; the same events are emitted as `'event'`. */
   onEvent?: (e: DeviceEvent) => void;
+  /** Called with a renewed certificate and its new key, to store them (the key privately). */
+  onCertificate?: (renewed: { cert: string; key: string }) => void;
   /** Replaceable HTTP client for the token endpoint. */
   fetch?: typeof fetch;
 }

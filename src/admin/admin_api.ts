@@ -37,6 +37,7 @@ const DESCRIBED_BY_STANDARDS: Readonly<Record<string, { summary: string; tags: s
   '/metrics': { summary: 'Prometheus metrics, text format', tags: ['operations'] },
   '/pki/ca.crt': { summary: 'The latchkey CA certificate, PEM', tags: ['pki'] },
   '/pki/crl': { summary: 'The CA\'s certificate revocation list, DER (RFC 5280 §5)', tags: ['pki'] },
+  '/provision': { summary: 'Device provisioning with an onboarding claim (Bearer lk_clm_…), HTTPS only: {"client_id","csr"} → certificate', tags: ['onboarding'] },
 };
 
 /**

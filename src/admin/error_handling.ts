@@ -17,6 +17,8 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   // Start-up refusals; an HTTP request never meets them, and the details stay in the log.
   insecure_files: { status: 500, error: 'server_error' },
   bad_passphrase: { status: 500, error: 'server_error' },
+  provisioning_refused: { status: 409, error: 'conflict' },
+  unavailable: { status: 500, error: 'server_error' },
   internal: { status: 500, error: 'server_error' },
 };
 

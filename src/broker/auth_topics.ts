@@ -17,9 +17,12 @@ export function isOwnAuthRequest(session: Session, topic: string): boolean {
   return topic === `${prefix}token/request` || topic === `${prefix}reauth`;
 }
 
-/** Any client's request topic: these carry tokens and are never delivered to anyone. */
+/** Any client's request topic: these carry tokens or CSRs and are never delivered to anyone. */
 export function isAuthRequestTopic(topic: string): boolean {
-  return topic.startsWith('$auth/') && (topic.endsWith('/token/request') || topic.endsWith('/reauth'));
+  return (
+    topic.startsWith('$auth/') &&
+    (topic.endsWith('/token/request') || topic.endsWith('/reauth') || topic.endsWith('/claim/request') || topic.endsWith('/cert/renew'))
+  );
 }
 
 /**
@@ -51,7 +54,8 @@ export function handleAuthRequest(ctx: BrokerContext, session: Session, packet: 
   );
 }
 
-function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
+/** A request payload: a JSON object of at most 16 KiB with a `request_id` of 1-128 characters. */
+export function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   if (bytes.length > MAX_REQUEST_BYTES) throw new Error('request too large');
   const body = JSON.parse(bytes.toString('utf8')) as unknown;
@@ -127,18 +131,27 @@ export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
   const { exp, iat } = session.credential;
   if (!Number.isFinite(exp) || session.ending) return;
   const now = Date.now() / 1000;
-  if (now < warningTime(ctx, exp, iat) || now >= exp) return;
+  if (now < warningTime(ctx, exp, iat, session.credential.method) || now >= exp) return;
   session.warned = true;
-  publishAuth(ctx, session, 'expiring', { exp, seconds_left: Math.max(0, Math.round(exp - now)) });
+  const seconds_left = Math.max(0, Math.round(exp - now));
+  // A certificate is renewed with cert/renew, a token with token/request: say which this is.
+  const credential = session.credential.method === 'certificate' ? { credential: 'certificate' } : {};
+  publishAuth(ctx, session, 'expiring', { exp, seconds_left, ...credential });
 }
 
-/** `min(--expiry-warning, half the lifetime)` before expiry (CONTRACT §5). */
-export function warningTime(ctx: BrokerContext, exp: number, iat: number): number {
+/**
+ * When to warn (CONTRACT §5): `min(--expiry-warning, half the lifetime)`
+ * before a token's expiry; for a certificate session, `min(--cert-renew-before,
+ * a third of the certificate's lifetime)` before its notAfter, time enough
+ * to renew over MQTT.
+ */
+export function warningTime(ctx: BrokerContext, exp: number, iat: number, method?: string): number {
+  if (method === 'certificate') return exp - Math.min(ctx.config.certRenewBefore, Math.max(0, (exp - iat) / 3));
   return exp - Math.min(ctx.config.expiryWarning, Math.max(0, (exp - iat) / 2));
 }
 
 /** Publishes to `$auth/<principal>/<suffix>`: QoS 0 and never retained, so no token is ever stored. */
-function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
+export function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
   ctx.aedes().publish(
     {
       cmd: 'publish',

@@ -58,7 +58,8 @@ async function authenticateSteps(
   remote: string | null,
 ): Promise<Session> {
   const certificate = peerCertificate(ctx, client);
-  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote };
+  const tls = typeof (client.conn as Partial<TLSSocket>).getPeerCertificate === 'function';
+  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote, tls };
   const authenticated = await credentialStep(ctx, attempt, password);
   checkClientId(authenticated, client.id);
   const state = ctx.principals.lookup(authenticated.principal);

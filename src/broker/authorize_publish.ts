@@ -1,7 +1,11 @@
 import type { Client, PublishPacket } from 'aedes';
 import { compilePolicy, decide } from '../policy/index.js';
 import type { BrokerContext } from './broker_context.js';
+import type { Session } from './session.js';
 import { handleAuthRequest, isOwnAuthRequest } from './auth_topics.js';
+import { handleCertRenewal } from './cert_renewal.js';
+import { handleClaimRequest } from './claim_requests.js';
+import { handleProvisionRequest } from './provision_requests.js';
 
 /**
  * The Aedes `authorizePublish` hook: incoming publishes and Will messages.
@@ -20,10 +24,12 @@ export function createAuthorizePublish(ctx: BrokerContext) {
       ctx.denials.record(session.principal.name, 'publish', packet.topic, decision.reason, session.remote);
       return callback(new Error(decision.reason));
     }
-    if (isOwnAuthRequest(session, packet.topic)) {
-      // A request to the broker, never a message to store or pass on.
+    // Requests to the broker, never messages to store or pass on.
+    const request = requestHandler(session, packet.topic);
+    if (request) {
       packet.retain = false;
-      handleAuthRequest(ctx, session, packet);
+      request(ctx, session, packet);
+      return callback(null);
     }
     if (packet.retain && packet.qos > 0) {
       // Aedes sends PUBACK before it stores a retained message; storing it here,
@@ -56,3 +62,19 @@ function authorizeStaleWill(ctx: BrokerContext, packet: PublishPacket): Error | 
   return new Error('will owner unknown');
 }
 
+
+type RequestHandler = (ctx: BrokerContext, session: Session, packet: PublishPacket) => void;
+
+/**
+ * The broker's answer to a request the session may send (already allowed
+ * by the decision above): renewal on `$auth/<own id>/`, a hub's claim, a
+ * certificate renewal, or a provisioning session's CSR or registration.
+ */
+function requestHandler(session: Session, topic: string): RequestHandler | null {
+  if (session.principal.kind === 'claim') return handleProvisionRequest;
+  if (isOwnAuthRequest(session, topic)) return handleAuthRequest;
+  const own = `$auth/${session.principal.name}/`;
+  if (topic === `${own}claim/request`) return handleClaimRequest;
+  if (topic === `${own}cert/renew`) return handleCertRenewal;
+  return null;
+}

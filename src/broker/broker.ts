@@ -15,7 +15,7 @@ import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
-import type { BrokerContext, EndReason } from './broker_context.js';
+import type { BrokerContext, EndReason, OnboardingServices } from './broker_context.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
 import { JwtResolver } from './credentials/jwt_resolver.js';
 import { ConnectRefusalLog } from './connect_refusal_log.js';
@@ -109,6 +109,7 @@ export class LatchkeyBroker {
       limits,
       policies: new PolicyCache(limits),
       pending: new WeakMap(),
+      onboarding: null,
       aedes: () => aedes!,
       persistRetained: (packet) =>
         persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
@@ -135,6 +136,11 @@ export class LatchkeyBroker {
   addCredentialKind(resolver: PasswordResolver, source?: PrincipalSource): void {
     this.#ctx.passwordResolvers.push(resolver);
     if (source) this.#ctx.principals.add(source);
+  }
+
+  /** Lets devices provision themselves, hubs mint claims, certificate sessions renew (onboarding). */
+  enableOnboarding(services: OnboardingServices): void {
+    this.#ctx.onboarding = services;
   }
 
   async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
@@ -249,7 +255,7 @@ export class LatchkeyBroker {
 
   scheduleExpiry(session: Session): void {
     const { exp, iat } = session.credential;
-    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat));
+    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat, session.credential.method));
     // Called on connect and whenever the credential moves: the published expiry follows.
     this.published.touch(session.clientId);
   }
@@ -282,6 +288,22 @@ export class LatchkeyBroker {
     session.client.close();
   }
 
+  /** `--revoke-replaced`: the first connect with a renewed certificate revokes the one it replaced. */
+  #revokeReplaced(session: Session): void {
+    const serial = session.credential.certificateSerial;
+    if (!this.#deps.config.revokeReplaced || session.credential.method !== 'certificate' || serial === null || !this.#ctx.onboarding) return;
+    try {
+      this.#ctx.onboarding.provisioner.revokeReplaced(serial);
+    } catch (err) {
+      this.#ctx.log.error({ err }, 'revoking a replaced certificate failed');
+    }
+  }
+
+  /** Whether a live session holds `clientId` (a provisioning CONNECT must not take one over). */
+  hasSession(clientId: string): boolean {
+    return this.#ctx.sessions.byClientId(clientId) !== undefined;
+  }
+
   #wire(): void {
     const { sessions, pending, metrics, audit } = this.#ctx;
     // 'client' fires once Aedes has registered the connection (after any takeover), before CONNACK.
@@ -303,6 +325,7 @@ export class LatchkeyBroker {
         remote: session.remote,
         detail: { client_id: client.id, credential_kind: session.credential.method, credential: session.credential.id.slice(0, 8) },
       });
+      this.#revokeReplaced(session);
     });
     this.#aedes.on('clientDisconnect', (client) => {
       const session = sessions.byClientId(client.id);

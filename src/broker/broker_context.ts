@@ -4,6 +4,8 @@ import type { Config } from '../config/options.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TopicLimits } from '../policy/topic.js';
+import type { ClaimRegistry, OnboardingEndpoint } from '../registry/claims.js';
+import type { Provisioner } from '../registry/provisioning.js';
 import type { Store } from '../store/store.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import type { PasswordResolver } from './credentials/credential_resolver.js';
@@ -16,7 +18,15 @@ import type { Session } from './session.js';
 import type { SessionTable } from './session_table.js';
 
 /** Why the broker ended a session; also the metric label. */
-export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'kicked' | 'shutdown';
+export type EndReason = 'expired' | 'revoked' | 'disabled' | 'deleted' | 'certificate_revoked' | 'kicked' | 'shutdown' | 'provisioned';
+
+/** What the broker needs to provision devices, mint hub claims and renew certificates. */
+export interface OnboardingServices {
+  claims: ClaimRegistry;
+  provisioner: Provisioner;
+  /** Where devices reach this server (known once the listeners are bound). */
+  endpoint(): OnboardingEndpoint;
+}
 
 /** Everything the hooks share. Built once by the broker; hooks hold no state of their own. */
 export interface BrokerContext {
@@ -39,6 +49,8 @@ export interface BrokerContext {
   readonly policies: PolicyCache;
   /** Sessions authenticated whose CONNACK is not yet sent. */
   readonly pending: WeakMap<object, Session>;
+  /** Provisioning, hub claims and certificate renewal; null until the composition root enables them. */
+  onboarding: OnboardingServices | null;
   aedes(): Aedes;
   /** Writes a retained message to persistence now (see authorize_publish.ts). */
   persistRetained(packet: { topic: string; payload: Buffer | string; qos: number }): Promise<void>;

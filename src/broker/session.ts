@@ -1,13 +1,18 @@
 import type { Client } from 'aedes';
 import type { CompiledPolicy, Decision, MqttAction, Scope } from '../policy/index.js';
 import type { CachedPolicy } from './policy_cache.js';
+import { decideProvisioning } from './provision_topics.js';
 
 /** How the session proved who it is. */
-export type AuthMethod = 'jwt' | 'certificate' | 'pat' | 'apikey' | 'static_password';
+export type AuthMethod = 'jwt' | 'certificate' | 'pat' | 'apikey' | 'static_password' | 'claim';
 
-/** Whose session it is: a device (OAuth client), a user (PAT) or an integration (API key). */
+/**
+ * Whose session it is: a device (OAuth client), a user (PAT), an
+ * integration (API key), or a device not yet registered that presents an
+ * onboarding claim (its name is the client id it asks for).
+ */
 export interface Principal {
-  kind: 'client' | 'user' | 'apikey';
+  kind: 'client' | 'user' | 'apikey' | 'claim';
   /** The client id, user name or API key name; names the `$auth` topics. */
   name: string;
 }
@@ -41,6 +46,10 @@ export class Session {
   ending = false;
   readonly connectedAt = Date.now();
   lastRenewalAt = 0;
+  lastClaimAt = 0;
+  lastCertRenewalAt = 0;
+  /** A provisioning request is being answered (one at a time). */
+  provisioning = false;
 
   constructor(
     readonly client: Client,
@@ -65,8 +74,13 @@ export class Session {
     return this.#policy.policy;
   }
 
-  /** The policy decision for a topic (publish) or filter / delivered topic (subscribe), cached. */
+  /**
+   * The policy decision for a topic (publish) or filter / delivered topic
+   * (subscribe), cached. A provisioning session answers from its topic jail
+   * (`$provision/<id>/` only), never from scopes.
+   */
   decide(action: MqttAction, topic: string): Decision {
+    if (this.principal.kind === 'claim') return decideProvisioning(this.principal.name, action, topic);
     return this.#policy.decide(action, topic);
   }
 }

@@ -2,13 +2,16 @@ import { Command } from 'commander';
 import { registerApiKeyCommands } from './commands/apikey.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
+import { registerClaimCommands } from './commands/claim.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerPatCommands } from './commands/pat.js';
 import { registerSessionsCommands } from './commands/sessions.js';
+import { registerProvisionCommand } from './commands/provision.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerTemplateCommands } from './commands/template.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerUserCommands } from './commands/user.js';
 
@@ -22,6 +25,9 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerStartCommand,
   registerClientCommands,
   registerCertCommands,
+  registerTemplateCommands,
+  registerClaimCommands,
+  registerProvisionCommand,
   registerUserCommands,
   registerPatCommands,
   registerApiKeyCommands,

@@ -13,7 +13,7 @@ export type RawOptions = Partial<Record<keyof Config, string | undefined>>;
  * @throws LatchkeyError `invalid_option`
  */
 export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const config: Record<string, string | number> = {};
+  const config: Record<string, string | number | boolean> = {};
   for (const spec of OPTIONS) {
     const raw = flags[spec.key] ?? env[envName(spec.flag)] ?? spec.fallback;
     if (raw === null) continue;
@@ -25,8 +25,12 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
   return Object.freeze(config as unknown as Config);
 }
 
-function parseOption(spec: OptionSpec, raw: string): string | number {
+function parseOption(spec: OptionSpec, raw: string): string | number | boolean {
   switch (spec.kind) {
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)$/i.test(raw)) return false;
+      throw invalid(spec, raw, 'must be true or false');
     case 'string':
       if (raw === '') throw invalid(spec, raw, 'must not be empty');
       return raw;

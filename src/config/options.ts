@@ -8,7 +8,7 @@ export interface OptionSpec {
   readonly key: keyof Config;
   /** Long flag without dashes, e.g. `mqtt-port` (env `LATCHKEY_MQTT_PORT`). */
   readonly flag: string;
-  readonly kind: 'string' | 'port' | 'seconds' | 'integer';
+  readonly kind: 'string' | 'port' | 'seconds' | 'integer' | 'boolean';
   /** Default as it would be typed on the command line; `null` = derived. */
   readonly fallback: string | null;
   readonly doc: string;
@@ -48,6 +48,12 @@ export interface Config {
   /** Audit events older than this are deleted by the running server (hourly), seconds. */
   auditRetention: number;
   logLevel: string;
+  /** Host name devices dial, put in onboarding strings; derived from --host or the TLS names when unset. */
+  publicHost?: string;
+  /** A certificate session is warned this long before its certificate expires (capped at a third of its lifetime), seconds. */
+  certRenewBefore: number;
+  /** The first use of a renewed certificate revokes the one it replaced. */
+  revokeReplaced: boolean;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -71,6 +77,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'authFailureAddressLimit', flag: 'auth-failure-address-limit', kind: 'integer', fallback: null, doc: 'failed token requests from one address, any client ids, before 429 (default 5 x --auth-failure-limit)' },
   { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests; the first lock lasts this long, each further one twice as long (at most 1h)' },
   { key: 'auditRetention', flag: 'audit-retention', kind: 'seconds', fallback: '90d', doc: 'delete audit events older than this (checked at start and hourly)' },
+  { key: 'publicHost', flag: 'public-host', kind: 'string', fallback: null, doc: 'host name in onboarding strings (default: --host, or the first TLS name when --host is a wildcard)' },
+  { key: 'certRenewBefore', flag: 'cert-renew-before', kind: 'seconds', fallback: '30d', doc: 'warn certificate sessions on $auth/<id>/expiring this long before notAfter (at most a third of the lifetime)' },
+  { key: 'revokeReplaced', flag: 'revoke-replaced', kind: 'boolean', fallback: 'false', doc: 'the first use of a renewed certificate revokes the one it replaced' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
 ];
 

@@ -14,9 +14,14 @@ export type LatchkeyErrorCode =
   | 'conflict'
   | 'insecure_files'
   | 'bad_passphrase'
+  | 'provisioning_refused'
+  | 'unavailable'
   | 'internal';
 
-/** Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 for files or keys latchkey refuses to use as they are. */
+/**
+ * Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 for files or keys latchkey
+ * refuses to use as they are, 6 for a server that refused (provisioning), 7 for a server that cannot be reached.
+ */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
   invalid_duration: 2,
@@ -29,6 +34,8 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   conflict: 4,
   insecure_files: 5,
   bad_passphrase: 5,
+  provisioning_refused: 6,
+  unavailable: 7,
   internal: 1,
 };
 

@@ -2,20 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from './crc32.js';
 
 /**
- * Personal access tokens and API keys (CONTRACT §7):
+ * Personal access tokens, API keys and onboarding claims:
  *
  *   lk_pat_<32 random base62><6 base62 checksum>
  *   lk_key_<32 random base62><6 base62 checksum>
  *   lk_mqp_<32 random base62><6 base62 checksum>   (static MQTT password of a stock device)
+ *   lk_clm_<32 random base62><6 base62 checksum>   (onboarding claim)
  *
  * The prefix lets secret scanners find leaked tokens; the checksum is the
  * CRC-32 of everything before it (prefix and random part) in base62, so a
  * mistyped or truncated token is refused before any database lookup. The
  * random part carries 32 × log2(62) ≈ 190 bits from the CSPRNG.
  */
-export type PrefixedTokenKind = 'pat' | 'key' | 'mqp';
+export type PrefixedTokenKind = 'pat' | 'key' | 'mqp' | 'clm';
 
-export const TOKEN_PREFIX: Readonly<Record<PrefixedTokenKind, string>> = { pat: 'lk_pat_', key: 'lk_key_', mqp: 'lk_mqp_' };
+export const TOKEN_PREFIX: Readonly<Record<PrefixedTokenKind, string>> = { pat: 'lk_pat_', key: 'lk_key_', mqp: 'lk_mqp_', clm: 'lk_clm_' };
 
 export const RANDOM_LENGTH = 32;
 export const CHECKSUM_LENGTH = 6;
@@ -76,6 +77,7 @@ export function prefixedTokenKind(text: string): PrefixedTokenKind | null {
   if (text.startsWith(TOKEN_PREFIX.pat)) return 'pat';
   if (text.startsWith(TOKEN_PREFIX.key)) return 'key';
   if (text.startsWith(TOKEN_PREFIX.mqp)) return 'mqp';
+  if (text.startsWith(TOKEN_PREFIX.clm)) return 'clm';
   return null;
 }
 

@@ -6,7 +6,9 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { CrlCache } from '../pki/crl_cache.js';
+import type { ClaimRegistry } from '../registry/claims.js';
 import type { ClientRegistry } from '../registry/clients.js';
+import type { Provisioner } from '../registry/provisioning.js';
 import type { Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
@@ -32,6 +34,13 @@ export interface OAuthServerDeps {
   broker: { onTokenRevoked(jti: string): void };
   /** `/healthz` answers 200 only while this is true. */
   ready(): boolean;
+  /** `POST /provision`; absent, the route is not offered. */
+  onboarding?: {
+    claims: Pick<ClaimRegistry, 'lookup'>;
+    provisioner: Pick<Provisioner, 'provision'>;
+    /** Failed claims per remote address, shared with the broker. */
+    guesses: { retryAfter(key: string): number; fail(key: string): void };
+  };
 }
 
 /** The public endpoint URLs, built from the issuer (the public base URL). */

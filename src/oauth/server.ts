@@ -10,6 +10,7 @@ import { registerJwks } from './routes/jwks.js';
 import { registerMetadata } from './routes/metadata.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerPki } from './routes/pki.js';
+import { registerProvision } from './routes/provision.js';
 import { registerRevoke } from './routes/revoke.js';
 import { registerToken } from './routes/token.js';
 
@@ -93,5 +94,6 @@ export async function createOAuthServer(
   registerHealth(app, ctx);
   registerMetrics(app, ctx);
   registerPki(app, ctx);
+  registerProvision(app, ctx);
   return app;
 }

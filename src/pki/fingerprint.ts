@@ -11,3 +11,13 @@ import { createHash } from 'node:crypto';
 export function x5tS256(der: Buffer | Uint8Array): string {
   return createHash('sha256').update(der).digest('base64url');
 }
+
+/**
+ * Lowercase hex SHA-256 of a certificate's DER, the form `openssl x509
+ * -fingerprint -sha256` prints (without colons) and onboarding strings pin.
+ *
+ * @example sha256Hex(new x509.X509Certificate(caPem).rawData) // '9f86d0…'
+ */
+export function sha256Hex(der: Buffer | Uint8Array | ArrayBuffer): string {
+  return createHash('sha256').update(der instanceof ArrayBuffer ? new Uint8Array(der) : der).digest('hex');
+}

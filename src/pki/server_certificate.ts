@@ -64,3 +64,18 @@ async function stillGood(ca: CertificateAuthority, certPem: string, keyPem: stri
     return false;
   }
 }
+
+/**
+ * The DNS names a certificate answers to (subjectAltName), in order; what
+ * onboarding strings name when the listeners bind a wildcard address.
+ *
+ * @example dnsNames(serverCertPem) // ['localhost']
+ */
+export function dnsNames(certPem: string): string[] {
+  try {
+    const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
+    return (san?.names.items ?? []).filter((n) => n.type === 'dns').map((n) => n.value);
+  } catch {
+    return [];
+  }
+}

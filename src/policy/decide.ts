@@ -119,6 +119,9 @@ function allowedBy(raw: string): Decision {
 const OWN_AUTH_REQUEST: Decision = Object.freeze({ allow: true, reason: 'built-in: own $auth request topic', scope: null });
 const OWN_AUTH_TOPICS: Decision = Object.freeze({ allow: true, reason: 'built-in: own $auth topics', scope: null });
 
+/** `$provision/` carries claim answers (certificates, secrets): only the provisioning session of that id reaches it. */
+const PROVISION_RESERVED: Decision = Object.freeze({ allow: false, reason: '$provision topics are reserved for provisioning sessions', scope: null });
+
 function deny(reason: string): Decision {
   return { allow: false, reason, scope: null };
 }
@@ -154,6 +157,8 @@ function decidePublish(policy: CompiledPolicy, topic: string, limits: TopicLimit
     // '$share/' is a subscription form, never a topic to publish to.
     if (first === '$share') return deny('publishing to $share/ is not allowed: it is a shared subscription prefix');
     if (first === '$auth') return decideAuthPublish(policy.principalId, levels);
+    // Provisioning sessions have their own jail (src/broker/provision_topics.ts); everyone else stays out.
+    if (first === '$provision') return PROVISION_RESERVED;
   }
   for (const f of policy.publish) {
     if (levelsMatch(f.levels, levels, dollar)) return f.allowed;
@@ -161,14 +166,18 @@ function decidePublish(policy: CompiledPolicy, topic: string, limits: TopicLimit
   return deny(`no mqtt:publish scope matches ${topic}`);
 }
 
-/** CONTRACT §5: a device writes only its own token/request and reauth; the broker writes the rest. */
+/** Requests a session may send on its own `$auth/<id>/`: renewal, hub claims, certificate renewal. */
+const AUTH_REQUESTS: ReadonlySet<string> = new Set(['token/request', 'reauth', 'claim/request', 'cert/renew']);
+
+/**
+ * CONTRACT §5, §8: a device writes only its own requests (token/request,
+ * reauth, claim/request, cert/renew); the broker writes the rest. Whether
+ * the session may make the request is the request handler's decision.
+ */
 function decideAuthPublish(id: string, levels: readonly string[]): Decision {
   if (levels[1] !== id) return deny('$auth topics of another client');
-  const own =
-    (levels.length === 3 && levels[2] === 'reauth') ||
-    (levels.length === 4 && levels[2] === 'token' && levels[3] === 'request');
-  if (own) return OWN_AUTH_REQUEST;
-  return deny('$auth topics other than token/request and reauth are written by the broker');
+  if (AUTH_REQUESTS.has(levels.slice(2).join('/'))) return OWN_AUTH_REQUEST;
+  return deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker');
 }
 
 function decideSubscribe(policy: CompiledPolicy, filter: string, limits: TopicLimits): Decision {
@@ -188,6 +197,7 @@ function decideSubscribe(policy: CompiledPolicy, filter: string, limits: TopicLi
     }
   }
   const levels = filter.split('/');
+  if (levels[0] === '$provision') return PROVISION_RESERVED;
   // Only a literal first level '$auth' reaches $auth topics [MQTT-4.7.2-1].
   if (levels[0] === '$auth') {
     if (levels.length >= 2 && levels[1] === policy.principalId) {

@@ -5,6 +5,7 @@
  *   mqtt:publish:<filter>     may publish to topics the filter matches
  *   mqtt:subscribe:<filter>   may subscribe to filters the filter contains
  *   admin:read | admin:write  admin API access (write implies read)
+ *   provision:<template>      may mint short-lived onboarding claims for that template
  *
  * '{client_id}' as a whole level of a filter stands for the caller's own id.
  */
@@ -14,7 +15,8 @@ export type MqttAction = 'publish' | 'subscribe';
 
 export type Scope =
   | { kind: 'mqtt'; action: MqttAction; filter: string; raw: string }
-  | { kind: 'admin'; access: 'read' | 'write'; raw: string };
+  | { kind: 'admin'; access: 'read' | 'write'; raw: string }
+  | { kind: 'provision'; template: string; raw: string };
 
 /** Client ids (and user and API key names) are safe inside topics: no '/', '+', '#', '$'. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -30,6 +32,9 @@ export class ScopeError extends Error {
     this.name = 'ScopeError';
   }
 }
+
+/** `provision:<template>`: the holder may mint onboarding claims for that template (a hub vouching for devices). */
+export const PROVISION_PREFIX = 'provision:';
 
 const MQTT_PREFIXES: ReadonlyArray<readonly [string, MqttAction]> = [
   ['mqtt:publish:', 'publish'],
@@ -63,6 +68,14 @@ export function parseScope(raw: string): Scope {
   }
   if (raw === 'admin:read') return { kind: 'admin', access: 'read', raw };
   if (raw === 'admin:write') return { kind: 'admin', access: 'write', raw };
+  if (raw.startsWith(PROVISION_PREFIX)) {
+    const template = raw.slice(PROVISION_PREFIX.length);
+    // A template name follows the client id pattern; no wildcard: a hub vouches for one kind of device.
+    if (!CLIENT_ID_PATTERN.test(template)) {
+      throw new ScopeError(`invalid scope ${JSON.stringify(raw)}: provision:<template> needs a template name of 1-64 of A-Z a-z 0-9 . _ -`);
+    }
+    return { kind: 'provision', template, raw };
+  }
   for (const [prefix, action] of MQTT_PREFIXES) {
     if (!raw.startsWith(prefix)) continue;
     const filter = raw.slice(prefix.length);
@@ -82,7 +95,7 @@ export function parseScope(raw: string): Scope {
     return { kind: 'mqtt', action, filter, raw };
   }
   throw new ScopeError(
-    `invalid scope ${JSON.stringify(raw)}: expected mqtt:publish:<filter>, mqtt:subscribe:<filter>, admin:read or admin:write`,
+    `invalid scope ${JSON.stringify(raw)}: expected mqtt:publish:<filter>, mqtt:subscribe:<filter>, admin:read, admin:write or provision:<template>`,
   );
 }
 
@@ -144,6 +157,7 @@ export function scopeCovers(held: Scope, requested: Scope, clientId: string): bo
   if (held.kind === 'admin') {
     return requested.kind === 'admin' && (held.access === requested.access || held.access === 'write');
   }
+  if (held.kind === 'provision') return requested.kind === 'provision' && held.template === requested.template;
   if (requested.kind !== 'mqtt' || held.action !== requested.action) return false;
   return filterContains(expandFilter(held.filter, clientId), expandFilter(requested.filter, clientId));
 }
@@ -158,4 +172,16 @@ export function scopeCovers(held: Scope, requested: Scope, clientId: string): bo
  */
 export function missingScopes(held: readonly Scope[], requested: readonly Scope[], clientId: string): Scope[] {
   return requested.filter((r) => !held.some((h) => scopeCovers(h, r, clientId)));
+}
+
+/**
+ * Whether `scopes` let their holder mint onboarding claims for `template`
+ * (`provision:<template>`, exactly that name).
+ *
+ * @example
+ * mayProvision(parseScopeString('provision:thermostat'), 'thermostat') // true
+ * mayProvision(parseScopeString('provision:thermostat'), 'camera')     // false
+ */
+export function mayProvision(scopes: readonly Scope[], template: string): boolean {
+  return scopes.some((s) => s.kind === 'provision' && s.template === template);
 }

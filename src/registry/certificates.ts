@@ -38,6 +38,8 @@ export interface IssuedDeviceCertificate {
   notBefore: Date;
   notAfter: Date;
   fingerprint: string;
+  /** The certificates table's issuer key of the CA that signed it. */
+  issuer: string;
 }
 
 /** Where the CA comes from: the server has it loaded; the CLI reads it from --certs-dir only when it signs. */
@@ -106,6 +108,27 @@ export class CertificateRegistry {
       // A certificate names a registered client; say how to register one rather than only "no".
       throw new LatchkeyError('not_found', `no client "${clientId}": register it first with \`latchkey client create ${clientId} --scope "..."\``);
     }
+    const result = await this.sign(clientId, opts);
+    await deliver?.(result);
+    this.store.durably(() => {
+      // The client might have been deleted meanwhile (another process); don't certify nobody.
+      if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
+      this.record(result);
+    });
+    this.audited(result, actor, opts.csrPem !== undefined);
+    return result;
+  }
+
+  /**
+   * Signs a device certificate without recording it: the first half of
+   * {@link issue}, for callers that record it inside a transaction of
+   * their own (provisioning registers the client, spends the claim and
+   * records the certificate in one). An unrecorded certificate is useless.
+   *
+   * @throws LatchkeyError invalid_id, invalid_argument, invalid_csr
+   */
+  async sign(clientId: string, opts: { days?: number; csrPem?: string }): Promise<IssuedDeviceCertificate> {
+    validateName(clientId);
     const days = opts.days ?? 365;
     if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
       throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);
@@ -123,7 +146,7 @@ export class CertificateRegistry {
       if (code) throw new LatchkeyError(code, err instanceof Error ? err.message : String(err));
       throw err;
     }
-    const result: IssuedDeviceCertificate = {
+    return {
       serial: issued.serial,
       clientId,
       certPem: issued.certPem,
@@ -132,29 +155,31 @@ export class CertificateRegistry {
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
       fingerprint: issued.fingerprint,
+      issuer: issuerKey(ca),
     };
-    await deliver?.(result);
-    const now = Date.now();
-    this.store.durably(() => {
-      // The client might have been deleted meanwhile (another process); don't certify nobody.
-      if (!this.store.clients.get(clientId)) throw new LatchkeyError('not_found', `no client "${clientId}"`);
-      this.store.certificates.insert({
-        issuer: issuerKey(ca),
-        serial: issued.serial,
-        clientId,
-        fingerprint: issued.fingerprint,
-        notBefore: issued.notBefore.getTime(),
-        notAfter: issued.notAfter.getTime(),
-        createdAt: now,
-      });
+  }
+
+  /** Records a signed certificate; call inside `store.durably` (the caller's transaction). */
+  record(issued: IssuedDeviceCertificate): void {
+    this.store.certificates.insert({
+      issuer: issued.issuer,
+      serial: issued.serial,
+      clientId: issued.clientId,
+      fingerprint: issued.fingerprint,
+      notBefore: issued.notBefore.getTime(),
+      notAfter: issued.notAfter.getTime(),
+      createdAt: Date.now(),
     });
+  }
+
+  /** The audit event of an issued certificate, once its record is committed. */
+  audited(issued: IssuedDeviceCertificate, actor: Actor, csr: boolean, extra: Record<string, unknown> = {}): void {
     this.audit.record({
       event: 'certificate.issued',
-      principal: clientId,
+      principal: issued.clientId,
       outcome: 'success',
-      detail: { actor, serial: issued.serial, not_after: issued.notAfter.toISOString(), csr: opts.csrPem !== undefined },
+      detail: { actor, serial: issued.serial, not_after: issued.notAfter.toISOString(), csr, ...extra },
     });
-    return result;
   }
 
   /**
@@ -165,18 +190,8 @@ export class CertificateRegistry {
    * @throws LatchkeyError invalid_argument (days)
    */
   async signUnrecorded(clientIds: readonly string[], days = 365): Promise<IssuedDeviceCertificate[]> {
-    if (!Number.isFinite(days) || days <= 0 || days > MAX_DAYS) {
-      throw new LatchkeyError('invalid_argument', `--days must be a number of days between 1 and ${MAX_DAYS}`);
-    }
-    const ca = await this.#loadCa();
-    if (Date.now() + days * 86_400_000 > ca.cert.notAfter.getTime()) {
-      throw new LatchkeyError('invalid_argument', `the CA expires on ${ca.cert.notAfter.toISOString()}; ask for fewer days`);
-    }
     const out: IssuedDeviceCertificate[] = [];
-    for (const clientId of clientIds) {
-      const issued = await issueDeviceCertificate(ca, { clientId, days });
-      out.push({ ...issued, clientId, caPem: ca.certPem });
-    }
+    for (const clientId of clientIds) out.push(await this.sign(clientId, { days }));
     return out;
   }
 
@@ -185,33 +200,10 @@ export class CertificateRegistry {
    * the transaction that creates their clients, `afterCommit` (the audit
    * events) once it has committed.
    */
-  async recordSigned(issued: readonly IssuedDeviceCertificate[], actor: Actor): Promise<{ inTransaction(): void; afterCommit(): void }> {
-    const issuer = issuerKey(await this.#loadCa());
+  recordSigned(issued: readonly IssuedDeviceCertificate[], actor: Actor): { inTransaction(): void; afterCommit(): void } {
     return {
-      inTransaction: () => {
-        const now = Date.now();
-        for (const c of issued) {
-          this.store.certificates.insert({
-            issuer,
-            serial: c.serial,
-            clientId: c.clientId,
-            fingerprint: c.fingerprint,
-            notBefore: c.notBefore.getTime(),
-            notAfter: c.notAfter.getTime(),
-            createdAt: now,
-          });
-        }
-      },
-      afterCommit: () => {
-        for (const c of issued) {
-          this.audit.record({
-            event: 'certificate.issued',
-            principal: c.clientId,
-            outcome: 'success',
-            detail: { actor, serial: c.serial, not_after: c.notAfter.toISOString(), csr: false, import: true },
-          });
-        }
-      },
+      inTransaction: () => issued.forEach((c) => this.record(c)),
+      afterCommit: () => issued.forEach((c) => this.audited(c, actor, false, { import: true })),
     };
   }
 

@@ -188,7 +188,7 @@ export interface ImportOptions {
 export async function importClients(registry: ClientRegistry, rows: readonly ImportRow[], opts: ImportOptions, actor: Actor, isTaken: (id: string) => boolean): Promise<ImportedClient[]> {
   const prepared = checkImport(rows, registry, isTaken);
   const certs = opts.certificates ? await opts.certificates.registry.signUnrecorded(prepared.map((p) => p.id), opts.certificates.days) : null;
-  const recorded = opts.certificates && certs ? await opts.certificates.registry.recordSigned(certs, actor) : null;
+  const recorded = opts.certificates && certs ? opts.certificates.registry.recordSigned(certs, actor) : null;
   const rowOf = new Map(rows.map((r) => [String(r.fields.client_id), r]));
   const clients: ImportedClient[] = prepared.map((p, i) => ({
     row: rowOf.get(p.id)!.row,

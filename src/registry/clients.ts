@@ -269,6 +269,25 @@ export class ClientRegistry {
     return this.show(id);
   }
 
+  /**
+   * Disables a hub and every device it vouched for (`client disable <hub>
+   * --cascade`), in one transaction: their sessions end within a second.
+   * Returns the devices disabled with it.
+   */
+  disableCascade(id: string, actor: Actor): { hub: ClientView; disabled: string[] } {
+    this.#require(id);
+    const vouched = this.store.provisionedClients.byHub(id).map((p) => p.clientId);
+    this.store.durably(() => {
+      for (const name of [id, ...vouched]) {
+        this.store.clients.setStatus(name, 'disabled');
+        this.store.changes.append('client', name);
+      }
+    });
+    this.audit.record({ event: 'client.disabled', principal: id, outcome: 'success', detail: { actor, cascade: vouched } });
+    for (const name of vouched) this.audit.record({ event: 'client.disabled', principal: name, outcome: 'success', reason: `cascade from hub ${id}`, detail: { actor } });
+    return { hub: this.show(id), disabled: vouched };
+  }
+
   delete(id: string, actor: Actor): void {
     this.#require(id);
     this.store.durably(() => {

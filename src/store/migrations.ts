@@ -4,15 +4,19 @@ import { API_KEYS_SCHEMA } from './api_keys.js';
 import { ASSERTION_JTIS_SCHEMA } from './assertion_jtis.js';
 import { AUDIT_COUNT_COLUMN, AUDIT_SCHEMA } from './audit.js';
 import { CERTIFICATES_BY_SERIAL_INDEX, CERTIFICATES_SCHEMA } from './certificates.js';
+import { CERTIFICATE_RENEWALS_SCHEMA } from './certificate_renewals.js';
 import { CHANGES_SCHEMA } from './changes.js';
+import { CLAIMS_SCHEMA } from './claims.js';
 import { CLIENTS_CREDENTIALS_NOT_BEFORE, CLIENTS_SCHEMA } from './clients.js';
 import { FORGET_STORED_CREDENTIALS_SQL } from './credential_safe_persistence.js';
 import { ISSUED_TOKENS_SCHEMA } from './issued_tokens.js';
 import { LIVE_SESSIONS_SCHEMA } from './live_sessions.js';
 import { PERSONAL_ACCESS_TOKENS_SCHEMA } from './personal_access_tokens.js';
+import { PROVISIONED_CLIENTS_SCHEMA } from './provisioned_clients.js';
 import { REVOCATIONS_SCHEMA } from './revocations.js';
 import { SIGNING_KEYS_SCHEMA } from './signing_keys.js';
 import { STATIC_PASSWORDS_SCHEMA } from './static_passwords.js';
+import { TEMPLATES_SCHEMA } from './templates.js';
 import { USERS_SCHEMA } from './users.js';
 
 /**
@@ -38,6 +42,11 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     version: 7,
     name: 'live sessions per server instance, issued token metadata, static MQTT passwords',
     sql: [LIVE_SESSIONS_SCHEMA, ISSUED_TOKENS_SCHEMA, STATIC_PASSWORDS_SCHEMA].join('\n'),
+  },
+  {
+    version: 8,
+    name: 'onboarding: provisioning templates, claims, provisioned clients, certificate renewals',
+    sql: [TEMPLATES_SCHEMA, CLAIMS_SCHEMA, PROVISIONED_CLIENTS_SCHEMA, CERTIFICATE_RENEWALS_SCHEMA].join('\n'),
   },
   { version: 11, name: 'clients: tokens issued before an auth-method change are void', sql: CLIENTS_CREDENTIALS_NOT_BEFORE },
   { version: 12, name: 'tokens never reach the disk: forget packets on $auth and $provision topics stored by older versions', sql: FORGET_STORED_CREDENTIALS_SQL },

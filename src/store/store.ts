@@ -2,15 +2,19 @@ import { AssertionJtisTable } from './assertion_jtis.js';
 import { ApiKeysTable } from './api_keys.js';
 import { AuditTable } from './audit.js';
 import { CertificatesTable } from './certificates.js';
+import { CertificateRenewalsTable } from './certificate_renewals.js';
 import { ChangeFeed } from './changes.js';
+import { ClaimsTable } from './claims.js';
 import { ClientsTable } from './clients.js';
 import { type Db, durably, openDatabase } from './database.js';
 import { IssuedTokensTable } from './issued_tokens.js';
 import { LiveSessionsTable } from './live_sessions.js';
 import { PersonalAccessTokensTable } from './personal_access_tokens.js';
+import { ProvisionedClientsTable } from './provisioned_clients.js';
 import { RevocationsTable } from './revocations.js';
 import { SigningKeysTable } from './signing_keys.js';
 import { StaticPasswordsTable } from './static_passwords.js';
+import { TemplatesTable } from './templates.js';
 import { UsersTable } from './users.js';
 
 /** Every table, over one connection. The only way the rest of latchkey reaches SQL. */
@@ -28,6 +32,10 @@ export class Store {
   readonly liveSessions: LiveSessionsTable;
   readonly issuedTokens: IssuedTokensTable;
   readonly staticPasswords: StaticPasswordsTable;
+  readonly templates: TemplatesTable;
+  readonly claims: ClaimsTable;
+  readonly provisionedClients: ProvisionedClientsTable;
+  readonly certificateRenewals: CertificateRenewalsTable;
   readonly #dataVersion;
   readonly #nameTaken;
   readonly #longestTtl;
@@ -46,6 +54,10 @@ export class Store {
     this.liveSessions = new LiveSessionsTable(db);
     this.issuedTokens = new IssuedTokensTable(db);
     this.staticPasswords = new StaticPasswordsTable(db);
+    this.templates = new TemplatesTable(db);
+    this.claims = new ClaimsTable(db);
+    this.provisionedClients = new ProvisionedClientsTable(db);
+    this.certificateRenewals = new CertificateRenewalsTable(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#nameTaken = db.prepare(
       'SELECT 1 FROM clients WHERE id = @name UNION ALL SELECT 1 FROM users WHERE name = @name UNION ALL SELECT 1 FROM api_keys WHERE name = @name',

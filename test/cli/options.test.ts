@@ -81,7 +81,7 @@ describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () =>
     const { OPTIONS } = await import('../../src/config/options.js');
     const help = await runCli(['start', '--help']);
     expect(help.code).toBe(0);
-    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} <`);
+    for (const spec of OPTIONS) expect(help.stdout).toContain(`--${spec.flag} ${spec.kind === 'boolean' ? '[' : '<'}`);
   });
 
   it('usage errors are one line and exit 2', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accessToken, isNearExpiry } from '../../device-sim/lib/access_token.js';
-import { authTopics, parseExpiring, parseReauthResponse, parseTokenResponse } from '../../device-sim/lib/auth_topics.js';
+import { authTopics, parseCertRenewResponse, parseClaimResponse, parseExpiring, parseReauthResponse, parseTokenResponse } from '../../device-sim/lib/auth_topics.js';
 import { peekClaims } from '../../device-sim/lib/jwt_claims.js';
 import { PendingRequests } from '../../device-sim/lib/pending_requests.js';
 
@@ -16,12 +16,22 @@ describe('$auth topics (CONTRACT §5)', () => {
       tokenResponse: '$auth/t1/token/response',
       reauth: '$auth/t1/reauth',
       reauthResponse: '$auth/t1/reauth/response',
+      certRenew: '$auth/t1/cert/renew',
+      certRenewResponse: '$auth/t1/cert/renew/response',
+      claimRequest: '$auth/t1/claim/request',
+      claimResponse: '$auth/t1/claim/response',
     });
   });
 
   it('parses what the contract says and nothing else', () => {
     const rows: Array<{ name: string; parse: (p: string) => unknown; payload: string; expected: unknown }> = [
       { name: 'expiring', parse: parseExpiring, payload: '{"exp":100,"seconds_left":30}', expected: { exp: 100, seconds_left: 30 } },
+      { name: 'expiring for a certificate', parse: parseExpiring, payload: '{"exp":100,"seconds_left":30,"credential":"certificate"}', expected: { exp: 100, seconds_left: 30, credential: 'certificate' } },
+      { name: 'cert/renew answer', parse: parseCertRenewResponse, payload: '{"request_id":"r","certificate":"PEM","not_after":"2030-01-01T00:00:00.000Z"}', expected: { request_id: 'r', certificate: 'PEM', not_after: '2030-01-01T00:00:00.000Z' } },
+      { name: 'cert/renew error', parse: parseCertRenewResponse, payload: '{"request_id":"r","error":"invalid_csr"}', expected: { request_id: 'r', error: 'invalid_csr' } },
+      { name: 'cert/renew without not_after', parse: parseCertRenewResponse, payload: '{"request_id":"r","certificate":"PEM"}', expected: null },
+      { name: 'claim answer', parse: parseClaimResponse, payload: '{"request_id":"r","claim":"lk_clm_x","onboarding":"latchkey://onboard?x","expires_at":"t"}', expected: { request_id: 'r', claim: 'lk_clm_x', onboarding: 'latchkey://onboard?x', expires_at: 't' } },
+      { name: 'claim refused', parse: parseClaimResponse, payload: '{"request_id":"r","error":"insufficient_scope","error_description":"no"}', expected: { request_id: 'r', error: 'insufficient_scope', error_description: 'no' } },
       { name: 'expiring without seconds_left', parse: parseExpiring, payload: '{"exp":100}', expected: null },
       { name: 'expiring not JSON', parse: parseExpiring, payload: 'soon', expected: null },
       {

@@ -54,7 +54,7 @@ describe('npm run demo (end to end)', () => {
 
   it('carries telemetry to the hub and the schedule\'s setpoints to the thermostats', () => {
     const from = new Set(of('hub', 'telemetry_received').map((e) => data(e, 'from')));
-    expect(from).toEqual(new Set(['thermostat-1', 'thermostat-2']));
+    expect(from).toEqual(new Set(['thermostat-1', 'thermostat-2', 'thermostat-3']));
     const sent = of('hub', 'setpoint_sent').filter((e) => data(e, 'to') === 'thermostat-1').map((e) => data(e, 'setpoint'));
     expect(sent).toEqual(expect.arrayContaining([19, 16]));
     const applied = of('thermostat-1', 'setpoint_applied').map((e) => data(e, 'setpoint'));
@@ -101,9 +101,29 @@ describe('npm run demo (end to end)', () => {
     expect(of('hub', 'telemetry_received').filter((e) => data(e, 'from') === 'thermostat-2' && e.t > disabledAt + 1500)).toEqual([]);
   });
 
+  it('onboards a new thermostat through the hub, and refuses the spent claim replayed', () => {
+    expect(of('operator', 'template_created')).toHaveLength(1);
+    const minted = of('hub', 'claim_minted');
+    expect(minted).toHaveLength(1);
+    const provisioned = of('thermostat-3', 'provisioned');
+    expect(provisioned).toHaveLength(1);
+    expect(provisioned[0]!.t).toBeGreaterThanOrEqual(minted[0]!.t);
+    expect(data(provisioned[0], 'scope')).toBe('mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint');
+    expect(of('thermostat-3', 'connected').map((e) => data(e, 'mode'))).toEqual(['certificate']);
+    expect(of('hub', 'telemetry_received').some((e) => data(e, 'from') === 'thermostat-3')).toBe(true);
+    const replay = run.entries.find((e) => e.actor === 'rogue' && e.kind === 'refused' && data(e, 'attempt') === 'claim_replay');
+    expect(data(replay, 'returnCode')).toBe(4);
+    expect(of('rogue', 'provisioned')).toEqual([]);
+    expect(of('latchkey', 'connect_refused').some((e) => String(data(e, 'reason')).startsWith('claim refused: claim used up'))).toBe(true);
+    // The server says who vouched for whom, naming the claim by id.
+    const audited = of('latchkey', 'provisioned').find((e) => data(e, 'principal') === 'thermostat-3');
+    expect(data(audited, 'detail')).toMatchObject({ provisioned_by: 'hub', template: 'thermostat', claim: expect.stringMatching(/^clm_/) });
+  });
+
   it('never prints a secret or a whole token', () => {
     expect(run.stdout).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
     expect(run.stdout).not.toMatch(/client_secret/);
+    expect(run.stdout).not.toMatch(/lk_clm_/);
   });
 
   it('judges itself the same way and exits 0', () => {

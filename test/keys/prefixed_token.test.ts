@@ -40,10 +40,10 @@ describe('base62 checksum', () => {
 });
 
 describe('prefixed tokens', () => {
-  it.each(['pat', 'key'] as const)('a new %s token has its prefix, 32 random base62 characters and a valid checksum', (kind) => {
+  it.each(['pat', 'key', 'clm'] as const)('a new %s token has its prefix, 32 random base62 characters and a valid checksum', (kind) => {
     const token = generatePrefixedToken(kind);
     expect(token.startsWith(TOKEN_PREFIX[kind])).toBe(true);
-    expect(token).toMatch(/^lk_(pat|key)_[0-9A-Za-z]{38}$/);
+    expect(token).toMatch(/^lk_(pat|key|clm)_[0-9A-Za-z]{38}$/);
     expect(token.length).toBe(TOKEN_PREFIX[kind].length + RANDOM_LENGTH + 6);
     expect(checkPrefixedToken(token)).toEqual({ ok: true, kind });
     expect(prefixedTokenKind(token)).toBe(kind);

@@ -15,6 +15,7 @@ const policies = {
   authScoped: compilePolicy('t1', parseScopeString('mqtt:publish:$auth/# mqtt:subscribe:$auth/#')),
   dev: compilePolicy('d', parseScopeString('mqtt:publish:dev/1/#')),
   none: compilePolicy('t1', []),
+  provisionScoped: compilePolicy('t1', parseScopeString('mqtt:subscribe:$provision/# mqtt:publish:$provision/#')),
 };
 type Who = keyof typeof policies;
 
@@ -80,9 +81,21 @@ const rows: Array<[name: string, who: Who, action: MqttAction, topic: string, ex
   // $auth.
   ['allow/own-token-request', 'none', 'publish', '$auth/t1/token/request', OWN_AUTH_PUB],
   ['allow/own-reauth', 'none', 'publish', '$auth/t1/reauth', OWN_AUTH_PUB],
-  ['deny/own-token-response', 'authScoped', 'publish', '$auth/t1/token/response', deny('$auth topics other than token/request and reauth are written by the broker')],
-  ['deny/own-expiring', 'everything', 'publish', '$auth/root/expiring', deny('$auth topics other than token/request and reauth are written by the broker')],
-  ['deny/own-reauth-deeper', 'none', 'publish', '$auth/t1/reauth/response', deny('$auth topics other than token/request and reauth are written by the broker')],
+  ['allow/own-claim-request', 'none', 'publish', '$auth/t1/claim/request', OWN_AUTH_PUB],
+  ['allow/own-cert-renew', 'none', 'publish', '$auth/t1/cert/renew', OWN_AUTH_PUB],
+  ['deny/own-claim-response', 'none', 'publish', '$auth/t1/claim/response', deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker')],
+  ['deny/own-cert-renew-response', 'none', 'publish', '$auth/t1/cert/renew/response', deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker')],
+  ['deny/other-claim-request', 'authScoped', 'publish', '$auth/t2/claim/request', deny('$auth topics of another client')],
+
+  // $provision is only for provisioning sessions (their own jail), whatever a scope says.
+  ['deny/provision-publish-with-scope', 'everything', 'publish', '$provision/t1/csr', deny('$provision topics are reserved for provisioning sessions')],
+  ['deny/provision-subscribe-with-scope', 'provisionScoped', 'subscribe', '$provision/#', deny('$provision topics are reserved for provisioning sessions')],
+  ['deny/provision-subscribe-own-id', 'provisionScoped', 'subscribe', '$provision/t1/csr/response', deny('$provision topics are reserved for provisioning sessions')],
+  ['deny/provision-shared', 'provisionScoped', 'subscribe', '$share/g/$provision/#', deny('shared subscription judged on its filter: $provision topics are reserved for provisioning sessions')],
+  ['deny/provision-via-hash', 'everything', 'subscribe', '#', allow('mqtt:subscribe:#')], // '#' never reaches '$provision' [MQTT-4.7.2-1]
+  ['deny/own-token-response', 'authScoped', 'publish', '$auth/t1/token/response', deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker')],
+  ['deny/own-expiring', 'everything', 'publish', '$auth/root/expiring', deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker')],
+  ['deny/own-reauth-deeper', 'none', 'publish', '$auth/t1/reauth/response', deny('$auth topics other than token/request, reauth, claim/request and cert/renew are written by the broker')],
   ['deny/other-token-request', 'authScoped', 'publish', '$auth/t2/token/request', deny('$auth topics of another client')],
   ['deny/auth-bare-publish', 'authScoped', 'publish', '$auth', deny('$auth topics of another client')],
   ['allow/own-auth-all', 'none', 'subscribe', '$auth/t1/#', OWN_AUTH_SUB],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID_PATTERN,
+  mayProvision,
   expandFilter,
   formatScopes,
   missingScopes,
@@ -37,6 +38,8 @@ describe('parseScope', () => {
     ['ok/empty-levels', 'mqtt:publish:/a//', { kind: 'mqtt', action: 'publish', filter: '/a//', raw: 'mqtt:publish:/a//' }],
     ['ok/admin-read', 'admin:read', { kind: 'admin', access: 'read', raw: 'admin:read' }],
     ['ok/admin-write', 'admin:write', { kind: 'admin', access: 'write', raw: 'admin:write' }],
+    ['ok/provision', 'provision:thermostat', { kind: 'provision', template: 'thermostat', raw: 'provision:thermostat' }],
+    ['ok/provision-dotted', 'provision:cam.v2_a-b', { kind: 'provision', template: 'cam.v2_a-b', raw: 'provision:cam.v2_a-b' }],
   ];
   it.each(ok)('%s', (_name, raw, expected) => {
     expect(parseScope(raw)).toEqual(expected);
@@ -44,6 +47,12 @@ describe('parseScope', () => {
 
   const bad: Array<[name: string, raw: string, message: RegExp]> = [
     ['bad/empty', '', /empty scope/],
+    ['bad/provision-empty', 'provision:', /template name/],
+    ['bad/provision-wildcard', 'provision:*', /template name/],
+    ['bad/provision-plus', 'provision:+', /template name/],
+    ['bad/provision-slash', 'provision:a/b', /template name/],
+    ['bad/provision-placeholder', 'provision:{client_id}', /template name/],
+    ['bad/provision-case', 'Provision:x', /expected mqtt:publish/],
     ['bad/unknown-prefix', 'mqtt:read:a/b', /expected mqtt:publish/],
     ['bad/unknown-kind', 'openid', /expected mqtt:publish/],
     ['bad/admin-other', 'admin:delete', /expected mqtt:publish/],
@@ -155,5 +164,27 @@ describe('scopeCovers and missingScopes', () => {
   });
   it('subset/empty-request', () => {
     expect(missingScopes(parseScopeString('admin:read'), [], 'c')).toEqual([]);
+  });
+});
+
+describe('provision:<template>', () => {
+  const rows: Array<[name: string, held: string, template: string, expected: boolean]> = [
+    ['allow/exact-template', 'provision:thermostat', 'thermostat', true],
+    ['allow/one-of-several', 'mqtt:subscribe:a/# provision:camera provision:thermostat', 'thermostat', true],
+    ['deny/other-template', 'provision:camera', 'thermostat', false],
+    ['deny/prefix-is-not-a-template', 'provision:thermo', 'thermostat', false],
+    ['deny/admin-write-is-not-provision', 'admin:write mqtt:publish:#', 'thermostat', false],
+    ['deny/none', '', 'thermostat', false],
+  ];
+  it.each(rows)('%s', (_name, held, template, expected) => {
+    expect(mayProvision(parseScopeString(held), template)).toBe(expected);
+  });
+
+  it('covers only the same template in a token request, and never MQTT or admin', () => {
+    const held = parseScopeString('provision:thermostat');
+    expect(missingScopes(held, parseScopeString('provision:thermostat'), 'hub')).toEqual([]);
+    expect(missingScopes(held, parseScopeString('provision:camera'), 'hub').map((s) => s.raw)).toEqual(['provision:camera']);
+    expect(missingScopes(parseScopeString('admin:write mqtt:publish:#'), held, 'hub').map((s) => s.raw)).toEqual(['provision:thermostat']);
+    expect(missingScopes(held, parseScopeString('admin:read mqtt:publish:a'), 'hub')).toHaveLength(2);
   });
 });

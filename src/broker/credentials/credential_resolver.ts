@@ -9,6 +9,8 @@ export interface ConnectAttempt {
   /** The verified client certificate of an MQTTS connection, if any. */
   certificate: CertificateIdentity | null;
   remote: string | null;
+  /** The connection is MQTTS (TLS), whether or not it presented a certificate. */
+  tls: boolean;
 }
 
 export interface Authenticated {

@@ -179,24 +179,33 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 
-  for (const status of ['disable', 'enable'] as const) {
-    client
-      .command(status)
-      .description(status === 'disable' ? 'refuse new tokens and end live sessions' : 'allow the client again')
-      .argument('<id>')
-      .option('--wait', 'disable: wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
-      .action(
-        action(([id], opts, cmd) =>
-          withStore(cmd, async ({ registry, sessions }) => {
-            if (status === 'enable') return viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR));
-            const before = sessions.count(id!);
-            const view = registry.setStatus(id!, 'disabled', CLI_ACTOR);
-            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
-            return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
-          }),
-        ),
-      );
-  }
+  client
+    .command('disable')
+    .description('refuse new tokens and end live sessions')
+    .argument('<id>')
+    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>)')
+    .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
+    .action(
+      action(([id], opts, cmd) =>
+        withStore(cmd, async ({ registry, sessions }) => {
+          const before = sessions.count(id!);
+          const { hub: view, disabled: cascade } =
+            opts.cascade === true ? registry.disableCascade(id!, CLI_ACTOR) : { hub: registry.setStatus(id!, 'disabled', CLI_ACTOR), disabled: null };
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
+          const cascadeNote = cascade === null ? '' : `\n${cascade.length === 0 ? 'it vouched for no device' : `also disabled: ${cascade.join(', ')}`}`;
+          return {
+            json: { ...view, live_sessions: before, ...ended, ...(cascade === null ? {} : { cascade }) },
+            text: `${describe(view)}${endedNote(before, ended.sessions_ended)}${cascadeNote}`,
+          };
+        }),
+      ),
+    );
+
+  client
+    .command('enable')
+    .description('allow the client again')
+    .argument('<id>')
+    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR)))));
 
   client
     .command('delete')

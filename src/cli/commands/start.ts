@@ -22,13 +22,18 @@ export function registerStartCommand(program: Command): void {
   const flagged = OPTIONS.filter((spec) => !GLOBAL_KEYS.has(spec.key)).map((spec) => {
     const fallback = spec.fallback === null ? '' : `, default ${spec.fallback}`;
     // No commander default: loadConfig applies flag, then environment, then default.
-    const option = new Option(`--${spec.flag} <value>`, `${spec.doc} (env ${envName(spec.flag)}${fallback})`);
+    // A boolean flag alone means true (`--revoke-replaced`); `--revoke-replaced false` is accepted too.
+    const value = spec.kind === 'boolean' ? '[value]' : '<value>';
+    const option = new Option(`--${spec.flag} ${value}`, `${spec.doc} (env ${envName(spec.flag)}${fallback})`);
     start.addOption(option);
     return { spec, option };
   });
-  start.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+  start.action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
     const flags: RawOptions = {};
-    for (const { spec, option } of flagged) flags[spec.key] = opts[option.attributeName()];
+    for (const { spec, option } of flagged) {
+      const given = opts[option.attributeName()];
+      flags[spec.key] = given === true ? 'true' : given === false ? 'false' : given;
+    }
     const config = cliConfig(cmd, flags);
     const { startLatchkey } = await import('../../app.js');
     let server: Awaited<ReturnType<typeof startLatchkey>>;
