@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
 import { freePort } from './app/free_port.js';
 import { registerAdminApi } from './admin/admin_api.js';
+import { BearerGuard } from './admin/bearer_guard.js';
 import { AuditLog } from './audit/audit_log.js';
 import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
@@ -13,6 +14,11 @@ import { StaticPasswordResolver } from './broker/credentials/static_password_res
 import { ApiKeyPrincipals, UserPrincipals } from './broker/people_principals.js';
 import { formatDuration } from './config/duration.js';
 import type { Config } from './config/options.js';
+import { AssetCache, consoleAssets } from './console/assets.js';
+import { registerConsoleRoutes } from './console/console_routes.js';
+import { ConsoleSessions } from './console/console_sessions.js';
+import { LiveFeed } from './console/live_feed.js';
+import { ConsoleSessionAuth, COOKIE_NAME, readCookie } from './console/session_auth.js';
 import { initialise } from './init.js';
 import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -44,7 +50,7 @@ const AUDIT_PRUNE_INTERVAL_MS = 3600_000;
 export interface RunningLatchkey {
   readonly config: Readonly<Config>;
   /** The ports actually bound (differs from config when 0 was asked for). */
-  readonly ports: { mqtt: number; mqtts: number; http: number; https: number };
+  readonly ports: { mqtt: number; mqtts: number; ws: number; wss: number; http: number; https: number };
   readonly store: Store;
   readonly broker: LatchkeyBroker;
   readonly registry: ClientRegistry;
@@ -67,7 +73,7 @@ export interface RunningLatchkey {
  *
  * @example const server = await startLatchkey(loadConfig({ httpPort: '0' }));
  */
-export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel)): Promise<RunningLatchkey> {
+export async function startLatchkey(requested: Readonly<Config>, log: Logger = createLogger(requested.logLevel, 'stdout', requested.logFormat)): Promise<RunningLatchkey> {
   const config = await withIssuerPort(requested);
   const passphrase = keyPassphrase();
   const { store, ring, pki } = await initialise(config, passphrase);
@@ -118,7 +124,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         broker.onTokenRevoked(jti);
       },
       client: (id) => broker.onClientChanged(id),
-      secret: () => {},
+      principal_deleted: (name) => broker.onPrincipalDeleted(name),
+      // A rotation may retire the secret (grace 0) or schedule its end: the client's sessions are re-judged.
+      secret: (id) => broker.onClientChanged(id),
       keys: async () => {
         await ring.reload();
         broker.onKeysChanged();
@@ -133,17 +141,58 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   const crl = new CrlCache(() => metrics.crlSigned.inc());
   const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready, onboarding: { claims, provisioner, guesses } };
-  const adminDeps = { store, audit, log, clients: registry, certificates, ...people, broker, sessions, passwords, issuedTokens };
-  const beforeRoutes = (app: FastifyInstance) => registerAdminApi(app, adminDeps);
+  // The operator console: in-memory sessions shared by the HTTP and HTTPS listeners.
+  const consoleSessions = new ConsoleSessions();
+  const sessionAuth = new ConsoleSessionAuth(consoleSessions, store, people.pats, audit);
+  const feed = new LiveFeed({
+    metrics,
+    store,
+    audit,
+    // Every node's sessions, as `latchkey sessions` and GET /admin/sessions list them.
+    broker: { sessions: () => sessions.list() },
+    stillAllowed: (request) => {
+      const cookie = readCookie(request.headers.cookie, COOKIE_NAME);
+      return cookie !== undefined && sessionAuth.current(cookie, Date.now()) !== undefined;
+    },
+  });
+  let brokerPorts: { mqtt: number; mqtts: number; ws: number; wss: number } = { mqtt: 0, mqtts: 0, ws: config.wsPort, wss: config.wssPort };
+  const consoleDeps = {
+    store,
+    audit,
+    sessions: consoleSessions,
+    auth: sessionAuth,
+    guard: new BearerGuard(people.pats, people.apiKeys, audit),
+    assets: new AssetCache(consoleAssets()),
+    feed,
+    wsPorts: () => brokerPorts,
+  };
+  const adminDeps = {
+    store,
+    audit,
+    log,
+    clients: registry,
+    certificates,
+    ...people,
+    broker,
+    sessions,
+    passwords,
+    issuedTokens,
+    limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
+    sessionAuth,
+  };
+  const beforeRoutes = async (app: FastifyInstance) => {
+    await registerAdminApi(app, adminDeps);
+    registerConsoleRoutes(app, consoleDeps);
+  };
   const http = await createOAuthServer(deps, { tls: false, beforeRoutes });
   const https = await createOAuthServer(deps, { tls: true, beforeRoutes });
-  let brokerPorts: { mqtt: number; mqtts: number };
   try {
     await http.listen({ host: config.host, port: config.httpPort });
     await https.listen({ host: config.host, port: config.httpsPort });
-    brokerPorts = await broker.listen(config.host, config.mqttPort, config.mqttsPort);
+    brokerPorts = await broker.listen(config.host, { mqtt: config.mqttPort, mqtts: config.mqttsPort, ws: config.wsPort, wss: config.wssPort });
   } catch (err) {
     // A port taken: leave nothing half-started behind.
+    feed.close();
     await Promise.allSettled([broker.close(), http.close(), https.close()]);
     audit.flush();
     issuedTokens.flush();
@@ -187,6 +236,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         clearInterval(housekeeping);
         retention.stop();
         watcher.stop();
+        feed.close();
         await broker.close();
         await Promise.all([http.close(), https.close()]);
         if (!audit.flush()) log.error({ lost: audit.pending }, 'audit events could not be written before shutdown');

@@ -1,7 +1,10 @@
 import type { Config } from './config/options.js';
 import { KeyRing } from './keys/key_ring.js';
+import { hostname, networkInterfaces } from 'node:os';
 import { keyPassphrase } from './keys/key_sealing.js';
 import { ensurePki } from './pki/ca.js';
+import { operatorCertificate } from './pki/operator_certificate.js';
+import { serverNames } from './pki/server_names.js';
 import { databasePath } from './store/database.js';
 import { securePkiDirectory, securePrivateDirectory } from './store/private_files.js';
 import { Store } from './store/store.js';
@@ -25,7 +28,7 @@ export interface Initialised {
  * @example const { store } = await initialise(config);
  */
 export async function initialise(
-  config: Pick<Config, 'dataDir' | 'certsDir'>,
+  config: Pick<Config, 'dataDir' | 'certsDir' | 'tlsNames' | 'tlsCert' | 'tlsKey'>,
   passphrase: string | null = keyPassphrase(),
 ): Promise<Initialised> {
   // Before anything is read: refuse to run on files others could read or change.
@@ -34,7 +37,12 @@ export async function initialise(
   const store = Store.open(databasePath(config));
   try {
     const ring = await KeyRing.open(store, passphrase);
-    const pki = await ensurePki(config.certsDir, passphrase);
+    // Re-issued (same CA) when the names change, e.g. the machine got a new address.
+    let pki = await ensurePki(config.certsDir, passphrase, serverNames(config.tlsNames, hostname(), networkInterfaces()));
+    if (config.tlsCert !== undefined || config.tlsKey !== undefined) {
+      const own = operatorCertificate(config.tlsCert, config.tlsKey);
+      pki = { ...pki, serverCertPem: own.certPem, serverKeyPem: own.keyPem };
+    }
     return { store, ring, pki };
   } catch (err) {
     store.close();

@@ -9,7 +9,7 @@ import { tempDir } from './helpers/cli.js';
 const base = (extra: Record<string, string> = {}) => {
   const root = tempDir();
   return loadConfig(
-    { dataDir: `${root}/data`, certsDir: `${root}/certs`, host: '127.0.0.1', mqttPort: '0', mqttsPort: '0', httpPort: '0', httpsPort: '0', logLevel: 'silent', ...extra },
+    { dataDir: `${root}/data`, certsDir: `${root}/certs`, host: '127.0.0.1', mqttPort: '0', mqttsPort: '0', wsPort: '0', wssPort: '0', httpPort: '0', httpsPort: '0', logLevel: 'silent', ...extra },
     {},
   );
 };

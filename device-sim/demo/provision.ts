@@ -1,8 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-// The demo runner (not a device) may sign with the CA until `latchkey cert issue` exists.
-import { loadCa } from '../../src/pki/ca.js';
-import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
 import { latchkeyJson, runLatchkey } from './latchkey_cli.js';
 
 type Dirs = { dataDir: string; certsDir: string };
@@ -15,7 +12,8 @@ type Dirs = { dataDir: string; certsDir: string };
  */
 export async function createClient(dirs: Dirs, id: string, scope: string, opts: { tokenTtl?: string; authMethod?: string } = {}): Promise<string | null> {
   const args = ['client', 'create', id, '--scope', scope];
-  if (opts.tokenTtl) args.push('--token-ttl', opts.tokenTtl);
+  // The demo's tokens live seconds on purpose, to show renewal: --force allows that.
+  if (opts.tokenTtl) args.push('--token-ttl', opts.tokenTtl, '--force');
   if (opts.authMethod) args.push('--auth-method', opts.authMethod);
   const created = await latchkeyJson<{ client_id: string; client_secret: string | null }>(dirs, args);
   return created.client_secret;
@@ -29,20 +27,16 @@ function pem(value: string, dir: string): string {
 }
 
 /**
- * A device certificate and key for `id`: `latchkey cert issue` when this
- * build has it; otherwise the demo runner signs one with the CA in the
- * certs directory through latchkey's own PKI module, as the operator's
- * tooling would. Devices never see the CA key either way.
+ * A device certificate and key for `id`, from `latchkey cert issue`: the
+ * only way to a certificate the broker accepts, because latchkey accepts
+ * just the certificates it recorded as issued (one signed with the CA key
+ * elsewhere is refused). Devices never see the CA key.
  *
  * @example const { cert, key } = await issueCertificate(dirs, 'thermostat-2', outDir);
  */
-export async function issueCertificate(dirs: Dirs, id: string, outDir: string): Promise<{ cert: string; key: string; via: 'cli' | 'pki' }> {
+export async function issueCertificate(dirs: Dirs, id: string, outDir: string): Promise<{ cert: string; key: string; via: 'cli' }> {
   const run = await runLatchkey(dirs, ['cert', 'issue', id, '--out', outDir, '--days', '1', '--json']);
-  if (run.code === 0) {
-    const issued = JSON.parse(run.stdout) as { cert: string; key: string };
-    return { cert: pem(issued.cert, outDir), key: pem(issued.key, outDir), via: 'cli' };
-  }
-  if (!/unknown command/i.test(run.stderr)) throw new Error(`latchkey cert issue failed: ${run.stderr.trim()}`);
-  const issued = await issueDeviceCertificate(await loadCa(dirs.certsDir), { clientId: id, days: 1 });
-  return { cert: issued.certPem, key: issued.keyPem!, via: 'pki' };
+  if (run.code !== 0) throw new Error(`latchkey cert issue failed: ${run.stderr.trim()}`);
+  const issued = JSON.parse(run.stdout) as { cert: string; key: string };
+  return { cert: pem(issued.cert, outDir), key: pem(issued.key, outDir), via: 'cli' };
 }

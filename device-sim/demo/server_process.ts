@@ -34,7 +34,7 @@ export function startServerProcess(
   timeoutMs = 20_000,
 ): Promise<ServerProcess> {
   const args = [CLI_PATH, '--data-dir', dirs.dataDir, '--certs-dir', dirs.certsDir, 'start'];
-  args.push('--host', '127.0.0.1', '--mqtt-port', '0', '--mqtts-port', '0', '--http-port', '0', '--https-port', '0', '--log-level', 'info', ...extraArgs);
+  args.push('--host', '127.0.0.1', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0', '--https-port', '0', '--log-level', 'info', ...extraArgs);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -7,7 +7,11 @@ import { installAdminErrorHandling } from './error_handling.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerAuditPruneRoutes } from './routes/audit_prune.js';
+import { registerExplainRoutes } from './routes/explain.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
+import { registerPeopleChangeRoutes } from './routes/people_changes.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 
@@ -21,6 +25,10 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerSessionRoutes,
   registerAuditRoutes,
   registerPeopleRoutes,
+  registerPeopleChangeRoutes,
+  registerKeyRoutes,
+  registerExplainRoutes,
+  registerAuditPruneRoutes,
 ];
 
 /**
@@ -74,7 +82,9 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'revocations', description: 'revoking tokens and certificates' },
         { name: 'sessions', description: 'live MQTT sessions' },
         { name: 'audit', description: 'the audit trail' },
+        { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },
       ],
@@ -107,7 +117,10 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
       // First thing on every admin request, before the body is parsed or
       // validated: who is calling, and may they read or write?
       admin.addHook('onRequest', async (request) => {
-        callers.set(request, guard.check(request, accessFor(request.method)));
+        const access = accessFor(request.method);
+        // A Bearer token wins; without one, the console's session cookie may stand in (with its CSRF checks).
+        const bySession = request.headers.authorization === undefined ? (deps.sessionAuth?.authenticate(request, access) ?? null) : null;
+        callers.set(request, bySession ? guard.authorize(request, bySession, access) : guard.check(request, access));
       });
       for (const register of ROUTE_MODULES) register(admin, ctx);
     },

@@ -39,6 +39,16 @@ export interface AdminDeps {
   passwords: StaticPasswordRegistry;
   /** Issued tokens' metadata; flushed before `GET /admin/tokens` reads it. */
   issuedTokens: { flush(): void };
+  /** Topic limits of the broker, for explain. */
+  limits: { maxLevels: number; maxBytes: number };
+  /** Another way to be the caller than a Bearer token: the console's session cookie (src/console/). */
+  sessionAuth?: SessionAuthenticator;
+}
+
+/** Authenticates a request by something other than a Bearer token; null when it carries none. */
+export interface SessionAuthenticator {
+  /** @throws AdminError 401 (bad session) or 403 (a change without the CSRF token or from another origin) */
+  authenticate(request: FastifyRequest, access: 'read' | 'write'): AdminCaller | null;
 }
 
 /** What every admin route module gets. */

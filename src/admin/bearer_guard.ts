@@ -9,7 +9,8 @@ import { insufficientScope, unauthorized } from './admin_error.js';
 
 /** Who is calling the admin API, and what they may do there. */
 export interface AdminCaller {
-  kind: 'user' | 'apikey';
+  /** `operator`: a console session opened by a `latchkey console` link without --user. */
+  kind: 'user' | 'apikey' | 'operator';
   /** The user or API key name. */
   name: string;
   /** The PAT id or API key secret id. */
@@ -40,7 +41,11 @@ export class BearerGuard {
   ) {}
 
   check(request: FastifyRequest, access: AdminAccess): AdminCaller {
-    const caller = this.authenticate(request);
+    return this.authorize(request, this.authenticate(request), access);
+  }
+
+  /** 403 (audited) unless `caller`, however authenticated, holds `admin:<access>`. */
+  authorize(request: FastifyRequest, caller: AdminCaller, access: AdminAccess): AdminCaller {
     if (!hasAdmin(caller.scopes, access)) {
       this.audit.record({
         event: 'admin.denied',
@@ -60,7 +65,14 @@ export class BearerGuard {
     if (header === undefined || header === '') throw this.#refuse(request, null, 'no bearer token', false);
     const match = BEARER.exec(header);
     if (!match) throw this.#refuse(request, null, 'the Authorization header is not a Bearer token', true);
-    const token = match[1]!;
+    return this.byToken(request, match[1]!);
+  }
+
+  /**
+   * The caller a PAT or API key names (the console's login form hands one
+   * over in a body rather than a header). Refusals are audited as above.
+   */
+  byToken(request: FastifyRequest, token: string): AdminCaller {
     try {
       switch (prefixedTokenKind(token)) {
         case 'pat': {

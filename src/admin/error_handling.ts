@@ -18,6 +18,9 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   insecure_files: { status: 500, error: 'server_error' },
   bad_passphrase: { status: 500, error: 'server_error' },
   provisioning_refused: { status: 409, error: 'conflict' },
+  not_initialised: { status: 500, error: 'server_error' },
+  unauthorized: { status: 401, error: 'invalid_token' },
+  forbidden: { status: 403, error: 'insufficient_scope' },
   unavailable: { status: 500, error: 'server_error' },
   internal: { status: 500, error: 'server_error' },
 };

@@ -1,13 +1,9 @@
+import { CLIENT_SECRET_SHAPE, SECRET_PREFIX } from '../audit/credential_shape.js';
 import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import type { Principals } from './principals.js';
 
 /** A principal name, optionally with the `@suffix` people add to their MQTT client id (CONTRACT §7). */
 const PRESENTED_ID = /^([A-Za-z0-9._-]{1,64})(@[\x21-\x7e]{1,64})?$/;
-/** Prefixes of latchkey's own secrets (PAT, API key, onboarding claim): never a name. */
-const SECRET_PREFIX = /^lk_[a-z]{3}_/;
-
-/** Exactly the shape of a generated client secret (32 random bytes, base64url). */
-const CLIENT_SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The MQTT username of a refused CONNECT as the audit trail may show it: a

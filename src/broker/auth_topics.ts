@@ -1,8 +1,11 @@
 import type { PublishPacket } from 'aedes';
-import { ConnackError } from '../errors/connack_error.js';
+import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { OAuthError } from '../errors/oauth_error.js';
-import { TOKEN_VOIDED, tokenVoided } from './authenticate.js';
+import { credentialFloor, tokenVoidReason } from '../tokens/credential_floor.js';
+import { belongsToIncarnation } from '../tokens/incarnation.js';
+import { tokenVoided } from './authenticate.js';
 import type { BrokerContext } from './broker_context.js';
+import { FORMER_INCARNATION } from './principals.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
 import type { Credential, Session } from './session.js';
 
@@ -75,12 +78,25 @@ async function tokenRequest(ctx: BrokerContext, session: Session, body: Record<s
   if (body.scope !== undefined && typeof body.scope !== 'string') throw new OAuthError(400, 'invalid_request', 'scope must be a string');
   const client = ctx.store.clients.get(session.principal.name);
   if (!client) throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  // The session may stand on a token of a deleted client whose id was taken again since.
+  if (!belongsToIncarnation({ incarnation: session.credential.incarnation ?? null, iat: session.credential.iat }, client)) {
+    throw new OAuthError(401, 'invalid_client', 'client no longer exists');
+  }
+  // Renewal mints on the session's authority without the secret: a session whose token is void
+  // (its secret retired, its auth method changed) gets nothing. Read afresh, not from the cache:
+  // a rotation made by the CLI reaches the broker only at its next poll, and a token minted in
+  // between would be issued after the change and outlive it. One indexed read per renewal.
+  const now = Date.now();
+  const grace = ctx.store.clients.graceEnds(client.id, now);
+  const floor = credentialFloor(client.credentialsNotBefore, grace.ended, grace.ends);
+  const voided = tokenVoidReason(session.credential.iat, floor, now / 1000);
+  if (voided) throw new OAuthError(400, 'invalid_grant', voided);
   const issued = await ctx.issuer.issue(client, body.scope as string | undefined, {
     channel: 'mqtt',
     remote: session.remote,
     ...(session.credential.certificateThumbprint ? { certificateThumbprint: session.credential.certificateThumbprint } : {}),
   });
-  const claims = { jti: issued.jti, exp: issued.exp, iat: Math.floor(Date.now() / 1000), scope: issued.response.scope };
+  const claims = { jti: issued.jti, exp: issued.exp, iat: Math.floor(Date.now() / 1000), scope: issued.response.scope, ...(client.incarnation ? { lk_inc: client.incarnation } : {}) };
   adoptCredential(ctx, session, jwtCredential(claims, presentedCertificate(session)), 'token/request');
   return { ...issued.response };
 }
@@ -95,7 +111,9 @@ async function reauth(ctx: BrokerContext, session: Session, body: Record<string,
   checkCertificateBinding(claims, certificate);
   const credential = jwtCredential(claims, certificate);
   const state = ctx.principals.lookup(session.principal);
-  if (state && tokenVoided(credential, state)) throw new OAuthError(400, 'invalid_grant', TOKEN_VOIDED);
+  const voided = state && tokenVoided(credential, state);
+  if (voided) throw new OAuthError(400, 'invalid_grant', voided);
+  if (!ctx.principals.accepts(session.principal, credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   adoptCredential(ctx, session, credential, 'reauth');
   return { ok: true, exp: claims.exp };
 }

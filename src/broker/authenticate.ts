@@ -4,12 +4,14 @@ import { CONNACK, ConnackError } from '../errors/connack_error.js';
 import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
+import { checkRecorded } from '../pki/recorded_certificate.js';
+import { tokenVoidReason } from '../tokens/credential_floor.js';
 import type { BrokerContext } from './broker_context.js';
 import { remoteOf } from './broker_context.js';
 import type { Authenticated, ConnectAttempt } from './credentials/credential_resolver.js';
 import { auditableClientId, auditableUsername } from './audit_name.js';
 import { effectiveScopes } from './effective_scopes.js';
-import type { PrincipalState } from './principals.js';
+import { FORMER_INCARNATION, type PrincipalState } from './principals.js';
 import { Session } from './session.js';
 
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
@@ -65,7 +67,9 @@ async function authenticateSteps(
   const state = ctx.principals.lookup(authenticated.principal);
   if (!state) throw new ConnackError(CONNACK.notAuthorized, `unknown ${authenticated.principal.kind}`);
   if (!state.enabled) throw new ConnackError(CONNACK.notAuthorized, `${authenticated.principal.kind} disabled`);
-  if (tokenVoided(authenticated.credential, state)) throw new ConnackError(CONNACK.notAuthorized, TOKEN_VOIDED);
+  const voided = tokenVoided(authenticated.credential, state);
+  if (voided) throw new ConnackError(CONNACK.notAuthorized, voided);
+  if (!ctx.principals.accepts(authenticated.principal, authenticated.credential)) throw new ConnackError(CONNACK.notAuthorized, FORMER_INCARNATION);
   const session = new Session(
     client,
     authenticated.principal,
@@ -80,7 +84,8 @@ async function authenticateSteps(
 /**
  * Step 1: a client certificate, when the MQTTS connection presented one.
  * The TLS layer asks for one but does not insist (so passwords work over
- * MQTTS too); an unverified or unfit certificate refuses the CONNECT.
+ * MQTTS too); an unverified, unfit, unrecorded or revoked certificate
+ * refuses the CONNECT.
  */
 function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentity | null {
   const socket = client.conn as Partial<TLSSocket>;
@@ -97,11 +102,11 @@ function peerCertificate(ctx: BrokerContext, client: Client): CertificateIdentit
     if (err instanceof PkiError) throw new ConnackError(CONNACK.badCredentials, `certificate refused: ${err.code}`);
     throw err;
   }
+  // An allow-list: only a certificate latchkey recorded as issued to this client.
   // Read from the store, not a copy: it also knows a revocation the CLI committed a moment ago
   // that the change watcher has not applied yet. One indexed read beside a full TLS handshake.
-  if (ctx.store.certificates.bySerial(identity.serial)?.revokedAt != null) {
-    throw new ConnackError(CONNACK.notAuthorized, 'certificate revoked');
-  }
+  const refusal = checkRecorded(identity, ctx.store.certificates.bySerial(identity.serial), Date.now());
+  if (refusal) throw new ConnackError(refusal.code === 'revoked' ? CONNACK.notAuthorized : CONNACK.badCredentials, refusal.reason);
   return identity;
 }
 
@@ -137,12 +142,14 @@ async function credentialStep(ctx: BrokerContext, attempt: ConnectAttempt, passw
   };
 }
 
-/** Why a token issued before its client changed auth method is refused or its session ended. */
-export const TOKEN_VOIDED = 'token issued before the client changed its auth method';
-
-/** Was this access token obtained with a credential the client no longer uses? */
-export function tokenVoided(credential: Session['credential'], state: PrincipalState): boolean {
-  return credential.method === 'jwt' && state.tokensNotBefore !== undefined && credential.iat < state.tokensNotBefore;
+/**
+ * Why this access token no longer counts (its client changed auth method, or
+ * retired the secret it was obtained under), or null. Other credentials are
+ * judged elsewhere.
+ */
+export function tokenVoided(credential: Session['credential'], state: PrincipalState, nowMs = Date.now()): string | null {
+  if (credential.method !== 'jwt' || !state.tokenFloor) return null;
+  return tokenVoidReason(credential.iat, state.tokenFloor, nowMs / 1000);
 }
 
 /**

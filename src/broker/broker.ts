@@ -5,13 +5,15 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
+import type { SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
+import { tokenVoidsAt } from '../tokens/credential_floor.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
 import { isAuthRequestTopic, sendExpiringIfDue, warningTime } from './auth_topics.js';
 import { auditableClientId } from './audit_name.js';
-import { createAuthenticate, TOKEN_VOIDED, tokenVoided } from './authenticate.js';
+import { createAuthenticate, tokenVoided } from './authenticate.js';
 import { createAuthorizeForward } from './authorize_forward.js';
 import { createAuthorizePublish } from './authorize_publish.js';
 import { createAuthorizeSubscribe } from './authorize_subscribe.js';
@@ -65,11 +67,13 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
+  readonly #persistence: SqlitePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
     this.#deps = deps;
+    this.#persistence = persistence;
     this.#ctx = ctx;
     this.#aedes = aedes;
     this.#wheel = wheel;
@@ -127,7 +131,7 @@ export class LatchkeyBroker {
       // MQTT 3.1 ids; 3.1.1 ids are bounded by our own id pattern instead.
       maxClientsIdLength: 23,
     });
-    broker = new LatchkeyBroker(deps, ctx, aedes, wheel);
+    broker = new LatchkeyBroker(deps, ctx, aedes, wheel, persistence);
     broker.#wire();
     return broker;
   }
@@ -143,13 +147,19 @@ export class LatchkeyBroker {
     this.#ctx.onboarding = services;
   }
 
-  async listen(host: string, mqttPort: number, mqttsPort: number): Promise<{ mqtt: number; mqtts: number }> {
+  async listen(
+    host: string,
+    ports: { mqtt: number; mqtts: number; ws: number; wss: number },
+  ): Promise<{ mqtt: number; mqtts: number; ws: number; wss: number }> {
     this.#wheel.start();
     this.#ctx.denials.start();
     this.#ctx.connectRefusals.start();
     this.published.start();
     const { pki } = this.#deps;
-    return this.#listeners.listen(host, mqttPort, mqttsPort, { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem });
+    const material = { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.ca.certPem };
+    const tcp = await this.#listeners.listen(host, ports.mqtt, ports.mqtts, material);
+    const ws = await this.#listeners.listenWebSockets(host, ports.ws, ports.wss, material);
+    return { ...tcp, ...ws };
   }
 
   async close(): Promise<void> {
@@ -194,7 +204,22 @@ export class LatchkeyBroker {
   /** A client was created, changed, disabled or deleted: re-judge its sessions. */
   onClientChanged(id: string): void {
     this.#ctx.principals.forget(id);
-    for (const session of this.#ctx.sessions.byPrincipal(id)) this.applyScopes(session);
+    for (const session of this.#ctx.sessions.byPrincipal(id)) {
+      this.applyScopes(session);
+      // A secret rotation with a grace voids the session's token when the grace ends: a deadline.
+      if (!session.ending) this.#reschedule(session);
+    }
+  }
+
+  /**
+   * A client, user or API key was deleted (and maybe re-created since). Its
+   * live sessions end on the change that precedes this one; here its
+   * persistent sessions are forgotten (the rows went with the deletion, the
+   * in-memory index goes now), so a later principal of the same name starts
+   * clean instead of resuming the old one's subscriptions, queue and will.
+   */
+  async onPrincipalDeleted(name: string): Promise<void> {
+    await this.#persistence.forgetPrincipal(name);
   }
 
   /** A user, PAT, API key or static password changed. */
@@ -233,7 +258,12 @@ export class LatchkeyBroker {
     const state = this.#ctx.principals.lookup(session.principal);
     if (!state) return this.endSession(session, 'deleted', `${session.principal.kind} deleted`);
     if (!state.enabled) return this.endSession(session, 'disabled', `${session.principal.kind} disabled`);
-    if (tokenVoided(session.credential, state)) return this.endSession(session, 'revoked', TOKEN_VOIDED);
+    const voided = tokenVoided(session.credential, state);
+    if (voided) return this.endSession(session, 'revoked', voided);
+    // Deleted and re-created before this process heard of either: the session stands on the old one.
+    if (!this.#ctx.principals.accepts(session.principal, session.credential)) {
+      return this.endSession(session, 'deleted', `${session.principal.kind} deleted: its credential belongs to an earlier ${session.principal.kind} of the same id`);
+    }
     session.setPolicy(this.#ctx.policies.get(session.principal.name, effectiveScopes(session.credential.scopes, state.scopes, session.principal.name)));
     const client = session.client as unknown as Client & { subscriptions: Record<string, unknown> };
     const dropped = Object.keys(client.subscriptions ?? {}).filter((filter) => !session.decide('subscribe', filter).allow);
@@ -254,22 +284,42 @@ export class LatchkeyBroker {
   }
 
   scheduleExpiry(session: Session): void {
-    const { exp, iat } = session.credential;
-    this.#wheel.schedule(session, session.warned ? exp : warningTime(this.#ctx, exp, iat, session.credential.method));
+    this.#reschedule(session);
     // Called on connect and whenever the credential moves: the published expiry follows.
     this.published.touch(session.clientId);
   }
 
-  /** The wheel calls this at a session's warning time and again at its expiry. */
+  /** Puts the session on the wheel at its next deadline: warning, expiry, or a secret grace voiding its token. */
+  #reschedule(session: Session): void {
+    const { exp, iat } = session.credential;
+    const due = session.warned ? exp : warningTime(this.#ctx, exp, iat, session.credential.method);
+    this.#wheel.schedule(session, Math.min(due, this.#voidsAt(session) ?? Infinity));
+  }
+
+  /** When a secret grace running now voids the session's token (seconds), or null. */
+  #voidsAt(session: Session): number | null {
+    if (session.principal.kind !== 'client' || session.credential.method !== 'jwt') return null;
+    const floor = this.#ctx.principals.lookup(session.principal)?.tokenFloor;
+    return floor ? tokenVoidsAt(session.credential.iat, floor) : null;
+  }
+
+  /** The wheel calls this at a session's warning time, at its expiry, and when a secret grace voids its token. */
   onDeadline(session: Session): void {
     if (session.ending || this.#ctx.sessions.byClientId(session.clientId) !== session) return;
-    if (Date.now() / 1000 >= session.credential.exp) {
-      this.endSession(session, 'expired', `${session.credential.method} expired`);
+    const state = this.#ctx.principals.lookup(session.principal);
+    const voided = state && tokenVoided(session.credential, state);
+    if (voided) return this.endSession(session, 'revoked', voided);
+    const { exp, iat } = session.credential;
+    const now = Date.now() / 1000;
+    if (now >= exp) return this.endSession(session, 'expired', `${session.credential.method} expired`);
+    if (session.warned || now < warningTime(this.#ctx, exp, iat, session.credential.method)) {
+      // Woken for a void time that no longer applies (a later rotation moved the grace): the usual deadline.
+      this.#reschedule(session);
       return;
     }
     sendExpiringIfDue(this.#ctx, session);
     session.warned = true;
-    this.#wheel.schedule(session, session.credential.exp);
+    this.#reschedule(session);
   }
 
   endSession(session: Session, reason: EndReason, detail?: string): void {

@@ -32,6 +32,11 @@ export interface Credential {
   certificateSerial: string | null;
   /** x5t#S256 of that certificate, if any. */
   certificateThumbprint: string | null;
+  /**
+   * For a JWT: the incarnation of the client it was issued to (null when
+   * the token carries none), checked against the client as it is now.
+   */
+  incarnation?: string | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerClaimCommands } from './commands/claim.js';
 import { registerClientCommands } from './commands/client.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -36,6 +37,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerKeysCommands,
   registerAuditCommand,
   registerExplainCommand,
+  registerConsoleCommand,
 ];
 
 /**
@@ -53,6 +55,9 @@ export function buildProgram(version = '0.0.0'): Command {
     .option('--data-dir <dir>', 'SQLite database and signing keys (env LATCHKEY_DATA_DIR, default ./data)')
     .option('--certs-dir <dir>', 'CA and server certificate (env LATCHKEY_CERTS_DIR, default ./certs)')
     .option('--json', 'machine-readable output: one JSON object on stdout')
+    .option('--server <url>', 'manage the latchkey at this URL over its admin API instead of local files (env LATCHKEY_SERVER), e.g. https://hub.lan:8443')
+    .option('--token <token>', 'PAT or API key for --server, with admin:read or admin:write (env LATCHKEY_TOKEN; prefer the variable: flags show in ps)')
+    .option('--ca <file>', 'CA certificate to trust for an https --server, e.g. certs/ca.crt (env LATCHKEY_CA)')
     // Set before any subcommand exists: commander copies them to each one.
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })

@@ -33,6 +33,7 @@ function parseOption(spec: OptionSpec, raw: string): string | number | boolean {
       throw invalid(spec, raw, 'must be true or false');
     case 'string':
       if (raw === '') throw invalid(spec, raw, 'must not be empty');
+      if (spec.choices && !spec.choices.includes(raw)) throw invalid(spec, raw, `must be one of ${spec.choices.join(', ')}`);
       return raw;
     case 'port': {
       const port = Number(raw);
@@ -47,8 +48,8 @@ function parseOption(spec: OptionSpec, raw: string): string | number | boolean {
     case 'seconds':
       try {
         return parseDuration(raw);
-      } catch {
-        throw invalid(spec, raw, 'must be a duration like 60s or 10m');
+      } catch (err) {
+        throw new LatchkeyError('invalid_option', `--${spec.flag} "${raw}": ${(err as Error).message}`);
       }
   }
 }

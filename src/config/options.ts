@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** Default as it would be typed on the command line; `null` = derived. */
   readonly fallback: string | null;
   readonly doc: string;
+  /** The only values a `string` option accepts, when it is an enumeration. */
+  readonly choices?: readonly string[];
 }
 
 export interface Config {
@@ -22,6 +24,12 @@ export interface Config {
   mqttsPort: number;
   httpPort: number;
   httpsPort: number;
+  /** MQTT over WebSocket, path /mqtt. */
+  wsPort: number;
+  /** MQTT over secure WebSocket, path /mqtt, client certificates accepted. */
+  wssPort: number;
+  /** Take the client address of WebSocket connections from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
   /** `iss` of every token; derived from the HTTP port when unset. */
   issuer: string;
   audience: string;
@@ -48,6 +56,13 @@ export interface Config {
   /** Audit events older than this are deleted by the running server (hourly), seconds. */
   auditRetention: number;
   logLevel: string;
+  /** `json` (one object per line, for machines) or `pretty` (for people at a terminal). */
+  logFormat: 'json' | 'pretty';
+  /** Names the server certificate covers besides localhost (comma separated); derived from this machine when unset. */
+  tlsNames?: string;
+  /** The operator's own server certificate and key (PEM files), instead of the one latchkey issues. */
+  tlsCert?: string;
+  tlsKey?: string;
   /** Host name devices dial, put in onboarding strings; derived from --host or the TLS names when unset. */
   publicHost?: string;
   /** A certificate session is warned this long before its certificate expires (capped at a third of its lifetime), seconds. */
@@ -64,6 +79,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'mqttsPort', flag: 'mqtts-port', kind: 'port', fallback: '8883', doc: 'MQTT over TLS, client certificates accepted' },
   { key: 'httpPort', flag: 'http-port', kind: 'port', fallback: '8080', doc: 'OAuth server, admin API, /healthz, /metrics' },
   { key: 'httpsPort', flag: 'https-port', kind: 'port', fallback: '8443', doc: 'the same routes over TLS, optional client certificates' },
+  { key: 'wsPort', flag: 'ws-port', kind: 'port', fallback: '8083', doc: 'MQTT over WebSocket, path /mqtt' },
+  { key: 'wssPort', flag: 'wss-port', kind: 'port', fallback: '8084', doc: 'MQTT over secure WebSocket, path /mqtt, client certificates accepted' },
+  { key: 'trustProxy', flag: 'trust-proxy', kind: 'boolean', fallback: 'false', doc: 'WebSocket client address from X-Forwarded-For (only behind your own proxy)' },
   { key: 'issuer', flag: 'issuer', kind: 'string', fallback: null, doc: 'iss of every token (default http://localhost:<http-port>)' },
   { key: 'audience', flag: 'audience', kind: 'string', fallback: 'urn:latchkey:mqtt', doc: 'aud the broker requires' },
   { key: 'expiryWarning', flag: 'expiry-warning', kind: 'seconds', fallback: '60s', doc: 'warn on $auth/<id>/expiring this long before expiry' },
@@ -77,10 +95,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'authFailureAddressLimit', flag: 'auth-failure-address-limit', kind: 'integer', fallback: null, doc: 'failed token requests from one address, any client ids, before 429 (default 5 x --auth-failure-limit)' },
   { key: 'authFailureWindow', flag: 'auth-failure-window', kind: 'seconds', fallback: '60s', doc: 'window for counting failed token requests; the first lock lasts this long, each further one twice as long (at most 1h)' },
   { key: 'auditRetention', flag: 'audit-retention', kind: 'seconds', fallback: '90d', doc: 'delete audit events older than this (checked at start and hourly)' },
+  { key: 'tlsNames', flag: 'tls-names', kind: 'string', fallback: null, doc: 'names and addresses the server certificate covers, comma separated (default: this host name and its LAN addresses; localhost always)' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', fallback: null, doc: 'your own server certificate (PEM, chain allowed) for HTTPS and MQTTS, with --tls-key' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', fallback: null, doc: 'the private key of --tls-cert (PEM)' },
   { key: 'publicHost', flag: 'public-host', kind: 'string', fallback: null, doc: 'host name in onboarding strings (default: --host, or the first TLS name when --host is a wildcard)' },
   { key: 'certRenewBefore', flag: 'cert-renew-before', kind: 'seconds', fallback: '30d', doc: 'warn certificate sessions on $auth/<id>/expiring this long before notAfter (at most a third of the lifetime)' },
   { key: 'revokeReplaced', flag: 'revoke-replaced', kind: 'boolean', fallback: 'false', doc: 'the first use of a renewed certificate revokes the one it replaced' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
+  { key: 'logFormat', flag: 'log-format', kind: 'string', fallback: 'json', choices: ['json', 'pretty'], doc: 'json lines for machines, or pretty for people' },
 ];
 
 /** `mqtt-port` -> `LATCHKEY_MQTT_PORT`. */

@@ -15,12 +15,18 @@ export type LatchkeyErrorCode =
   | 'insecure_files'
   | 'bad_passphrase'
   | 'provisioning_refused'
+  | 'not_initialised'
+  | 'unauthorized'
+  | 'forbidden'
   | 'unavailable'
   | 'internal';
 
 /**
- * Exit statuses: 2 for bad input, 3 for a missing thing, 4 for a conflict, 5 for files or keys latchkey
- * refuses to use as they are, 6 for a server that refused (provisioning), 7 for a server that cannot be reached.
+ * Exit statuses: 2 bad input, 3 a missing thing, 4 a conflict, 5 files or
+ * keys latchkey refuses to use as they are, 6 a server that refused
+ * (provisioning; the admin API refusing the token (401) or its scope (403)),
+ * 7 a server that cannot be reached, 8 no database where the CLI looked
+ * (run `latchkey init`, or pass --data-dir or --server). 1 is anything else.
  */
 export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   invalid_option: 2,
@@ -35,7 +41,10 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   insecure_files: 5,
   bad_passphrase: 5,
   provisioning_refused: 6,
+  unauthorized: 6,
+  forbidden: 6,
   unavailable: 7,
+  not_initialised: 8,
   internal: 1,
 };
 

@@ -1,14 +1,17 @@
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './pretty.js';
 
 export type { Logger };
 
 /**
- * JSON-lines logger. Anything that could hold a credential is redacted by
- * path as a second line of defence; the first is never passing it in.
+ * JSON-lines logger, or lines for people with `format` `pretty`. Anything
+ * that could hold a credential is redacted by path as a second line of
+ * defence; the first is never passing it in.
  *
  * @example const log = createLogger('info'); log.info({ client: 't1' }, 'token issued');
  */
-export function createLogger(level: string, destination: NodeJS.WritableStream | 'stdout' = 'stdout'): Logger {
+export function createLogger(level: string, destination: NodeJS.WritableStream | 'stdout' = 'stdout', format: 'json' | 'pretty' = 'json'): Logger {
+  const out = format === 'pretty' ? prettyStream(destination === 'stdout' ? process.stdout : destination) : destination === 'stdout' ? batchedStdout() : destination;
   return pino(
     {
       level,
@@ -16,7 +19,7 @@ export function createLogger(level: string, destination: NodeJS.WritableStream |
       // Top-level paths only: wildcard redaction cost ~20 µs per line on the connect path.
       redact: { paths: ['password', 'token', 'secret', 'client_secret', 'access_token', 'authorization'], censor: '[redacted]' },
     },
-    destination === 'stdout' ? batchedStdout() : destination,
+    out,
   );
 }
 

@@ -2,6 +2,7 @@ import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../pki/ca.js';
 import { certificateIdentity, type CertificateIdentity } from '../pki/certificate_identity.js';
 import { PkiError } from '../pki/pki_error.js';
+import { checkRecorded } from '../pki/recorded_certificate.js';
 import type { Store } from '../store/store.js';
 import type { PeerCertificate } from './peer_certificate.js';
 
@@ -16,7 +17,7 @@ const caCerts = new WeakMap<CertificateAuthority, NodeX509Certificate>();
  * handshake alone proves nothing): the chain verified against the latchkey
  * CA, signed by it (checked again here, deny by default), an end-entity
  * certificate for clientAuth within its validity, one CN that is a client id,
- * and not revoked.
+ * recorded by latchkey as issued to that client, and not revoked.
  *
  * Used by `tls_client_auth` (RFC 8705 §2.1) and by certificate binding
  * (RFC 8705 §3) at the token endpoint.
@@ -37,8 +38,9 @@ export function checkClientCertificate(
     if (err instanceof PkiError) return { ok: false, reason: `certificate refused: ${err.code}` };
     throw err;
   }
-  const record = env.store.certificates.bySerial(identity.serial);
-  if (record?.revokedAt != null) return { ok: false, reason: 'certificate revoked' };
+  // An allow-list, as on the MQTTS listener: only what latchkey recorded as issued to this client.
+  const refusal = checkRecorded(identity, env.store.certificates.bySerial(identity.serial), env.nowMs);
+  if (refusal) return { ok: false, reason: refusal.reason };
   return { ok: true, identity };
 }
 

@@ -12,7 +12,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 export function publicHost(config: { host: string; publicHost?: string | undefined }, tlsNames: readonly string[]): string {
   if (config.publicHost) return config.publicHost;
   if (!WILDCARDS.has(config.host)) return config.host;
-  return tlsNames[0] ?? 'localhost';
+  // A wildcard (*.iot.lan) names no host a device could dial.
+  return tlsNames.find((name) => !name.startsWith('*.')) ?? 'localhost';
 }
 
 /** `host:port`, bracketing an IPv6 literal. */

@@ -7,6 +7,7 @@ import { PkiError } from './pki_error.js';
 import { PKI_FILES } from './pki_files.js';
 import { randomSerial } from './serial.js';
 import { ensureServerCertificate } from './server_certificate.js';
+import type { ServerNames } from './server_names.js';
 import { BACKDATE_MS } from './validity.js';
 import { writeFileAtomic } from './write_file_atomic.js';
 import { ECDSA_SHA256, x509 } from './x509.js';
@@ -37,7 +38,8 @@ const CA_VALIDITY_YEARS = 10;
  *   orphan every device certificate. Half a CA (certificate without key or
  *   the reverse) is an error for the operator to resolve.
  * - The server certificate is (re)issued when missing, unreadable, not signed
- *   by this CA, or within 30 days of expiry.
+ *   by this CA, within 30 days of expiry, or (given `serverNames`) covering
+ *   other names.
  *
  * `created` is true when anything was written.
  *
@@ -48,6 +50,7 @@ const CA_VALIDITY_YEARS = 10;
 export async function ensurePki(
   certsDir: string,
   passphrase: string | null = keyPassphrase(),
+  serverNames?: ServerNames,
 ): Promise<{ ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string; created: boolean }> {
   mkdirSync(certsDir, { recursive: true, mode: 0o700 });
   const certPath = join(certsDir, PKI_FILES.caCert);
@@ -75,7 +78,7 @@ export async function ensurePki(
     writeFileAtomic(certPath, ca.certPem, 0o644);
     caCreated = true;
   }
-  const server = await ensureServerCertificate(ca, certsDir);
+  const server = await ensureServerCertificate(ca, certsDir, serverNames);
   return { ca, serverCertPem: server.certPem, serverKeyPem: server.keyPem, created: caCreated || server.created };
 }
 

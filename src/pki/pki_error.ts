@@ -16,7 +16,9 @@ export type PkiErrorCode =
   | 'certificate_is_ca'
   | 'certificate_wrong_usage'
   | 'certificate_bad_subject'
-  | 'certificate_untrusted';
+  | 'certificate_untrusted'
+  | 'invalid_tls_names'
+  | 'invalid_tls_certificate';
 
 /**
  * A PKI failure with a stable code.

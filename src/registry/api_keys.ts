@@ -3,6 +3,7 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { checkPrefixedToken, generatePrefixedToken, randomBase62, TOKEN_PREFIX } from '../keys/prefixed_token.js';
 import { hashSecret, secretMatches } from '../keys/secrets.js';
 import type { ApiKeyRecord, ApiKeySecretRecord, ApiKeyStatus } from '../store/api_keys.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './clients.js';
 import { CredentialRefusal } from './credential_refusal.js';
@@ -117,12 +118,31 @@ export class ApiKeyRegistry {
     return { id: name, key, previous_expires_at };
   }
 
+  /**
+   * Disabling refuses every secret of the key at once over HTTP and ends
+   * live MQTT sessions on it within a second; enabling lets it in again.
+   *
+   * @example apiKeys.setStatus('dashboard', 'disabled', 'cli') // the key's view, status 'disabled'
+   * @throws LatchkeyError not_found
+   */
+  setStatus(name: string, status: ApiKeyStatus, actor: Actor): ApiKeyView {
+    this.#require(name);
+    this.store.durably(() => {
+      this.store.apiKeys.setStatus(name, status, Date.now());
+      this.store.changes.append('principal', name);
+    });
+    this.audit.record({ event: status === 'enabled' ? 'apikey.enabled' : 'apikey.disabled', principal: name, outcome: 'success', detail: { actor } });
+    return this.show(name);
+  }
+
   /** Deletes the key and all its secrets; live sessions using it end. */
   delete(name: string, actor: Actor): void {
     this.#require(name);
     this.store.durably(() => {
       this.store.apiKeys.delete(name);
+      forgetPersistedSessions(this.store.db, name);
       this.store.changes.append('principal', name);
+      this.store.changes.append('principal_deleted', name);
     });
     this.audit.record({ event: 'apikey.deleted', principal: name, outcome: 'success', detail: { actor } });
   }

@@ -3,7 +3,9 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { parsePublicJwk } from '../keys/public_jwk.js';
 import { generateSecret, hashSecret } from '../keys/secrets.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
+import { newIncarnation } from '../tokens/incarnation.js';
 import { normaliseScopes, validateName } from './validate.js';
 
 /** What an operator sees of a client: never a secret or its hash. */
@@ -139,6 +141,8 @@ export class ClientRegistry {
           authMethod: p.authMethod,
           publicJwk: p.publicJwk,
           status: 'enabled',
+          // Its tokens carry this; a token of an earlier client of this id never fits it.
+          incarnation: newIncarnation(),
           createdAt: now,
           updatedAt: now,
         });
@@ -178,6 +182,11 @@ export class ClientRegistry {
   /**
    * Issues a new secret; the ones valid now keep working for `graceSeconds`
    * (0 ends them at once), so devices in the field can be moved over.
+   * When the grace ends, every access token of the client issued before
+   * that moment is void too (live sessions on one end, it no longer
+   * connects, renews or introspects as active): a token does not record
+   * which secret obtained it, and renewal over MQTT would otherwise let a
+   * leaked secret's token live on forever (tokens/credential_floor.ts).
    */
   rotateSecret(id: string, graceSeconds: number, actor: Actor): { client_id: string; client_secret: string } {
     const client = this.#require(id);
@@ -190,7 +199,12 @@ export class ClientRegistry {
       this.store.clients.replaceSecret(id, hashSecret(secret), now + graceSeconds * 1000, now);
       this.store.changes.append('secret', id);
     });
-    this.audit.record({ event: 'client.secret_rotated', principal: id, outcome: 'success', detail: { actor, grace_seconds: graceSeconds } });
+    this.audit.record({
+      event: 'client.secret_rotated',
+      principal: id,
+      outcome: 'success',
+      detail: { actor, grace_seconds: graceSeconds, tokens_before: new Date(now + graceSeconds * 1000).toISOString() },
+    });
     return { client_id: id, client_secret: secret };
   }
 
@@ -288,13 +302,32 @@ export class ClientRegistry {
     return { hub: this.show(id), disabled: vouched };
   }
 
-  delete(id: string, actor: Actor): void {
+  /**
+   * Deletes the client and everything it was issued, for good: its secrets
+   * (cascade), its certificates (revoked, so they stay refused and appear in
+   * the CRL), and its tokens (they carry the deleted client's incarnation,
+   * which no later client of the same id has). Live sessions end.
+   *
+   * @returns the serials of the certificates revoked with it
+   */
+  delete(id: string, actor: Actor): { revokedCertificates: string[] } {
     this.#require(id);
-    this.store.durably(() => {
+    const now = Date.now();
+    const revokedCertificates = this.store.durably(() => {
+      const serials = this.store.certificates.revokeAllOf(id, now);
+      for (const serial of serials) this.store.changes.append('certificate_revoked', serial);
       this.store.clients.delete(id);
+      // Its persistent MQTT session (subscriptions, queue, will) is not for a later client of this id.
+      forgetPersistedSessions(this.store.db, id);
       this.store.changes.append('client', id);
+      this.store.changes.append('principal_deleted', id);
+      return serials;
     });
-    this.audit.record({ event: 'client.deleted', principal: id, outcome: 'success', detail: { actor } });
+    for (const serial of revokedCertificates) {
+      this.audit.record({ event: 'certificate.revoked', principal: id, outcome: 'success', reason: 'client deleted', detail: { actor, serial } });
+    }
+    this.audit.record({ event: 'client.deleted', principal: id, outcome: 'success', detail: { actor, certificates_revoked: revokedCertificates.length } });
+    return { revokedCertificates };
   }
 
   #require(id: string): ClientRecord {

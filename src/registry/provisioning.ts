@@ -12,6 +12,7 @@ import {
 import { normalizeSerial } from '../pki/serial.js';
 import type { Store } from '../store/store.js';
 import type { CertificateRegistry, IssuedDeviceCertificate } from './certificates.js';
+import { newIncarnation } from '../tokens/incarnation.js';
 
 /** A device asking to be provisioned, after its claim was found. */
 export interface ProvisionRequest {
@@ -165,6 +166,7 @@ export class Provisioner {
       authMethod: plan.authMethod,
       publicJwk: null,
       status: 'enabled',
+      incarnation: newIncarnation(),
       createdAt: now,
       updatedAt: now,
     });

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
 import type { Store } from '../store/store.js';
+import { credentialFloor, type CredentialFloor, tokenVoidReason } from '../tokens/credential_floor.js';
 import type { Actor } from './clients.js';
 
 const JTI_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -54,14 +55,30 @@ export interface LiveTokenView {
 export const TOKEN_LIST_LIMIT = 1000;
 
 /**
- * Unexpired, unrevoked access tokens, newest first; only `clientId`'s when
+ * Unexpired, unrevoked access tokens that no credential change of their
+ * client voided, newest first; only `clientId`'s when
  * given. `beforeRead` lets the server write its pending records first.
  *
  * @example listLiveTokens(store, { clientId: 't1' }) // [{ jti: '9f1c…', client_id: 't1', … }]
  */
 export function listLiveTokens(store: Store, opts: { clientId?: string; limit?: number } = {}): LiveTokenView[] {
-  const now = Math.floor(Date.now() / 1000);
-  return store.issuedTokens.live(now, opts.clientId ?? null, Math.min(opts.limit ?? TOKEN_LIST_LIMIT, TOKEN_LIST_LIMIT)).map((r) => ({
+  const nowMs = Date.now();
+  const now = Math.floor(nowMs / 1000);
+  // Tokens its client's credential changes voided (auth method, retired secret) are not live either.
+  const floors = new Map<string, CredentialFloor | null>();
+  const floorOf = (clientId: string): CredentialFloor | null => {
+    if (!floors.has(clientId)) {
+      const client = store.clients.get(clientId);
+      const grace = store.clients.graceEnds(clientId, nowMs);
+      floors.set(clientId, client ? credentialFloor(client.credentialsNotBefore, grace.ended, grace.ends) : null);
+    }
+    return floors.get(clientId)!;
+  };
+  const live = store.issuedTokens.live(now, opts.clientId ?? null, Math.min(opts.limit ?? TOKEN_LIST_LIMIT, TOKEN_LIST_LIMIT)).filter((r) => {
+    const floor = floorOf(r.clientId);
+    return floor === null || tokenVoidReason(r.iat, floor, nowMs / 1000) === null;
+  });
+  return live.map((r) => ({
     jti: r.jti,
     client_id: r.clientId,
     scope: r.scope,

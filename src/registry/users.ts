@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
+import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { UserRecord, UserStatus } from '../store/users.js';
 import type { Actor } from './clients.js';
@@ -69,6 +70,30 @@ export class UserRegistry {
     });
     this.audit.record({ event: status === 'enabled' ? 'user.enabled' : 'user.disabled', principal: name, outcome: 'success', detail: { actor } });
     return this.show(name);
+  }
+
+  /**
+   * Deletes the user and every personal access token of theirs: the tokens
+   * stop at once over HTTP, live MQTT sessions on them end within a second
+   * (the `principal` change), and the name is free again. A later user of
+   * the same name inherits nothing: the tokens are gone, not disabled.
+   *
+   * @example users.delete('alice', 'cli') // { name: 'alice', deleted: true }
+   * @throws LatchkeyError not_found
+   */
+  delete(name: string, actor: Actor): { name: string; deleted: true } {
+    this.require(name);
+    const tokens = this.store.durably(() => {
+      const count = this.store.personalAccessTokens.list(name).length;
+      this.store.users.delete(name);
+      // Their persistent MQTT sessions (alice, alice@laptop) are not for a later user of this name.
+      forgetPersistedSessions(this.store.db, name);
+      this.store.changes.append('principal', name);
+      this.store.changes.append('principal_deleted', name);
+      return count;
+    });
+    this.audit.record({ event: 'user.deleted', principal: name, outcome: 'success', detail: { actor, tokens_deleted: tokens } });
+    return { name, deleted: true };
   }
 
   /** Narrowing applies at once: tokens keep only what the user still holds. */

@@ -64,6 +64,35 @@ CREATE TABLE IF NOT EXISTS aedes_wills (
 );
 `;
 
+const CLIENT_TABLES = ['aedes_subscriptions', 'aedes_outgoing', 'aedes_incoming', 'aedes_wills'] as const;
+
+/**
+ * Whether an MQTT client id is one a principal's sessions use: its name, or
+ * (people and integrations) its name + `@` + a suffix. Names are unique
+ * across clients, users and API keys, and no device id contains `@`.
+ *
+ * @example isSessionOf('alice', 'alice@laptop') // true
+ */
+export function isSessionOf(principal: string, clientId: string): boolean {
+  return clientId === principal || clientId.startsWith(`${principal}@`);
+}
+
+/**
+ * Deletes every row kept for a principal's MQTT sessions (see
+ * {@link isSessionOf}): subscriptions, queued messages, QoS 2 state and
+ * wills. For a deleted client, user or API key, so a later one of the same
+ * name starts with no session (run it inside the deletion's transaction). A
+ * running broker must also drop its in-memory index:
+ * {@link SqlitePersistence.forgetPrincipal}.
+ *
+ * @example store.durably(() => { store.clients.delete(id); forgetPersistedSessions(store.db, id); })
+ */
+export function forgetPersistedSessions(db: Database, principal: string): void {
+  for (const table of CLIENT_TABLES) {
+    db.prepare(`DELETE FROM ${table} WHERE client_id = ? OR substr(client_id, 1, ?) = ?`).run(principal, principal.length + 1, `${principal}@`);
+  }
+}
+
 /** The client fields the persistence reads: Aedes passes its Client, tests a plain object. */
 export interface PersistenceClient {
   id: string;
@@ -348,6 +377,18 @@ export class SqlitePersistence {
     this.#sql.subscriptionsDeleteClient.run(client.id);
     for (const topic of topics) this.#index.remove(client.id, topic);
     this.#hints.cleared('aedes_subscriptions', client.id);
+  }
+
+  /**
+   * Forgets a deleted principal's sessions ({@link isSessionOf}), rows and
+   * in-memory index alike, so nothing more is queued for them and a later
+   * principal of the same name does not resume them. Idempotent.
+   */
+  async forgetPrincipal(principal: string): Promise<void> {
+    this.#db.transaction(() => forgetPersistedSessions(this.#db, principal))();
+    // From the index itself: the deleting process may have removed the rows already.
+    this.#index.removeClients((clientId) => isSessionOf(principal, clientId));
+    for (const table of CLIENT_TABLES) this.#hints.cleared(table, principal);
   }
 
   /** Client ids with a persistent subscription to exactly this filter. */

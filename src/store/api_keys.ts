@@ -54,6 +54,7 @@ export class ApiKeysTable {
   readonly #list;
   readonly #insert;
   readonly #delete;
+  readonly #setStatus;
   readonly #addSecret;
   readonly #secrets;
   readonly #secretById;
@@ -69,6 +70,7 @@ export class ApiKeysTable {
       'INSERT INTO api_keys (name, scope, status, created_at, updated_at) VALUES (@name, @scope, @status, @createdAt, @updatedAt)',
     );
     this.#delete = db.prepare('DELETE FROM api_keys WHERE name = ?');
+    this.#setStatus = db.prepare('UPDATE api_keys SET status = ?, updated_at = ? WHERE name = ?');
     this.#addSecret = db.prepare(
       'INSERT INTO api_key_secrets (id, key_name, hash, last4, created_at, not_after) VALUES (@id, @keyName, @hash, @last4, @createdAt, NULL)',
     );
@@ -99,6 +101,10 @@ export class ApiKeysTable {
   /** Deletes the key and (cascade) every secret of it. */
   delete(name: string): boolean {
     return this.#delete.run(name).changes > 0;
+  }
+
+  setStatus(name: string, status: ApiKeyStatus, now: number): boolean {
+    return this.#setStatus.run(status, now, name).changes > 0;
   }
 
   /** Secrets valid at `now`: the current one and any rolled one still in its grace. */

@@ -94,6 +94,22 @@ export class AuditTable {
   }
 
   /**
+   * Events written after `afterId`, oldest first, with their row ids: what
+   * the console's live tail has not shown yet (events from the CLI too).
+   */
+  after(afterId: number, limit: number): (AuditEvent & { id: number })[] {
+    const rows = this.#db
+      .prepare('SELECT id, at, event, principal, outcome, reason, remote, detail, count FROM audit_events WHERE id > ? ORDER BY id LIMIT ?')
+      .all(afterId, limit) as (Omit<AuditEvent, 'detail'> & { id: number; detail: string | null })[];
+    return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
+  }
+
+  /** The newest event's row id (0 when there is none). */
+  lastId(): number {
+    return (this.#db.prepare('SELECT COALESCE(MAX(id), 0) FROM audit_events').pluck().get() as number) ?? 0;
+  }
+
+  /**
    * Deletes up to `slice` events older than `beforeMs`, oldest first; returns how many.
    * Call again until it returns less than `slice`. `busyTimeoutMs` as for {@link insertMany}.
    *

@@ -17,6 +17,19 @@ CREATE INDEX certificates_by_client ON certificates(client_id);`;
 /** Revocation checks look certificates up by serial alone, on every mutual-TLS connect (migration 4). */
 export const CERTIFICATES_BY_SERIAL_INDEX = 'CREATE INDEX IF NOT EXISTS certificates_by_serial ON certificates(serial);';
 
+/**
+ * Migration 5: before it, deleting a client left its certificates valid, so
+ * a client re-created under the same id inherited them. Revokes (so they
+ * appear in the CRL) every unrevoked certificate whose client is gone or was
+ * created after the certificate was recorded: it belonged to an earlier
+ * client of that id (`cert issue` records only for an existing client).
+ */
+export const REVOKE_ORPHANED_CERTIFICATES = `
+UPDATE certificates SET revoked_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+WHERE revoked_at IS NULL AND NOT EXISTS (
+  SELECT 1 FROM clients c WHERE c.id = certificates.client_id AND c.created_at <= certificates.created_at
+);`;
+
 export interface CertificateRecord {
   issuer: string;
   /** Lowercase hex. */
@@ -41,6 +54,7 @@ export class CertificatesTable {
   readonly #bySerial;
   readonly #revoke;
   readonly #revoked;
+  readonly #unrevokedOf;
 
   constructor(db: Db) {
     this.#insert = db.prepare(
@@ -51,6 +65,7 @@ export class CertificatesTable {
     this.#bySerial = db.prepare(`SELECT ${COLUMNS} FROM certificates WHERE serial = ?`);
     this.#revoke = db.prepare('UPDATE certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL');
     this.#revoked = db.prepare(`SELECT ${COLUMNS} FROM certificates WHERE revoked_at IS NOT NULL`);
+    this.#unrevokedOf = db.prepare('SELECT serial FROM certificates WHERE client_id = ? AND revoked_at IS NULL').pluck();
   }
 
   insert(record: Omit<CertificateRecord, 'revokedAt'>): void {
@@ -67,6 +82,13 @@ export class CertificatesTable {
 
   revoke(serial: string, now: number): boolean {
     return this.#revoke.run(now, serial).changes > 0;
+  }
+
+  /** Revokes every unrevoked certificate of `clientId`; returns their serials. */
+  revokeAllOf(clientId: string, now: number): string[] {
+    const serials = this.#unrevokedOf.all(clientId) as string[];
+    for (const serial of serials) this.#revoke.run(now, serial);
+    return serials;
   }
 
   revoked(): CertificateRecord[] {

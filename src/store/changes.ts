@@ -14,6 +14,7 @@ CREATE TABLE changes (
  */
 export type ChangeKind =
   | 'client' // a client was created, changed, disabled, enabled or deleted; subject = client id
+  | 'principal_deleted' // a client, user or API key was deleted (even if re-created since): its persistent MQTT sessions go; subject = its name
   | 'secret' // a client secret was added or rotated; subject = client id
   | 'token_revoked' // subject = jti
   | 'keys' // signing keys rotated; subject = kid

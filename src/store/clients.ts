@@ -21,6 +21,14 @@ CREATE TABLE client_secrets (
 CREATE INDEX client_secrets_by_client ON client_secrets(client_id);`;
 
 /**
+ * Migration 5: each client row is one incarnation of its id. Rows made
+ * before it keep NULL ("legacy"); every client created since gets a random
+ * value that its access tokens carry, so a token of a deleted client never
+ * fits a later client of the same id.
+ */
+export const CLIENTS_INCARNATION_COLUMN = 'ALTER TABLE clients ADD COLUMN incarnation TEXT;';
+
+/**
  * Migration 11: tokens of a client issued before this time (ms) are void.
  * Set when the client moves to another authentication method, so what was
  * obtained with the old credential (a secret now deleted, a replaced key)
@@ -49,6 +57,8 @@ export interface ClientRecord {
   /** JSON of the public JWK for `private_key_jwt`. */
   publicJwk: string | null;
   status: ClientStatus;
+  /** Random per client row (hex); null for clients created before migration 5. See tokens/incarnation.ts. */
+  incarnation: string | null;
   createdAt: number;
   updatedAt: number;
   /** Access tokens issued before this time (ms) are void: the client changed its auth method then. */
@@ -62,7 +72,7 @@ export interface SecretRecord {
 }
 
 const CLIENT_COLUMNS =
-  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, created_at AS createdAt, updated_at AS updatedAt, credentials_not_before AS credentialsNotBefore';
+  'id, scope, token_ttl AS tokenTtl, auth_method AS authMethod, public_jwk AS publicJwk, status, incarnation, created_at AS createdAt, updated_at AS updatedAt, credentials_not_before AS credentialsNotBefore';
 
 /** The clients and client_secrets tables. Callers wrap writes in `durably`. */
 export class ClientsTable {
@@ -77,12 +87,13 @@ export class ClientsTable {
   readonly #endSecrets;
   readonly #setAuthMethod;
   readonly #deleteSecrets;
+  readonly #graceEnds;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
     this.#list = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY id`);
     this.#insert = db.prepare(
-      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @createdAt, @updatedAt)',
+      'INSERT INTO clients (id, scope, token_ttl, auth_method, public_jwk, status, incarnation, created_at, updated_at) VALUES (@id, @scope, @tokenTtl, @authMethod, @publicJwk, @status, @incarnation, @createdAt, @updatedAt)',
     );
     this.#setScope = db.prepare('UPDATE clients SET scope = ?, updated_at = ? WHERE id = ?');
     this.#setStatus = db.prepare('UPDATE clients SET status = ?, updated_at = ? WHERE id = ?');
@@ -93,6 +104,9 @@ export class ClientsTable {
     this.#deleteSecrets = db.prepare('DELETE FROM client_secrets WHERE client_id = ?');
     this.#secrets = db.prepare(
       'SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
+    );
+    this.#graceEnds = db.prepare(
+      'SELECT MAX(CASE WHEN not_after <= ? THEN not_after END) AS ended, MIN(CASE WHEN not_after > ? THEN not_after END) AS ends FROM client_secrets WHERE client_id = ? AND not_after IS NOT NULL',
     );
     this.#addSecret = db.prepare('INSERT INTO client_secrets (client_id, hash, not_after, created_at) VALUES (?, ?, NULL, ?)');
     this.#endSecrets = db.prepare(
@@ -141,6 +155,15 @@ export class ClientsTable {
   /** Secrets valid at `now` (ms): the current one and any still in their grace. */
   validSecrets(id: string, now: number): SecretRecord[] {
     return this.#secrets.all(id, now) as SecretRecord[];
+  }
+
+  /**
+   * The latest end (ms) of a retired secret's grace at or before `now`, and
+   * the next one after it: tokens issued before a grace end are void from
+   * then on (tokens/credential_floor.ts). Ended rows are kept for this.
+   */
+  graceEnds(id: string, now: number): { ended: number | null; ends: number | null } {
+    return this.#graceEnds.get(now, now, id) as { ended: number | null; ends: number | null };
   }
 
   /**

@@ -29,6 +29,7 @@ import type { Database } from 'better-sqlite3';
 import { Readable } from 'node:stream';
 import { isCredentialTopic } from '../policy/credential_topics.js';
 import {
+  isSessionOf,
   type PersistedPacket,
   type PersistenceClient,
   SqlitePersistence,
@@ -162,6 +163,12 @@ export class CredentialSafePersistence extends SqlitePersistence {
   override async incomingDelPacket(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
     if (typeof packet.messageId === 'number' && this.#memory.deleteIncoming(client.id, packet.messageId)) return;
     return super.incomingDelPacket(client, packet);
+  }
+
+  /** A deleted principal's packets held here go with its rows (see the base class). */
+  override async forgetPrincipal(principal: string): Promise<void> {
+    this.#memory.forget((clientId) => isSessionOf(principal, clientId));
+    return super.forgetPrincipal(principal);
   }
 
   override async cleanIncoming(client: PersistenceClient): Promise<void> {

@@ -6,6 +6,7 @@ import { CertificateRenewalsTable } from './certificate_renewals.js';
 import { ChangeFeed } from './changes.js';
 import { ClaimsTable } from './claims.js';
 import { ClientsTable } from './clients.js';
+import { ConsoleLoginsTable } from './console_logins.js';
 import { type Db, durably, openDatabase } from './database.js';
 import { IssuedTokensTable } from './issued_tokens.js';
 import { LiveSessionsTable } from './live_sessions.js';
@@ -29,6 +30,7 @@ export class Store {
   readonly personalAccessTokens: PersonalAccessTokensTable;
   readonly apiKeys: ApiKeysTable;
   readonly assertionJtis: AssertionJtisTable;
+  readonly consoleLogins: ConsoleLoginsTable;
   readonly liveSessions: LiveSessionsTable;
   readonly issuedTokens: IssuedTokensTable;
   readonly staticPasswords: StaticPasswordsTable;
@@ -51,6 +53,7 @@ export class Store {
     this.personalAccessTokens = new PersonalAccessTokensTable(db);
     this.apiKeys = new ApiKeysTable(db);
     this.assertionJtis = new AssertionJtisTable(db);
+    this.consoleLogins = new ConsoleLoginsTable(db);
     this.liveSessions = new LiveSessionsTable(db);
     this.issuedTokens = new IssuedTokensTable(db);
     this.staticPasswords = new StaticPasswordsTable(db);

@@ -29,6 +29,7 @@ export class UsersTable {
   readonly #insert;
   readonly #setStatus;
   readonly #setScope;
+  readonly #delete;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM users WHERE name = ?`);
@@ -38,6 +39,7 @@ export class UsersTable {
     );
     this.#setStatus = db.prepare('UPDATE users SET status = ?, updated_at = ? WHERE name = ?');
     this.#setScope = db.prepare('UPDATE users SET scope = ?, updated_at = ? WHERE name = ?');
+    this.#delete = db.prepare('DELETE FROM users WHERE name = ?');
   }
 
   get(name: string): UserRecord | undefined {
@@ -58,5 +60,10 @@ export class UsersTable {
 
   setScope(name: string, scope: string, now: number): boolean {
     return this.#setScope.run(scope, now, name).changes > 0;
+  }
+
+  /** Deletes the user and (cascade) every personal access token of theirs. */
+  delete(name: string): boolean {
+    return this.#delete.run(name).changes > 0;
   }
 }

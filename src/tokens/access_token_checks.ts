@@ -13,6 +13,8 @@ export interface AccessTokenClaims {
   jti: string;
   /** RFC 8705 §3.1: bound to this client certificate. */
   cnf?: { 'x5t#S256': string };
+  /** The incarnation of the client it was issued to (tokens/incarnation.ts); absent in tokens from before it existed. */
+  lk_inc?: string;
 }
 
 export interface ClaimExpectations {
@@ -70,5 +72,8 @@ export function checkClaims(payload: Record<string, unknown>, expect: ClaimExpec
     if (payload.nbf > expect.now + leeway) throw new TokenError('not_yet_valid', 'token not yet valid');
   }
   if (payload.sub !== payload.client_id) throw new TokenError('malformed', 'sub differs from client_id');
+  if (payload.lk_inc !== undefined && (typeof payload.lk_inc !== 'string' || payload.lk_inc === '')) {
+    throw new TokenError('malformed', 'lk_inc is not a string');
+  }
   return payload as unknown as AccessTokenClaims;
 }

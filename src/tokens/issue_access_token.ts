@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyRing } from '../keys/key_ring.js';
 import { SIGNING_ALG } from '../keys/key_ring.js';
+import { INCARNATION_CLAIM } from './incarnation.js';
 import { signEs256 } from './sign_es256.js';
 
 export interface AccessTokenRequest {
@@ -10,6 +11,8 @@ export interface AccessTokenRequest {
   ttl: number;
   /** RFC 8705 x5t#S256 of the client certificate the token is bound to. */
   certificateThumbprint?: string;
+  /** The client's incarnation (tokens/incarnation.ts); null for a client from before migration 5. */
+  incarnation?: string | null;
 }
 
 export interface IssuedAccessToken {
@@ -50,6 +53,7 @@ export async function issueAccessToken(
     exp,
     jti,
   };
+  if (request.incarnation) claims[INCARNATION_CLAIM] = request.incarnation;
   if (request.certificateThumbprint) claims.cnf = { 'x5t#S256': request.certificateThumbprint };
   const token = signEs256({ alg: SIGNING_ALG, typ: 'at+jwt', kid }, claims, signingKey);
   return { token, jti, exp, expiresIn: request.ttl };

@@ -51,6 +51,7 @@ export class TokenIssuer {
       clientId: client.id,
       scope,
       ttl: client.tokenTtl,
+      incarnation: client.incarnation,
       ...(ctx.certificateThumbprint ? { certificateThumbprint: ctx.certificateThumbprint } : {}),
     });
     this.metrics.tokensIssued.inc({ channel: ctx.channel });

@@ -5,7 +5,7 @@ import type { AccessTokenClaims } from './access_token_checks.js';
 const SCOPE_TEXTS = 1_000;
 
 /** What a session is built from: subject, id, scopes, lifetime and certificate binding. */
-export type VerifiedClaims = Pick<AccessTokenClaims, 'sub' | 'jti' | 'scope' | 'iat' | 'exp' | 'cnf'>;
+export type VerifiedClaims = Pick<AccessTokenClaims, 'sub' | 'jti' | 'scope' | 'iat' | 'exp' | 'cnf' | 'lk_inc'>;
 
 /**
  * Tokens whose signature and claims have already been verified, keyed by a
@@ -44,6 +44,7 @@ export class VerifiedTokenCache {
     }
     const kept: VerifiedClaims = { sub: claims.sub, jti: claims.jti, scope: this.#sharedText(claims.scope), iat: claims.iat, exp: claims.exp };
     if (claims.cnf !== undefined) kept.cnf = claims.cnf;
+    if (claims.lk_inc !== undefined) kept.lk_inc = claims.lk_inc;
     this.#entries.set(keyOf(token), kept);
   }
 

@@ -45,7 +45,7 @@ describe('--audit-retention', () => {
   test('the running server deletes events older than the retention, keeps newer ones, and audits the deletion', async () => {
     const dirs = seeded(12_000, 7);
     const config = loadConfig(
-      { ...dirs, host: '127.0.0.1', mqttPort: '0', mqttsPort: '0', httpPort: '0', httpsPort: '0', logLevel: 'silent', auditRetention: '30d' },
+      { ...dirs, host: '127.0.0.1', mqttPort: '0', mqttsPort: '0', wsPort: '0', wssPort: '0', httpPort: '0', httpsPort: '0', logLevel: 'silent', auditRetention: '30d' },
       {},
     );
     const server = await startLatchkey(config, createLogger('silent'));

@@ -51,3 +51,31 @@ describe('latchkey client: bad input exits non-zero with one line and changes no
     expect(result.stderr).toBe('error: "thermostat-1" already exists\n');
   });
 });
+
+describe('credential lifetimes: a unit is required, and under 30 s needs --force', () => {
+  let cli: CliDirs;
+  beforeAll(() => {
+    cli = cliDirs();
+  });
+  afterAll(() => cli.remove());
+
+  it('client create --token-ttl 5 asks "5 what?"; 10s needs --force; with it, 10s it is', async () => {
+    const unitless = await cli.run('client', 'create', 'ttl-1', '--scope', 'mqtt:publish:a', '--token-ttl', '5');
+    expectOneError(unitless, 2);
+    expect(unitless.stderr).toContain('5 what? use 5m');
+    const short = await cli.run('client', 'create', 'ttl-1', '--scope', 'mqtt:publish:a', '--token-ttl', '10s');
+    expectOneError(short, 2);
+    expect(short.stderr).toMatch(/under 30s.*--force/);
+    expect((await cli.json('client', 'create', 'ttl-1', '--scope', 'mqtt:publish:a', '--token-ttl', '10s', '--force')).client_id).toBe('ttl-1');
+    expect((await cli.json('client', 'show', 'ttl-1')).token_ttl).toBe(10);
+    expect((await cli.json('client', 'create', 'ttl-2', '--scope', 'mqtt:publish:a', '--token-ttl', '30s')).client_id).toBe('ttl-2');
+  });
+
+  it('pat create --expires-in under 30 s needs --force; grace periods may be 0', async () => {
+    await cli.json('user', 'create', 'ttl-user', '--scope', 'admin:read');
+    expectOneError(await cli.run('pat', 'create', 'ttl-user', '--name', 'n', '--scope', 'admin:read', '--expires-in', '20s'), 2);
+    expectOneError(await cli.run('pat', 'create', 'ttl-user', '--name', 'n', '--scope', 'admin:read', '--expires-in', '20'), 2);
+    expect((await cli.json('pat', 'create', 'ttl-user', '--name', 'n', '--scope', 'admin:read', '--expires-in', '20s', '--force')).id).toMatch(/^pat_/);
+    expect((await cli.json('client', 'rotate-secret', 'ttl-2', '--grace', '0')).client_id).toBe('ttl-2');
+  });
+});

@@ -68,7 +68,7 @@ describe('latchkey start as a child process', { timeout: spawnTimeout(5) }, () =
     await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
     const port = (taken.address() as AddressInfo).port;
     try {
-      const result = await cli.run('start', '--host', '127.0.0.1', '--http-port', String(port), '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'silent');
+      const result = await cli.run('start', '--host', '127.0.0.1', '--http-port', String(port), '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0', '--log-level', 'silent');
       expectOneError(result, 1);
       expect(result.stderr).toMatch(/EADDRINUSE/);
     } finally {

@@ -1,8 +1,9 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliResult, runCli, tempDir } from '../helpers/cli.js';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
+import { Store } from '../../src/store/store.js';
 
 export { CLI, type CliResult, runCli, spawnTimeout, tempDir } from '../helpers/cli.js';
 
@@ -23,11 +24,19 @@ export interface CliDirs {
   remove(): void;
 }
 
-/** A fresh data and certs directory, driven only through the CLI. */
-export function cliDirs(): CliDirs {
+/**
+ * A fresh data and certs directory, driven only through the CLI. The
+ * database exists (the CLI refuses to work without one, as after a
+ * forgotten `latchkey init`); `{ database: false }` leaves it out.
+ */
+export function cliDirs(opts: { database?: boolean } = {}): CliDirs {
   const root = tempDir('latchkey-cli-');
   const dataDir = join(root, 'data');
   const certsDir = join(root, 'certs');
+  if (opts.database !== false) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    Store.open(join(dataDir, 'latchkey.db')).close();
+  }
   const run = (...args: string[]) => runCli([...args, '--data-dir', dataDir, '--certs-dir', certsDir]);
   return {
     root,

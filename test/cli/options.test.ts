@@ -1,6 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverNames } from '../../src/pki/server_names.js';
 import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, spawnTimeout, tempDir } from './fixture.js';
 
 describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () => {
@@ -12,7 +14,7 @@ describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () =>
     return dir;
   };
   beforeAll(() => {
-    cli = cliDirs();
+    cli = cliDirs({ database: false });
   });
   afterAll(() => {
     cli.remove();
@@ -21,10 +23,12 @@ describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () =>
 
   it('init creates everything once, then finds it (idempotent)', async () => {
     const first = await cli.json('init');
-    expect(Object.keys(first).sort()).toEqual(['ca_cert', 'certs_dir', 'created', 'data_dir', 'database', 'server_cert', 'signing_kid']);
+    expect(Object.keys(first).sort()).toEqual(['ca_cert', 'certs_dir', 'created', 'data_dir', 'database', 'server_cert', 'signing_kid', 'tls_names']);
     expect(first.created).toEqual(['database', 'signing key', 'CA', 'server certificate']);
     expect(first.database).toBe(join(cli.dataDir, 'latchkey.db'));
     for (const file of [first.database, first.ca_cert, first.server_cert]) expect(existsSync(file as string)).toBe(true);
+    // This machine's names, as the server certificate covers them by default.
+    expect(first.tls_names).toEqual(expect.arrayContaining([...serverNames(undefined, hostname(), {}).dns, '127.0.0.1']));
     const second = await cli.json('init');
     expect(second).toEqual({ ...first, created: [] });
   });
@@ -54,7 +58,9 @@ describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () =>
     expect(parseOneObject(viaEnv.stdout).client_id).toBe('opt-1');
     const other = scratchDir();
     const flagWins = await runCli(['client', 'show', 'opt-1', '--data-dir', other], env);
-    expectOneError(flagWins, 3);
+    // No database in the flag's directory: refused (8), never silently made.
+    expectOneError(flagWins, 8);
+    expect(existsSync(join(other, 'latchkey.db'))).toBe(false);
   });
 
   it('defaults to ./data and ./certs under the working directory', async () => {

@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, DeviceError, type DeviceEvent, provision } from '../../device-sim/lib/index.js';
 import { x509 } from '../../src/pki/x509.js';
-import { issuerKey } from '../../src/registry/certificates.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { caOf, rawCertificate } from '../helpers/mtls.js';
+import { rawCertificate } from '../helpers/mtls.js';
 import { caPemOf, createClaim, createTemplate, opensslCsr } from '../helpers/onboarding.js';
 
 const SCOPE = 'mqtt:publish:lab/{client_id}/# mqtt:subscribe:lab/{client_id}/#';
@@ -50,10 +49,9 @@ describe('automatic certificate renewal', () => {
   it('a certificate session warned on $auth/<id>/expiring renews with a new key and reconnects with it', async () => {
     t.createClient('lab-renew', SCOPE);
     const { keyPem, csrPem } = opensslCsr('lab-renew');
-    const ca = await caOf(t);
     const now = Date.now();
+    // rawCertificate records it, as `cert issue` would.
     const old = await rawCertificate(t, { clientId: 'lab-renew', csrPem, notBefore: new Date(now - 29 * 86_400_000), notAfter: new Date(now + 86_400_000) });
-    t.server.store.certificates.insert({ issuer: issuerKey(ca), serial: old.serial, clientId: 'lab-renew', fingerprint: old.fingerprint, notBefore: old.notBefore.getTime(), notAfter: old.notAfter.getTime(), createdAt: now });
     const events: DeviceEvent[] = [];
     const saved: { cert: string; key: string }[] = [];
     const device = await Device.connect({

@@ -2,9 +2,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, DeviceError, type DeviceEvent } from '../../device-sim/lib/index.js';
-import { ensurePki, loadCa } from '../../src/pki/ca.js';
+import { ensurePki } from '../../src/pki/ca.js';
 import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { certificatesOf } from '../helpers/mtls.js';
 import { FAST_RECONNECT, jwtDevice, LAB_SCOPE, types } from './fixture.js';
 
 /** Publishes to the device's own lab topic and waits for it to come back; `subscribe: false` relies on a subscription made earlier. */
@@ -73,7 +74,8 @@ describe('Device in certificate mode (MQTTS)', () => {
 
   it('connects with its certificate, no password, and exchanges messages', async () => {
     server.createClient('cert-1', LAB_SCOPE);
-    const issued = await issueDeviceCertificate(await loadCa(server.certsDir), { clientId: 'cert-1', days: 1 });
+    // Through the registry, as `cert issue` does: latchkey accepts only certificates it recorded.
+    const issued = await (await certificatesOf(server)).issue('cert-1', { days: 1 }, 'test');
     const events: DeviceEvent[] = [];
     const device = await Device.connect({
       clientId: 'cert-1',

@@ -7,9 +7,8 @@ import { SCOPES } from '../../device-sim/devices/topics.js';
 import { runSim } from '../../device-sim/run_sim.js';
 import { parseSimArgs, SimConfigError } from '../../device-sim/sim_config.js';
 import { Timeline } from '../../device-sim/timeline.js';
-import { loadCa } from '../../src/pki/ca.js';
-import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { certificatesOf } from '../helpers/mtls.js';
 
 const SIM = resolve(import.meta.dirname, '../../dist/device-sim/sim.js');
 const silent = (): Writable => new Writable({ write: (_c, _e, done) => done() });
@@ -89,7 +88,8 @@ describe('npm run sim: against a running latchkey', () => {
     const hubSecret = server.createClient('hub', SCOPES.hub);
     const t1Secret = server.createClient('thermostat-1', SCOPES.thermostat);
     server.createClient('thermostat-2', SCOPES.thermostat);
-    const issued = await issueDeviceCertificate(await loadCa(server.certsDir), { clientId: 'thermostat-2', days: 1 });
+    // Through the registry, as `cert issue` does: latchkey accepts only certificates it recorded.
+    const issued = await (await certificatesOf(server)).issue('thermostat-2', { days: 1 }, 'test');
     const timeline = new Timeline({ out: silent() });
     await runSim(
       {

@@ -4,7 +4,7 @@ import { CLI } from './cli.js';
 
 export interface ChildServer {
   child: ChildProcess;
-  ports: { http: number; https: number; mqtt: number; mqtts: number };
+  ports: { http: number; https: number; mqtt: number; mqtts: number; ws: number; wss: number };
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Every stdout line so far (JSON log lines). */
   lines: string[];
@@ -20,7 +20,7 @@ export function startChildServer(dataDir: string, certsDir: string, extra: strin
   const child = spawn(
     process.execPath,
     [CLI, 'start', '--data-dir', dataDir, '--certs-dir', certsDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0',
-      '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info',
+      '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0', '--log-level', 'info',
       // A fixed issuer, as in production: tokens must outlive a restart on new ports.
       '--issuer', 'http://latchkey.test', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },

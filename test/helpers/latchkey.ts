@@ -44,6 +44,8 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
       host: '127.0.0.1',
       mqttPort: '0',
       mqttsPort: '0',
+      wsPort: '0',
+      wssPort: '0',
       httpPort: '0',
       httpsPort: '0',
       issuer: 'http://latchkey.test',

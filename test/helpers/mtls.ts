@@ -6,7 +6,7 @@ import { type CertificateAuthority, loadCa } from '../../src/pki/ca.js';
 import { issueDeviceCertificate, type IssueOptions, type IssuedCertificate } from '../../src/pki/issue_certificate.js';
 import { importP256PrivateKey } from '../../src/pki/key_pem.js';
 import { x509 } from '../../src/pki/x509.js';
-import { CertificateRegistry } from '../../src/registry/certificates.js';
+import { CertificateRegistry, issuerKey } from '../../src/registry/certificates.js';
 import type { TestServer } from './latchkey.js';
 
 /** The test server's CA, as the CLI would load it. */
@@ -20,11 +20,27 @@ export async function certificatesOf(lk: TestServer): Promise<CertificateRegistr
 }
 
 /**
- * A certificate signed by the test server's CA but not recorded (for
- * profiles `cert issue` never makes: expired, not yet valid, serverAuth, CA:true).
+ * A certificate signed by the test server's CA with a profile `cert issue`
+ * never makes (expired, not yet valid, serverAuth, CA:true), recorded in the
+ * server's store as issued to `opts.clientId`: certificates are an
+ * allow-list, so a test of another defence must get past that one first.
+ * (An unrecorded certificate is `issueDeviceCertificate(await caOf(lk), …)`.)
  */
 export async function rawCertificate(lk: TestServer, opts: IssueOptions): Promise<IssuedCertificate> {
-  return issueDeviceCertificate(await caOf(lk), opts);
+  const ca = await caOf(lk);
+  const issued = await issueDeviceCertificate(ca, opts);
+  lk.server.store.durably(() =>
+    lk.server.store.certificates.insert({
+      issuer: issuerKey(ca),
+      serial: issued.serial,
+      clientId: opts.clientId,
+      fingerprint: issued.fingerprint,
+      notBefore: issued.notBefore.getTime(),
+      notAfter: issued.notAfter.getTime(),
+      createdAt: Date.now(),
+    }),
+  );
+  return issued;
 }
 
 /** A CertificateAuthority made of any certificate and its key: how a rogue "intermediate" signs. */

@@ -266,6 +266,39 @@ describe('unknown client and wrong secret are indistinguishable', () => {
     expect(all).not.toContain(secrets['dev-post']);
     expect(all).not.toContain(secrets['dev-basic']);
   });
+
+  it('a client secret or PAT pasted into client_id is withheld from the audit row and the answer; a registered id of that shape is kept', async () => {
+    const pasted = secrets['dev-basic']!;
+    const prefixed = `lk_pat_${'Q'.repeat(40)}`;
+    const shapedId = 'A'.repeat(43); // a legal client id that happens to have a secret's shape
+    const shapedSecret = t.createClient(shapedId, 'mqtt:publish:x');
+    const since = Date.now();
+    const viaBasic = await post(url, GRANT, { authorization: basic(pasted, 'x') });
+    const viaForm = await post(url, { ...GRANT, client_id: prefixed, client_secret: 'x' });
+    await post(url, GRANT, { authorization: basic(shapedId, `${shapedSecret}x`) });
+    // The answer points at the audit log without naming the pasted value.
+    expect(viaBasic.json).toEqual(INVALID_CLIENT);
+    expect(viaForm.json).toEqual(INVALID_CLIENT);
+    t.server.audit.flush();
+    const refused = t.auditEvents({ event: 'token.refused', since, limit: 50 });
+    expect(refused.filter((e) => e.reason === 'invalid_client: unknown client').map((e) => e.principal)).toEqual([null, null]);
+    expect(refused.find((e) => e.reason === 'invalid_client: wrong secret')?.principal).toBe(shapedId);
+    const all = JSON.stringify(t.auditEvents({ limit: 1000 }));
+    expect(all).not.toContain(pasted);
+    expect(all).not.toContain(prefixed);
+  });
+
+  it('an unknown grant_type is not recorded (it may be a pasted secret); a known one is', async () => {
+    const pasted = `lk_pat_${'R'.repeat(40)}`;
+    const since = Date.now();
+    expect((await post(url, { grant_type: pasted }, { authorization: basic('dev-basic', secrets['dev-basic']!) })).status).toBe(400);
+    expect((await post(url, { grant_type: 'password' }, { authorization: basic('dev-basic', secrets['dev-basic']!) })).status).toBe(400);
+    t.server.audit.flush();
+    const reasons = t.auditEvents({ event: 'token.refused', since, limit: 50 }).map((e) => e.reason ?? '');
+    expect(reasons.some((r) => r.includes('grant_type password'))).toBe(true);
+    expect(reasons.some((r) => r.includes('grant_type (unrecognised, not recorded)'))).toBe(true);
+    expect(JSON.stringify(t.auditEvents({ limit: 1000 }))).not.toContain(pasted);
+  });
 });
 
 describe('other routes', () => {

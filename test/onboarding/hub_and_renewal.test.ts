@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOnboarding } from '../../src/onboarding/onboarding_string.js';
 import { x509 } from '../../src/pki/x509.js';
-import { issuerKey } from '../../src/registry/certificates.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connect, connectDevice, eventually, refusalCode, sleep } from '../helpers/mqtt.js';
 import { caOf, rawCertificate } from '../helpers/mtls.js';
@@ -130,11 +129,9 @@ describe('certificate renewal over MQTT', () => {
   it('a certificate near its notAfter is warned with credential "certificate"', async () => {
     t.createClient('th-old', SCOPE);
     const { keyPem, csrPem } = opensslCsr('th-old');
-    const ca = await caOf(t);
     const now = Date.now();
-    // 30 days of life, 1 left: inside a third of the lifetime (10 d) and inside 30 d.
+    // 30 days of life, 1 left: inside a third of the lifetime (10 d) and inside 30 d. rawCertificate records it.
     const issued = await rawCertificate(t, { clientId: 'th-old', csrPem, notBefore: new Date(now - 29 * 86_400_000), notAfter: new Date(now + 86_400_000) });
-    t.server.store.certificates.insert({ issuer: issuerKey(ca), serial: issued.serial, clientId: 'th-old', fingerprint: issued.fingerprint, notBefore: issued.notBefore.getTime(), notAfter: issued.notAfter.getTime(), createdAt: now });
     const device = await mtls(t, 'th-old', issued.certPem, keyPem);
     const warning = new Promise<Record<string, unknown>>((resolve) =>
       device.on('message', (topic, payload) => topic === '$auth/th-old/expiring' && resolve(JSON.parse(payload.toString()) as Record<string, unknown>)),

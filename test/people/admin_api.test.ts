@@ -305,7 +305,7 @@ describe('admin API routes', () => {
     expect((await call('POST', `/admin/pats/${made.id}/revoke`, reader)).status).toBe(403);
     expect(await call('GET', '/admin/sessions', made.token)).toMatchObject({ status: 200 });
     const revoked = await call('POST', `/admin/pats/${made.id}/revoke`, writer);
-    expect(revoked.body).toEqual({ id: made.id, user: 'tess', revoked: true, already_revoked: false });
+    expect(revoked.body).toEqual({ id: made.id, user: 'tess', name: 'leaky', revoked: true, already_revoked: false });
     expect((await call('GET', '/admin/sessions', made.token)).status).toBe(401);
     expect((await call('POST', '/admin/pats/pat_nope/revoke', writer)).status).toBe(404);
   });
@@ -339,9 +339,27 @@ describe('admin API routes', () => {
         'GET /admin/tokens',
         'POST /admin/tokens/revoke',
         'GET /admin/users',
+        'DELETE /admin/users/{name}',
         'GET /admin/pats',
         'POST /admin/pats/{id}/revoke',
         'GET /admin/apikeys',
+        'POST /admin/apikeys',
+        'POST /admin/apikeys/{name}/roll',
+        'DELETE /admin/apikeys/{name}',
+        'POST /admin/apikeys/{name}/disable',
+        'POST /admin/apikeys/{name}/enable',
+        'POST /admin/pats',
+        'GET /admin/explain',
+        'POST /admin/clients/{id}/scope',
+        'POST /admin/clients/{id}/rotate-secret',
+        // What `latchkey --server` needs besides.
+        'POST /admin/users',
+        'GET /admin/users/{name}',
+        'POST /admin/users/{name}/disable',
+        'POST /admin/users/{name}/enable',
+        'POST /admin/users/{name}/scope',
+        'POST /admin/keys/rotate',
+        'POST /admin/audit/prune',
       ].sort(),
     );
     for (const [path, ops] of Object.entries(res.body.paths as Record<string, Record<string, { security?: unknown }>>)) {

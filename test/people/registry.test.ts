@@ -66,6 +66,8 @@ describe('store', () => {
       'principal:bot',
       'principal:bot',
       'principal:bot',
+      // A deletion also tells the server to forget the key's persistent MQTT sessions.
+      'principal_deleted:bot',
       'principal:ann',
     ]);
   });

@@ -33,6 +33,7 @@ async function token(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  expect((await cli('init')).code).toBe(0);
   for (const [id, scope] of [
     ['hub', 'mqtt:subscribe:home/+/telemetry mqtt:publish:home/+/setpoint'],
     ['t1', 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint'],

@@ -92,7 +92,7 @@ describe('files at rest: refusal when the modes cannot be fixed', { timeout: 120
     const certsDir = join(root, 'certs');
     for (const command of ['start', 'init']) {
       const args = ['--data-dir', dataDir, '--certs-dir', certsDir, command];
-      if (command === 'start') args.push('--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--host', '127.0.0.1');
+      if (command === 'start') args.push('--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0', '--host', '127.0.0.1');
       const result = await runCli(args);
       expect(result.code, command).toBe(5);
       expect(result.stderr, command).toMatch(/^error: .* is owned by uid \d+, not by the user running latchkey/);

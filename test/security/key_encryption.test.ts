@@ -125,7 +125,7 @@ describe('signing keys and the CA key encrypted at rest (LATCHKEY_KEY_PASSPHRASE
     const d = deployment();
     expect((await d.cli(['init', '--json'], PASS)).code).toBe(0);
     await expectSealed(storedKeys(d.dataDir)[0]!.private_jwk, `signing key ${storedKeys(d.dataDir)[0]!.kid}`, 'jwk');
-    const ports = ['--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0'];
+    const ports = ['--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0'];
     const wrong = await d.cli(['start', ...ports], WRONG);
     expect(wrong.code).toBe(5);
     expect(wrong.stderr).toMatch(/^error: LATCHKEY_KEY_PASSPHRASE does not decrypt signing key \S+: wrong passphrase/);

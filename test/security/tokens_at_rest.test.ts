@@ -244,6 +244,21 @@ async function misplacedCredentials(run: Run & { secrets: Record<string, string>
   });
   expect(post.status).toBe(401);
 
+  // A secret pasted into client_id (Basic user, form field) names no client: the refusal is audited without it.
+  for (const pasted of [run.secrets.dev!, run.secrets.pat!]) {
+    const asBasic = await fetch(`${http}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${pasted}:${pasted}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    expect(asBasic.status).toBe(401);
+    const asForm = await fetch(`${http}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: pasted, client_secret: 'x' }),
+    });
+    expect(asForm.status).toBe(401);
+  }
+
   const admin = await fetch(`${http}/admin/clients`, { headers: { authorization: `Bearer ${token}` } });
   expect(admin.status).toBe(401);
   const broken = await fetch(`${http}/admin/clients`, {

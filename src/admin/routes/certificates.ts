@@ -39,11 +39,11 @@ export function registerCertificateRoutes(app: FastifyInstance, { deps, caller }
     },
   );
 
-  app.post<{ Body: { client_id: string; csr: string; days?: number } }>(
+  app.post<{ Body: { client_id: string; csr?: string; days?: number } }>(
     '/certificates',
     {
       schema: {
-        summary: 'Issue a device certificate (CN = client id) from a PKCS #10 CSR',
+        summary: 'Issue a device certificate (CN = client id) from a PKCS #10 CSR, or with a new key returned once (as `cert issue` without --csr)',
         tags: ['certificates'],
         ...secured('write'),
         body: {
@@ -53,7 +53,7 @@ export function registerCertificateRoutes(app: FastifyInstance, { deps, caller }
             csr: { type: 'string', minLength: 1, maxLength: 8192, description: 'PEM "CERTIFICATE REQUEST" whose CN is the client id' },
             days: { type: 'integer', minimum: 1, maximum: 3650, default: 365 },
           },
-          required: ['client_id', 'csr'],
+          required: ['client_id'],
           additionalProperties: false,
         },
         response: {
@@ -65,6 +65,7 @@ export function registerCertificateRoutes(app: FastifyInstance, { deps, caller }
               cert: { type: 'string', description: 'PEM' },
               ca: { type: 'string', description: 'the CA certificate, PEM' },
               fingerprint: { type: 'string' },
+              key: { type: 'string', description: 'PEM PKCS #8 private key, only when no CSR was sent: shown once, never stored' },
               not_before: TIME,
               not_after: TIME,
             },
@@ -76,8 +77,9 @@ export function registerCertificateRoutes(app: FastifyInstance, { deps, caller }
     async (request, reply) => {
       const { actor } = caller(request);
       const { client_id, csr, days } = request.body;
-      const issued = await deps.certificates.issue(client_id, { csrPem: csr, ...(days !== undefined ? { days } : {}) }, actor);
-      return reply.code(201).send({
+      const issued = await deps.certificates.issue(client_id, { ...(csr !== undefined ? { csrPem: csr } : {}), ...(days !== undefined ? { days } : {}) }, actor);
+      return reply.code(201).header('cache-control', 'no-store').send({
+        ...(issued.keyPem ? { key: issued.keyPem } : {}),
         serial: issued.serial,
         client_id: issued.clientId,
         cert: issued.certPem,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CLIENT_AUTH_METHODS } from '../../store/clients.js';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import { ImportError, importClients, MAX_IMPORT_ROWS, type ImportRow } from '../../registry/client_import.js';
 import type { AdminContext } from '../admin_deps.js';
 import { CLIENT_VIEW, ERROR, ERROR_RESPONSES, NAME, SCOPE, secured, TIME } from '../schemas.js';
@@ -30,7 +30,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
-  app.post<{ Body: { client_id: string; scope: string; token_ttl?: number } }>(
+  app.post<{ Body: { client_id: string; scope: string; token_ttl?: number; auth_method?: ClientAuthMethod; public_jwk?: string } }>(
     '/clients',
     {
       schema: {
@@ -39,14 +39,20 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
         ...secured('write'),
         body: {
           type: 'object',
-          properties: { client_id: NAME, scope: SCOPE, token_ttl: { type: 'integer', minimum: 1, maximum: 31_536_000, description: 'access-token lifetime, seconds' } },
+          properties: {
+            client_id: NAME,
+            scope: SCOPE,
+            token_ttl: { type: 'integer', minimum: 1, maximum: 31_536_000, description: 'access-token lifetime, seconds' },
+            auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS], default: 'client_secret_basic' },
+            public_jwk: { type: 'string', minLength: 1, maxLength: 65_536, description: 'private_key_jwt only: a public JWK, PEM public key or PEM certificate' },
+          },
           required: ['client_id', 'scope'],
           additionalProperties: false,
         },
         response: {
           201: {
             type: 'object',
-            properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } },
+            properties: { client_id: { type: 'string' }, client_secret: { type: ['string', 'null'], description: 'null for methods without a secret' } },
             required: ['client_id', 'client_secret'],
           },
           ...ERROR_RESPONSES,
@@ -55,8 +61,17 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async (request, reply) => {
       const { actor } = caller(request);
-      const { client_id, scope, token_ttl } = request.body;
-      const created = deps.clients.create({ id: client_id, scope, ...(token_ttl !== undefined ? { tokenTtl: token_ttl } : {}) }, actor);
+      const { client_id, scope, token_ttl, auth_method, public_jwk } = request.body;
+      const created = deps.clients.create(
+        {
+          id: client_id,
+          scope,
+          ...(token_ttl !== undefined ? { tokenTtl: token_ttl } : {}),
+          ...(auth_method !== undefined ? { authMethod: auth_method } : {}),
+          ...(public_jwk !== undefined ? { publicJwk: public_jwk } : {}),
+        },
+        actor,
+      );
       return reply.code(201).header('cache-control', 'no-store').send(created);
     },
   );
@@ -203,6 +218,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     );
   }
 
+
   app.put<{ Params: { id: string }; Body: { auth_method: string; jwk?: string | Record<string, unknown> } }>(
     '/clients/:id/auth-method',
     {
@@ -293,11 +309,55 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
   );
 
+  app.post<{ Params: { id: string }; Body: { scope: string } }>(
+    '/clients/:id/scope',
+    {
+      schema: {
+        summary: 'Replace a client\'s allowed scopes (as `client set-scope`); live sessions narrow at once',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: { type: 'object', properties: { scope: SCOPE }, required: ['scope'], additionalProperties: false },
+        response: { 200: CLIENT_VIEW, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { actor } = caller(request);
+      return deps.clients.setScope(request.params.id, request.body.scope, actor);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { grace?: number } }>(
+    '/clients/:id/rotate-secret',
+    {
+      schema: {
+        summary: 'A new client secret, in this answer only; the old one works until the grace ends (as `client rotate-secret`)',
+        tags: ['clients'],
+        ...secured('write'),
+        params: ID_PARAMS,
+        body: {
+          type: ['object', 'null'],
+          properties: { grace: { type: 'integer', minimum: 0, maximum: 31_536_000, default: 0, description: 'seconds the old secret keeps working' } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['client_id', 'client_secret'] },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { actor } = caller(request);
+      const rotated = deps.clients.rotateSecret(request.params.id, request.body?.grace ?? 0, actor);
+      return reply.header('cache-control', 'no-store').send(rotated);
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/clients/:id',
     {
       schema: {
-        summary: 'Delete a client; its live sessions end',
+        summary: 'Delete a client for good: live sessions end, its certificates are revoked, its tokens never work again',
         tags: ['clients'],
         ...secured('write'),
         params: ID_PARAMS,

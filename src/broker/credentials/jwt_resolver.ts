@@ -91,7 +91,7 @@ export interface PresentedCertificate {
 }
 
 /** A session credential from a verified (or just issued) token on a connection with `certificate`. */
-export function jwtCredential(claims: Pick<AccessTokenClaims, 'jti' | 'exp' | 'iat' | 'scope'>, certificate: PresentedCertificate | null): Credential {
+export function jwtCredential(claims: Pick<AccessTokenClaims, 'jti' | 'exp' | 'iat' | 'scope' | 'lk_inc'>, certificate: PresentedCertificate | null): Credential {
   return {
     method: 'jwt',
     id: claims.jti,
@@ -100,5 +100,6 @@ export function jwtCredential(claims: Pick<AccessTokenClaims, 'jti' | 'exp' | 'i
     iat: claims.iat,
     certificateSerial: certificate?.serial ?? null,
     certificateThumbprint: certificate?.fingerprint ?? null,
+    incarnation: claims.lk_inc ?? null,
   };
 }

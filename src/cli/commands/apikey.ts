@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '../../config/duration.js';
-import { ApiKeyRegistry, type ApiKeyView } from '../../registry/api_keys.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import type { ApiKeyView } from '../../registry/api_keys.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
@@ -20,8 +20,8 @@ export function registerApiKeyCommands(program: Command): void {
     .requiredOption('--scope <scopes>', "the key's scopes, space separated")
     .action(
       action(([name], opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const created = new ApiKeyRegistry(store, audit).create({ name: name!, scope: String(opts.scope) }, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const created = await ops.createApiKey({ name: name!, scope: String(opts.scope) });
           return {
             json: { ...created },
             text: [`created API key ${created.id}`, '', `key: ${created.key}`, 'Store this key now: it will not be shown again.'].join('\n'),
@@ -35,8 +35,8 @@ export function registerApiKeyCommands(program: Command): void {
     .description('list API keys by prefix and last four characters (never the key)')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const keys = new ApiKeyRegistry(store, audit).list();
+        withOperations(cmd, async (ops) => {
+          const keys = await ops.listApiKeys();
           return { json: { api_keys: keys }, text: keys.length === 0 ? 'no API keys' : listText(keys) };
         }),
       ),
@@ -50,8 +50,8 @@ export function registerApiKeyCommands(program: Command): void {
     .action(
       action(([name], opts, cmd) => {
         const grace = parseDuration(String(opts.grace));
-        return withStore(cmd, ({ store, audit }) => {
-          const rolled = new ApiKeyRegistry(store, audit).roll(name!, grace, CLI_ACTOR);
+        return withOperations(cmd, async (ops) => {
+          const rolled = await ops.rollApiKey(name!, grace);
           const note = grace === 0 ? 'the old key stopped now' : `the old key works until ${rolled.previous_expires_at} (${formatDuration(grace)})`;
           return {
             json: { ...rolled },
@@ -61,14 +61,29 @@ export function registerApiKeyCommands(program: Command): void {
       }),
     );
 
+  for (const status of ['disable', 'enable'] as const) {
+    apikey
+      .command(status)
+      .description(status === 'disable' ? 'refuse the key at once and end its live sessions (until enabled)' : 'allow the key again')
+      .argument('<name>')
+      .action(
+        action(([name], _opts, cmd) =>
+          withOperations(cmd, async (ops) => {
+            const view = await ops.setApiKeyStatus(name!, status === 'disable' ? 'disabled' : 'enabled');
+            return { json: { ...view }, text: `${status}d API key ${view.id}\n${listText([view])}` };
+          }),
+        ),
+      );
+  }
+
   apikey
     .command('delete')
     .description('delete an API key; it stops at once and its live sessions end')
     .argument('<name>')
     .action(
       action(([name], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          new ApiKeyRegistry(store, audit).delete(name!, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          await ops.deleteApiKey(name!);
           return { json: { id: name!, deleted: true }, text: `deleted API key ${name!}` };
         }),
       ),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import type { AuditEvent } from '../../store/audit.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
+import type { AuditEntry } from '../operations/operations.js';
 import { table } from '../output.js';
 
 const DEFAULT_LIMIT = '50';
@@ -27,20 +27,20 @@ export function registerAuditCommand(program: Command): void {
       action((_args, opts, cmd) => {
         const limit = parseLimit(String(opts.limit));
         const since = typeof opts.since === 'string' ? parseSince(opts.since, Date.now()) : undefined;
-        return withStore(cmd, ({ store }) => {
-          const events = store.audit.query({
+        return withOperations(cmd, async (ops) => {
+          const events = await ops.auditEvents({
             limit,
             ...(typeof opts.client === 'string' ? { principal: opts.client } : {}),
             ...(typeof opts.event === 'string' ? { event: opts.event } : {}),
             ...(since !== undefined ? { since } : {}),
           });
-          const lines = events.map(toJson);
+          const lines = events.map((e) => ({ ...e }));
           const text =
             events.length === 0
               ? 'no audit events'
               : table([
                   ['TIME', 'EVENT', 'PRINCIPAL', 'OUTCOME', 'REASON'],
-                  ...events.map((e) => [new Date(e.at).toISOString(), e.event, e.principal ?? '-', e.outcome, reasonText(e)]),
+                  ...events.map((e) => [e.at, e.event, e.principal ?? '-', e.outcome, reasonText(e)]),
                 ]);
           return { jsonLines: lines, text };
         });
@@ -55,11 +55,8 @@ export function registerAuditCommand(program: Command): void {
       action((_args, opts, cmd) => {
         const olderThan = String(opts.olderThan);
         const seconds = parseDuration(olderThan);
-        return withStore(cmd, async ({ store, audit: log }) => {
-          const { pruneAudit } = await import('../../audit/audit_retention.js');
-          const deleted = await pruneAudit(store, seconds);
-          // Recorded after the deletion, so it is never among what it deleted.
-          log.record({ event: 'audit.pruned', outcome: 'success', detail: { actor: CLI_ACTOR, older_than: olderThan, deleted } });
+        return withOperations(cmd, async (ops) => {
+          const { deleted } = await ops.pruneAudit(seconds, olderThan);
           return { json: { deleted }, text: `deleted ${deleted} audit event(s) older than ${olderThan}` };
         });
       }),
@@ -67,30 +64,16 @@ export function registerAuditCommand(program: Command): void {
 }
 
 /** The reason, and for an aggregated row how many events it stands for and some examples: `… (x37, e.g. home/a, home/b)`. */
-function reasonText(e: AuditEvent): string {
+function reasonText(e: AuditEntry): string {
   const count = e.count ?? 1;
   if (count === 1) return e.reason ?? '';
   const samples = samplesOf(e);
   return `${e.reason ?? ''} (x${count}${samples ? `, e.g. ${samples.join(', ')}` : ''})`;
 }
 
-function samplesOf(e: AuditEvent): string[] | null {
+function samplesOf(e: AuditEntry): string[] | null {
   const samples = e.detail?.samples;
   return Array.isArray(samples) ? samples.map(String) : null;
-}
-
-function toJson(e: AuditEvent): Record<string, unknown> {
-  return {
-    at: new Date(e.at).toISOString(),
-    event: e.event,
-    principal: e.principal,
-    outcome: e.outcome,
-    reason: e.reason,
-    remote: e.remote,
-    detail: e.detail,
-    // An aggregated row stands for `count` events; detail.samples holds up to 5 of their topics or client ids.
-    count: e.count ?? 1,
-  };
 }
 
 function parseLimit(text: string): number {

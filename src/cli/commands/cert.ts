@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import type { CertificateRegistry } from '../../registry/certificates.js';
-import { action, CLI_ACTOR, cliConfig, withStore, type StoreSession } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 const DEFAULT_DAYS = '365';
@@ -32,20 +31,20 @@ export function registerCertCommands(program: Command): void {
         const certPath = join(out, `${id!}.crt`);
         const keyPath = csrPem === undefined ? join(out, `${id!}.key`) : null;
         const caPath = join(out, 'ca.crt');
-        return withCertificates(cmd, async ({ certificates }) => {
-          // Written after signing and before the certificate is recorded: bad input writes nothing.
-          const issued = await certificates.issue(id!, { days, ...(csrPem !== undefined ? { csrPem } : {}) }, CLI_ACTOR, (material) => {
+        return withOperations(cmd, async (ops) => {
+          // Written after signing and before the certificate is recorded (locally): bad input writes nothing.
+          const issued = await ops.issueCertificate(id!, { days, ...(csrPem !== undefined ? { csrPem } : {}) }, (material) => {
             makeOutDir(out);
             // The key first, and private from its first byte (0600), as init does for ca.key.
-            if (keyPath !== null && material.keyPem !== null) writeFileAtomic(keyPath, material.keyPem, 0o600);
-            writeFileAtomic(certPath, material.certPem, 0o644);
-            writeFileAtomic(caPath, material.caPem, 0o644);
+            if (keyPath !== null && material.key_pem !== null) writeFileAtomic(keyPath, material.key_pem, 0o600);
+            writeFileAtomic(certPath, material.cert_pem, 0o644);
+            writeFileAtomic(caPath, material.ca_pem, 0o644);
           });
-          const notAfter = issued.notAfter.toISOString();
+          const notAfter = issued.not_after;
           return {
             json: { serial: issued.serial, cert: certPath, key: keyPath, not_after: notAfter, ca: caPath, fingerprint: issued.fingerprint },
             text: [
-              `issued certificate ${issued.serial} for ${issued.clientId}, valid until ${notAfter}`,
+              `issued certificate ${issued.serial} for ${issued.client_id}, valid until ${notAfter}`,
               `cert  ${certPath}`,
               `key   ${keyPath ?? '(kept by the device: signed from its CSR)'}`,
               `ca    ${caPath}`,
@@ -61,8 +60,8 @@ export function registerCertCommands(program: Command): void {
     .option('--client <id>', 'only the certificates of this client')
     .action(
       action((_args, opts, cmd) =>
-        withCertificates(cmd, ({ certificates }) => {
-          const list = certificates.list(typeof opts.client === 'string' ? opts.client : undefined);
+        withOperations(cmd, async (ops) => {
+          const list = await ops.listCertificates(typeof opts.client === 'string' ? opts.client : undefined);
           const text =
             list.length === 0
               ? 'no certificates'
@@ -81,8 +80,8 @@ export function registerCertCommands(program: Command): void {
     .argument('<serial>', 'serial number in hex, with or without colons')
     .action(
       action(([serial], _opts, cmd) =>
-        withCertificates(cmd, ({ certificates }) => {
-          const result = certificates.revoke(serial!, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const result = await ops.revokeCertificate(serial!);
           return {
             json: { serial: result.serial, client_id: result.client_id, revoked: true, already_revoked: result.already_revoked },
             text: result.already_revoked
@@ -92,20 +91,6 @@ export function registerCertCommands(program: Command): void {
         }),
       ),
     );
-}
-
-/**
- * A store session plus the certificate registry. The PKI modules load only
- * here (they are slow to import), and the CA only when something is signed:
- * `ensurePki` makes one if `latchkey init` was never run, as `start` would.
- */
-async function withCertificates<T>(cmd: Command, work: (s: StoreSession & { certificates: CertificateRegistry }) => T | Promise<T>): Promise<T> {
-  const { CertificateRegistry } = await import('../../registry/certificates.js');
-  const { ensurePki } = await import('../../pki/ca.js');
-  const { certsDir } = cliConfig(cmd);
-  return withStore(cmd, (session) =>
-    work({ ...session, certificates: new CertificateRegistry(session.store, session.audit, async () => (await ensurePki(certsDir)).ca) }),
-  );
 }
 
 function parseDays(text: string): number {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { formatDuration, parseDuration } from '../../config/duration.js';
+import { credentialLifetime, formatDuration, parseDuration } from '../../config/duration.js';
 import type { ClientView } from '../../registry/clients.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
-import { positiveDuration } from '../../registry/validate.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
-import type { SessionRegistry } from '../../registry/sessions.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import type { LiveSessionView } from '../../registry/sessions.js';
+import { action, CLI_ACTOR, withOperations, withStore } from '../context.js';
 import { registerClientImport } from './client_import.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
@@ -31,34 +30,38 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--scope <scopes>', 'allowed scopes, space separated, e.g. "mqtt:publish:home/{client_id}/telemetry"')
     .option('--token-ttl <duration>', 'access-token lifetime, e.g. 10m (default: the server default)')
     .option('--auth-method <method>', `how it authenticates: ${CLIENT_AUTH_METHODS.join(', ')} (default client_secret_basic, private_key_jwt with --jwk)`)
+    .option('--force', 'allow a --token-ttl under 30s')
     .option('--jwk <file>', 'public key for private_key_jwt: a JWK, a PEM public key or a PEM certificate (never a private key)')
     .option('--static-password', 'a stock device (Tasmota, Shelly, …): a fixed MQTT password instead of a client secret, shown once; weaker than tokens or certificates')
     .action(
       action(([id], opts, cmd) => {
-        const tokenTtl = typeof opts.tokenTtl === 'string' ? positiveDuration(opts.tokenTtl, '--token-ttl') : undefined;
+        const tokenTtl = typeof opts.tokenTtl === 'string' ? credentialLifetime(opts.tokenTtl, '--token-ttl', opts.force === true) : undefined;
         const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
         const authMethod = typeof opts.authMethod === 'string' ? opts.authMethod : publicJwk !== undefined ? 'private_key_jwt' : 'client_secret_basic';
         const staticPassword = opts.staticPassword === true;
         if (staticPassword && (publicJwk !== undefined || typeof opts.authMethod === 'string')) {
           throw new LatchkeyError('invalid_argument', '--static-password is for devices that cannot fetch tokens: leave out --auth-method and --jwk');
         }
-        return withStore(cmd, ({ registry, passwords }) => {
-          const created = registry.create(
-            {
-              id: id!,
-              scope: requireScope(opts.scope),
-              ...(tokenTtl !== undefined ? { tokenTtl } : {}),
-              authMethod: authMethod as ClientAuthMethod,
-              ...(publicJwk !== undefined ? { publicJwk } : {}),
-              ...(staticPassword ? { noSecret: true } : {}),
-            },
-            CLI_ACTOR,
-          );
-          if (staticPassword) {
+        // Static passwords are managed on the server's own files only (withStore refuses --server).
+        if (staticPassword) {
+          return withStore(cmd, ({ registry, passwords }) => {
+            const created = registry.create(
+              { id: id!, scope: requireScope(opts.scope), ...(tokenTtl !== undefined ? { tokenTtl } : {}), authMethod: authMethod as ClientAuthMethod, noSecret: true },
+              CLI_ACTOR,
+            );
             const { mqtt_password } = passwords.set(created.client_id, 0, CLI_ACTOR);
             return passwordOutput({ client_id: created.client_id, client_secret: null, mqtt_password }, `created client ${created.client_id}`, registry.show(created.client_id));
-          }
-          const view = registry.show(created.client_id);
+          });
+        }
+        return withOperations(cmd, async (ops) => {
+          const created = await ops.createClient({
+            id: id!,
+            scope: requireScope(opts.scope),
+            ...(tokenTtl !== undefined ? { tokenTtl } : {}),
+            authMethod: authMethod as ClientAuthMethod,
+            ...(publicJwk !== undefined ? { publicJwk } : {}),
+          });
+          const view = await ops.showClient(created.client_id);
           return secretOutput(created, `created client ${view.client_id}`, view);
         });
       }),
@@ -94,7 +97,7 @@ export function registerClientCommands(program: Command): void {
           const onPassword = (list: ReturnType<typeof sessions.list>) => list.filter((s) => s.method === 'static_password').length;
           const before = onPassword(sessions.list(id!));
           const result = passwords.revoke(id!, CLI_ACTOR);
-          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before, onPassword) } : {};
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => sessions.list(id!), before, onPassword) } : {};
           return {
             json: { ...result, live_sessions: before, ...ended },
             text: result.revoked === 0 ? `${id!} had no static password` : `revoked the static password of ${id!}${endedNote(before, ended.sessions_ended)}`,
@@ -110,8 +113,8 @@ export function registerClientCommands(program: Command): void {
     .description('list clients (never their secrets)')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ registry }) => {
-          const clients = registry.list();
+        withOperations(cmd, async (ops) => {
+          const clients = await ops.listClients();
           const text =
             clients.length === 0
               ? 'no clients'
@@ -128,7 +131,7 @@ export function registerClientCommands(program: Command): void {
     .command('show')
     .description('show one client (never its secret)')
     .argument('<id>')
-    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.show(id!)))));
+    .action(action(([id], _opts, cmd) => withOperations(cmd, async (ops) => viewOutput(await ops.showClient(id!)))));
 
   client
     .command('set-scope')
@@ -137,21 +140,24 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--scope <scopes>', 'the new scopes, space separated')
     .action(
       action(([id], opts, cmd) =>
-        withStore(cmd, ({ registry }) => viewOutput(registry.setScope(id!, requireScope(opts.scope), CLI_ACTOR))),
+        withOperations(cmd, async (ops) => viewOutput(await ops.setClientScope(id!, requireScope(opts.scope)))),
       ),
     );
 
   client
     .command('rotate-secret')
-    .description('issue a new secret; the old one keeps working until the grace period ends')
+    .description('issue a new secret; the old one keeps working until the grace period ends, then every token issued before that end is void')
     .argument('<id>')
     .option('--grace <duration>', 'how long the old secret stays valid (0 ends it now)', DEFAULT_GRACE)
     .action(
       action(([id], opts, cmd) => {
         const grace = parseDuration(String(opts.grace));
-        return withStore(cmd, ({ registry }) => {
-          const rotated = registry.rotateSecret(id!, grace, CLI_ACTOR);
-          const note = grace === 0 ? 'old secret ended now' : `old secret valid for ${formatDuration(grace)} more`;
+        return withOperations(cmd, async (ops) => {
+          const rotated = await ops.rotateClientSecret(id!, grace);
+          const note =
+            grace === 0
+              ? 'old secret and every token issued before now ended'
+              : `old secret valid for ${formatDuration(grace)} more; then every token issued before that end is void`;
           return secretOutput(rotated, `rotated secret of ${rotated.client_id}; ${note}`);
         });
       }),
@@ -166,8 +172,8 @@ export function registerClientCommands(program: Command): void {
     .action(
       action(([id, method], opts, cmd) => {
         const publicJwk = typeof opts.jwk === 'string' ? readKeyFile(opts.jwk) : undefined;
-        return withStore(cmd, ({ registry }) => {
-          const changed = registry.setAuthMethod(id!, method!, publicJwk !== undefined ? { publicJwk } : {}, CLI_ACTOR);
+        return withOperations(cmd, async (ops) => {
+          const changed = await ops.setClientAuthMethod(id!, method!, publicJwk);
           const lines = [`client ${changed.client_id} now authenticates with ${changed.auth_method}`];
           if (changed.secret === 'deleted') lines.push('its client secrets were deleted (moving back to a secret method issues a new one)');
           if (changed.secret === 'kept') lines.push('its client secret is unchanged (basic and post both work with it)');
@@ -183,42 +189,48 @@ export function registerClientCommands(program: Command): void {
     .command('disable')
     .description('refuse new tokens and end live sessions')
     .argument('<id>')
-    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>)')
+    .option('--cascade', 'also disable every device this client vouched for as a hub (provision:<template>); on this machine\'s files only')
     .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
-      action(([id], opts, cmd) =>
-        withStore(cmd, async ({ registry, sessions }) => {
-          const before = sessions.count(id!);
-          const { hub: view, disabled: cascade } =
-            opts.cascade === true ? registry.disableCascade(id!, CLI_ACTOR) : { hub: registry.setStatus(id!, 'disabled', CLI_ACTOR), disabled: null };
-          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
-          const cascadeNote = cascade === null ? '' : `\n${cascade.length === 0 ? 'it vouched for no device' : `also disabled: ${cascade.join(', ')}`}`;
-          return {
-            json: { ...view, live_sessions: before, ...ended, ...(cascade === null ? {} : { cascade }) },
-            text: `${describe(view)}${endedNote(before, ended.sessions_ended)}${cascadeNote}`,
-          };
-        }),
-      ),
+      action(([id], opts, cmd) => {
+        if (opts.cascade === true) {
+          return withStore(cmd, async ({ registry, sessions }) => {
+            const before = sessions.count(id!);
+            const { hub: view, disabled: cascade } = registry.disableCascade(id!, CLI_ACTOR);
+            const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => sessions.list(id!), before) } : {};
+            const cascadeNote = `\n${cascade.length === 0 ? 'it vouched for no device' : `also disabled: ${cascade.join(', ')}`}`;
+            return {
+              json: { ...view, live_sessions: before, ...ended, cascade },
+              text: `${describe(view)}${endedNote(before, ended.sessions_ended)}${cascadeNote}`,
+            };
+          });
+        }
+        return withOperations(cmd, async (ops) => {
+          const { view, live_sessions: before } = await ops.setClientStatus(id!, 'disabled');
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
+          return { json: { ...view, live_sessions: before, ...ended }, text: `${describe(view)}${endedNote(before, ended.sessions_ended)}` };
+        });
+      }),
     );
 
   client
     .command('enable')
     .description('allow the client again')
     .argument('<id>')
-    .action(action(([id], _opts, cmd) => withStore(cmd, ({ registry }) => viewOutput(registry.setStatus(id!, 'enabled', CLI_ACTOR)))));
+    .action(action(([id], _opts, cmd) => withOperations(cmd, async (ops) => viewOutput((await ops.setClientStatus(id!, 'enabled')).view))));
 
   client
     .command('delete')
-    .description('delete the client and end its live sessions')
+    .description('delete the client for good: live sessions end, its certificates are revoked, its tokens never work again')
     .argument('<id>')
     .option('--wait', 'wait (up to 3 s) until a running server has ended the sessions, and say how many it did')
     .action(
       action(([id], opts, cmd) =>
-        withStore(cmd, async ({ registry, sessions }) => {
-          const before = sessions.count(id!);
-          registry.delete(id!, CLI_ACTOR);
-          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(sessions, id!, before) } : {};
-          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${endedNote(before, ended.sessions_ended)}` };
+        withOperations(cmd, async (ops) => {
+          const { live_sessions: before, revoked_certificates: revokedCertificates } = await ops.deleteClient(id!);
+          const revoked = revokedCertificates.length > 0 ? `; revoked certificate(s) ${revokedCertificates.join(', ')}` : '';
+          const ended = opts.wait === true ? { sessions_ended: await confirmEnded(() => ops.listSessions(id!), before) } : {};
+          return { json: { client_id: id!, deleted: true, live_sessions: before, ...ended }, text: `deleted client ${id!}${revoked}${endedNote(before, ended.sessions_ended)}` };
         }),
       ),
     );
@@ -298,17 +310,16 @@ function passwordOutput(json: { client_id: string; mqtt_password: string } & Rec
  * up to {@link CONFIRM_MS}; 0 at once when there were none (or no server runs).
  */
 async function confirmEnded(
-  sessions: SessionRegistry,
-  id: string,
+  list: () => LiveSessionView[] | Promise<LiveSessionView[]>,
   before: number,
-  count: (left: ReturnType<SessionRegistry['list']>) => number = (left) => left.length,
+  count: (left: LiveSessionView[]) => number = (left) => left.length,
 ): Promise<number> {
   if (before === 0) return 0;
   const deadline = Date.now() + CONFIRM_MS;
-  let left = count(sessions.list(id));
+  let left = count(await list());
   while (left > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    left = count(sessions.list(id));
+    left = count(await list());
   }
   return Math.max(0, before - left);
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
 import { databasePath } from '../../store/database.js';
-import { action, cliConfig } from '../context.js';
+import { action, cliConfig, localOnly } from '../context.js';
 import { fields } from '../output.js';
 
 /**
@@ -17,9 +18,11 @@ export function registerInitCommand(program: Command): void {
   program
     .command('init')
     .description('create the data and certs directories, database, signing key, CA and server certificate')
+    .option('--tls-names <names>', 'names and addresses the server certificate covers, comma separated (env LATCHKEY_TLS_NAMES; default: this host name and its LAN addresses; localhost always)')
     .action(
-      action(async (_args, _opts, cmd) => {
-        const config = cliConfig(cmd);
+      action(async (_args, opts, cmd) => {
+        localOnly(cmd);
+        const config = cliConfig(cmd, typeof opts.tlsNames === 'string' ? { tlsNames: opts.tlsNames } : {});
         const database = resolve(databasePath(config));
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
@@ -32,7 +35,7 @@ export function registerInitCommand(program: Command): void {
         };
         // The PKI is slow to load; only init and start need it.
         const { initialise } = await import('../../init.js');
-        const { store, ring } = await initialise(config);
+        const { store, ring, pki } = await initialise(config);
         store.close();
         const created = [
           ...(before.database ? [] : ['database']),
@@ -47,6 +50,7 @@ export function registerInitCommand(program: Command): void {
           ca_cert: caCert,
           server_cert: serverCert,
           signing_kid: ring.current.kid,
+          tls_names: certificateNames(pki.serverCertPem),
           created,
         };
         return {
@@ -58,6 +62,7 @@ export function registerInitCommand(program: Command): void {
               ['CA certificate', caCert],
               ['server certificate', serverCert],
               ['signing key', json.signing_kid],
+              ['TLS names', json.tls_names.join(', ')],
             ]),
           ].join('\n'),
         };
@@ -72,4 +77,13 @@ function hasSigningKey(database: string): boolean {
   } finally {
     store.close();
   }
+}
+
+/** What the server certificate in use covers, as devices will check it: `hub.lan`, `192.168.1.10`. */
+function certificateNames(certPem: string): string[] {
+  const san = new X509Certificate(certPem).subjectAltName ?? '';
+  return san
+    .split(', ')
+    .filter(Boolean)
+    .map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
 }

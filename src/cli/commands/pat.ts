@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { PatRegistry, type PatView } from '../../registry/personal_access_tokens.js';
-import { positiveDuration } from '../../registry/validate.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import type { PatView } from '../../registry/personal_access_tokens.js';
+import { credentialLifetime } from '../../config/duration.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
@@ -20,15 +20,13 @@ export function registerPatCommands(program: Command): void {
     .requiredOption('--name <label>', 'what the token is for, e.g. laptop or ci')
     .requiredOption('--scope <scopes>', "the token's scopes, within the user's")
     .option('--expires-in <duration>', 'lifetime, e.g. 7d or 12h, or "never"', '30d')
+    .option('--force', 'allow an --expires-in under 30s')
     .action(
       action(([user], opts, cmd) => {
         const text = String(opts.expiresIn);
-        const expiresIn = text === 'never' ? ('never' as const) : positiveDuration(text, '--expires-in');
-        return withStore(cmd, ({ store, audit }) => {
-          const created = new PatRegistry(store, audit).create(
-            { user: user!, name: String(opts.name), scope: String(opts.scope), expiresIn },
-            CLI_ACTOR,
-          );
+        const expiresIn = text === 'never' ? ('never' as const) : credentialLifetime(text, '--expires-in', opts.force === true);
+        return withOperations(cmd, async (ops) => {
+          const created = await ops.createPat({ user: user!, name: String(opts.name), scope: String(opts.scope), expiresIn });
           return {
             json: { ...created },
             text: [
@@ -48,8 +46,8 @@ export function registerPatCommands(program: Command): void {
     .option('--user <name>', "only this user's tokens")
     .action(
       action((_args, opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const tokens = new PatRegistry(store, audit).list(typeof opts.user === 'string' ? opts.user : undefined);
+        withOperations(cmd, async (ops) => {
+          const tokens = await ops.listPats(typeof opts.user === 'string' ? opts.user : undefined);
           return { json: { tokens }, text: tokens.length === 0 ? 'no personal access tokens' : listText(tokens) };
         }),
       ),
@@ -61,11 +59,11 @@ export function registerPatCommands(program: Command): void {
     .argument('<id>', 'the token id (pat_…), from pat list')
     .action(
       action(([id], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const { view, alreadyRevoked } = new PatRegistry(store, audit).revoke(id!, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const revoked = await ops.revokePat(id!);
           return {
-            json: { id: view.id, user: view.user, revoked: true, already_revoked: alreadyRevoked },
-            text: alreadyRevoked ? `token ${view.id} was already revoked` : `revoked token ${view.id} (${view.name}) of ${view.user}`,
+            json: { id: revoked.id, user: revoked.user, revoked: true, already_revoked: revoked.already_revoked },
+            text: revoked.already_revoked ? `token ${revoked.id} was already revoked` : `revoked token ${revoked.id} (${revoked.name}) of ${revoked.user}`,
           };
         }),
       ),

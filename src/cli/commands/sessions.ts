@@ -3,7 +3,7 @@ import { credentialRevokers } from '../../registry/credential_revokers.js';
 import { PatRegistry } from '../../registry/personal_access_tokens.js';
 import { SessionRegistry, type LiveSessionView } from '../../registry/sessions.js';
 import { StaticPasswordRegistry } from '../../registry/static_passwords.js';
-import { action, CLI_ACTOR, cliConfig, withStore, type StoreSession } from '../context.js';
+import { action, CLI_ACTOR, cliConfig, withOperations, withStore, type StoreSession } from '../context.js';
 import { table } from '../output.js';
 
 /** How long `kick` waits to see the session gone before it reports. */
@@ -24,8 +24,8 @@ export function registerSessionsCommands(program: Command): void {
     .option('--client <id>', 'only the sessions of this client, user or API key')
     .action(
       action((_args, opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const list = new SessionRegistry(store, audit).list(typeof opts.client === 'string' ? opts.client : undefined);
+        withOperations(cmd, async (ops) => {
+          const list = await ops.listSessions(typeof opts.client === 'string' ? opts.client : undefined);
           return { json: { sessions: list }, text: describeSessions(list) };
         }),
       ),

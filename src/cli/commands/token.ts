@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { listLiveTokens, revokeToken } from '../../registry/tokens.js';
 import { validateName } from '../../registry/validate.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
@@ -21,9 +20,9 @@ export function registerTokenCommands(program: Command): void {
     .option('--client <id>', 'only the tokens of this client')
     .action(
       action((_args, opts, cmd) =>
-        withStore(cmd, ({ store }) => {
+        withOperations(cmd, async (ops) => {
           const clientId = typeof opts.client === 'string' ? validateName(opts.client) : undefined;
-          const tokens = listLiveTokens(store, clientId !== undefined ? { clientId } : {});
+          const tokens = await ops.listTokens(clientId);
           const text =
             tokens.length === 0
               ? 'no live tokens'
@@ -38,8 +37,8 @@ export function registerTokenCommands(program: Command): void {
     .argument('<jti>', 'the token\'s "jti" claim')
     .action(
       action(([jti], _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const added = revokeToken(store, audit, { jti: jti! }, CLI_ACTOR);
+        withOperations(cmd, async (ops) => {
+          const added = !(await ops.revokeToken(jti!)).already_revoked;
           return {
             json: { jti: jti!, revoked: true, already_revoked: !added },
             text: added ? `revoked token ${jti!}` : `token ${jti!} was already revoked`,

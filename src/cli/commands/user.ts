@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_USER_SCOPE, UserRegistry, type UserView } from '../../registry/users.js';
-import { action, CLI_ACTOR, withStore } from '../context.js';
+import { DEFAULT_USER_SCOPE, type UserView } from '../../registry/users.js';
+import { action, withOperations } from '../context.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
 /**
@@ -19,11 +19,8 @@ export function registerUserCommands(program: Command): void {
     .option('--scope <scopes>', `the most the user's tokens may hold (default: "${DEFAULT_USER_SCOPE}")`)
     .action(
       action(([name], opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const view = new UserRegistry(store, audit).create(
-            { name: name!, ...(typeof opts.scope === 'string' ? { scope: opts.scope } : {}) },
-            CLI_ACTOR,
-          );
+        withOperations(cmd, async (ops) => {
+          const view = await ops.createUser({ name: name!, ...(typeof opts.scope === 'string' ? { scope: opts.scope } : {}) });
           return viewOutput(view, `created user ${view.name}`);
         }),
       ),
@@ -34,8 +31,8 @@ export function registerUserCommands(program: Command): void {
     .description('list users')
     .action(
       action((_args, _opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => {
-          const users = new UserRegistry(store, audit).list();
+        withOperations(cmd, async (ops) => {
+          const users = await ops.listUsers();
           const text =
             users.length === 0 ? 'no users' : table([['NAME', 'STATUS', 'SCOPE'], ...users.map((u) => [u.name, u.status, u.scope])]);
           return { json: { users }, text };
@@ -47,7 +44,7 @@ export function registerUserCommands(program: Command): void {
     .command('show')
     .description('show one user')
     .argument('<name>')
-    .action(action(([name], _opts, cmd) => withStore(cmd, ({ store, audit }) => viewOutput(new UserRegistry(store, audit).show(name!)))));
+    .action(action(([name], _opts, cmd) => withOperations(cmd, async (ops) => viewOutput(await ops.showUser(name!)))));
 
   for (const status of ['disable', 'enable'] as const) {
     user
@@ -56,13 +53,26 @@ export function registerUserCommands(program: Command): void {
       .argument('<name>')
       .action(
         action(([name], _opts, cmd) =>
-          withStore(cmd, ({ store, audit }) => {
-            const view = new UserRegistry(store, audit).setStatus(name!, status === 'disable' ? 'disabled' : 'enabled', CLI_ACTOR);
+          withOperations(cmd, async (ops) => {
+            const view = await ops.setUserStatus(name!, status === 'disable' ? 'disabled' : 'enabled');
             return viewOutput(view, `${status}d user ${view.name}`);
           }),
         ),
       );
   }
+
+  user
+    .command('delete')
+    .description('delete the user and every token of theirs; their live sessions end and the name is free again')
+    .argument('<name>')
+    .action(
+      action(([name], _opts, cmd) =>
+        withOperations(cmd, async (ops) => {
+          const deleted = await ops.deleteUser(name!);
+          return { json: { ...deleted }, text: `deleted user ${deleted.name} and their tokens` };
+        }),
+      ),
+    );
 
   user
     .command('set-scope')
@@ -71,7 +81,7 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--scope <scopes>', 'the new scopes, space separated')
     .action(
       action(([name], opts, cmd) =>
-        withStore(cmd, ({ store, audit }) => viewOutput(new UserRegistry(store, audit).setScope(name!, String(opts.scope), CLI_ACTOR))),
+        withOperations(cmd, async (ops) => viewOutput(await ops.setUserScope(name!, String(opts.scope)))),
       ),
     );
 }

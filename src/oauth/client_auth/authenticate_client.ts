@@ -1,3 +1,4 @@
+import { looksLikeCredential } from '../../audit/credential_shape.js';
 import { clientAuthFailed, OAuthError } from '../../errors/oauth_error.js';
 import { checkClientCertificate } from '../client_certificate.js';
 import { CLIENT_ID_PATTERN } from '../../policy/index.js';
@@ -119,7 +120,9 @@ export class ClientAuthenticator {
       throw err;
     }
     const wellFormed = CLIENT_ID_PATTERN.test(claim.clientId);
-    const principal = wellFormed ? claim.clientId : null;
+    // Whom the audit row names: the claimed id, unless it is shaped like a secret and names no
+    // client (a secret pasted into client_id must not be stored). One indexed read, only then.
+    const principal = wellFormed && (!looksLikeCredential(claim.clientId) || env.store.clients.get(claim.clientId)) ? claim.clientId : null;
 
     // 3. throttle (RFC 6749 §5.2 has no code for this; `slow_down` is the
     //    closest registered one, RFC 8628 §3.5, with Retry-After per RFC 9110 §10.2.3)

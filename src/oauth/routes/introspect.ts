@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../../errors/oauth_error.js';
 import { hasAdmin, parseScopeString } from '../../policy/index.js';
 import type { AccessTokenClaims } from '../../tokens/access_token_checks.js';
+import { credentialFloor, tokenVoidReason } from '../../tokens/credential_floor.js';
+import { belongsToIncarnation } from '../../tokens/incarnation.js';
 import { verifyAccessToken } from '../../tokens/verify_access_token.js';
 import type { ClientRecord } from '../../store/clients.js';
 import type { OAuthContext } from '../context.js';
@@ -67,8 +69,12 @@ export function registerIntrospect(app: FastifyInstance, ctx: OAuthContext): voi
     }
     const owner = deps.store.clients.get(claims.client_id);
     if (!owner || owner.status !== 'enabled') return { active: false };
-    // Issued before the client changed its auth method (whole seconds, as iat is).
-    if (owner.credentialsNotBefore != null && claims.iat < Math.floor(owner.credentialsNotBefore / 1000)) return { active: false };
+    // Issued before the client changed its auth method, or while a since-retired secret was accepted.
+    const now = Date.now();
+    const grace = deps.store.clients.graceEnds(owner.id, now);
+    if (tokenVoidReason(claims.iat, credentialFloor(owner.credentialsNotBefore, grace.ended, grace.ends), now / 1000)) return { active: false };
+    // A token of a deleted client is nothing to a later client of the same id.
+    if (!belongsToIncarnation({ incarnation: claims.lk_inc ?? null, iat: claims.iat }, owner)) return { active: false };
     if (!mayIntrospect(caller, claims.client_id)) return { active: false };
     const answer: ActiveIntrospection = {
       active: true,

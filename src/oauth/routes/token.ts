@@ -50,7 +50,7 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
     }
     const grant = GRANTS.get(grantType);
     if (!grant) {
-      throw refuse(client.id, new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported', `grant_type ${grantType.slice(0, 60)}`));
+      throw refuse(client.id, new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported', `grant_type ${auditableGrantType(grantType)}`));
     }
     try {
       return await grant.handle({ client, params, issuer: deps.issuer, ctx: issueCtx });
@@ -62,4 +62,21 @@ export function registerToken(app: FastifyInstance, ctx: OAuthContext): void {
       throw err;
     }
   });
+}
+
+/** Grant types of RFC 6749, 8628, 8693, 7522 and 7523: names a client may try, safe to record. */
+const KNOWN_GRANT_TYPES = new Set([
+  'authorization_code',
+  'password',
+  'refresh_token',
+  'implicit',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:saml2-bearer',
+]);
+
+/** Anything else a caller sends as grant_type may be a secret pasted in the wrong field: never stored. */
+function auditableGrantType(grantType: string): string {
+  return KNOWN_GRANT_TYPES.has(grantType) ? grantType : '(unrecognised, not recorded)';
 }

@@ -71,6 +71,18 @@ export class SubscriptionIndex {
   }
 
   /**
+   * Removes every subscription of the clients `matches` picks, whatever
+   * SQLite still holds (another process may have deleted the rows already),
+   * and prunes empty nodes. Walks the whole trie: for a deleted principal,
+   * not per message.
+   *
+   * @example index.removeClients((id) => id === 'dev-1');
+   */
+  removeClients(matches: (clientId: string) => boolean): void {
+    prune(this.#root, matches);
+  }
+
+  /**
    * Every subscription whose filter matches the topic name, as fresh objects.
    * A client subscribed with two matching filters appears once per filter,
    * as Aedes expects.
@@ -101,6 +113,15 @@ function collect(node: TrieNode, levels: string[], depth: number, dollar: boolea
   // [MQTT-4.7.1-3] '+' matches exactly one level, including an empty one.
   const single = wildcardsAllowed ? node.children.get('+') : undefined;
   if (single) collect(single, levels, depth + 1, dollar, found);
+}
+
+/** Drops the matching clients' subscriptions below `node`; true when `node` is left empty. */
+function prune(node: TrieNode, matches: (clientId: string) => boolean): boolean {
+  for (const clientId of node.subscriptions.keys()) if (matches(clientId)) node.subscriptions.delete(clientId);
+  for (const [level, child] of node.children) {
+    if (prune(child, matches)) node.children.delete(level);
+  }
+  return node.subscriptions.size === 0 && node.children.size === 0;
 }
 
 function addAll(node: TrieNode, found: IndexedSubscription[]): void {

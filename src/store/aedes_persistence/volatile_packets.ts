@@ -150,6 +150,17 @@ export class VolatilePackets {
     return packet ? { ...packet } : undefined;
   }
 
+  /** Drops everything held for the clients `matches` picks: a deleted principal's sessions. */
+  forget(matches: (clientId: string) => boolean): void {
+    for (const [clientId, queue] of this.#outgoing) {
+      if (!matches(clientId)) continue;
+      for (const packet of queue) this.#bytes -= sizeOf(packet);
+      this.#outgoing.delete(clientId);
+    }
+    for (const clientId of [...this.#incoming.keys()]) if (matches(clientId)) this.clearIncoming(clientId);
+    for (const clientId of [...this.#wills.keys()]) if (matches(clientId)) this.deleteWill(clientId);
+  }
+
   /** Removes the client's will and returns it. */
   deleteWill(clientId: string): PersistedPacket | undefined {
     const packet = this.#wills.get(clientId);
