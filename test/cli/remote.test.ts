@@ -3,7 +3,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, runCli, spawnTimeout, startTestServer, type TestServer, tempDir } from '../helpers/latchkey.js';
+import { type CliResult, runCli, startTestServer, type TestServer, tempDir } from '../helpers/latchkey.js';
 import { clientCredentialsToken } from '../helpers/token.js';
 import { expectOneError, parseLines, parseOneObject, THERMOSTAT_SCOPE } from './fixture.js';
 
@@ -12,7 +12,7 @@ import { expectOneError, parseLines, parseOneObject, THERMOSTAT_SCOPE } from './
  * the admin API of a real running server, with the same --json output as
  * the same command on the server's own files.
  */
-describe('latchkey --server: remote mode over the admin API', { timeout: spawnTimeout(6) }, () => {
+describe('latchkey --server: remote mode over the admin API', () => {
   let lk: TestServer;
   let writer: string;
   let reader: string;
