@@ -11,6 +11,31 @@ export async function connect(url: string, options: IClientOptions): Promise<Mqt
   return client;
 }
 
+/**
+ * Connects as a device and collects its messages from the first packet on.
+ * A persistent session's queued messages can arrive in the same read as the
+ * CONNACK, and mqtt.js emits them before an `await connect()` resumes: a
+ * listener attached afterwards misses them (more often on a loaded machine).
+ */
+export async function connectDeviceCollecting(
+  url: string,
+  id: string,
+  token: string,
+  options: IClientOptions = {},
+): Promise<{ client: MqttClient; seen: ReturnType<typeof collect> }> {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, clientId: id, username: id, password: token, ...options });
+  const seen = collect(client);
+  client.once('close', () => closeTimes.set(client, Date.now()));
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+  return { client, seen };
+}
+
 /** Connects as a device: username and client id = id, password = token. */
 export function connectDevice(url: string, id: string, token: string, options: IClientOptions = {}): Promise<MqttClient> {
   return connect(url, { clientId: id, username: id, password: token, ...options });

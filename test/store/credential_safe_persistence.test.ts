@@ -44,8 +44,17 @@ async function startBroker(neverDelivered?: (topic: string) => boolean) {
     db.close();
   });
   const client = async (clientId: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> => {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0, ...opts });
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0, ...opts });
+    // Recorded from the first packet: queued messages can come in the same read as the CONNACK, before connect resolves.
+    messages(c);
+    const sent: string[] = [];
+    c.on('packetsend', (packet) => sent.push(packet.cmd));
+    sentPackets.set(c, sent);
     cleanups.push(() => c.endAsync(true));
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
     return c;
   };
   const rows = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -61,9 +70,19 @@ function secret(label: string): string {
   return `${label}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 }
 
+const received = new WeakMap<MqttClient, { topic: string; payload: string; qos: number }[]>();
+/** The packet types each client sent, from its CONNECT on. */
+const sentPackets = new WeakMap<MqttClient, string[]>();
+
+/** Every message the client received since it was created (one list per client). */
 function messages(client: MqttClient): { topic: string; payload: string; qos: number }[] {
-  const seen: { topic: string; payload: string; qos: number }[] = [];
-  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), qos: packet.qos }));
+  let seen = received.get(client);
+  if (!seen) {
+    const list: { topic: string; payload: string; qos: number }[] = [];
+    client.on('message', (topic, payload, packet) => list.push({ topic, payload: payload.toString(), qos: packet.qos }));
+    received.set(client, list);
+    seen = list;
+  }
   return seen;
 }
 
@@ -93,8 +112,7 @@ describe('CredentialSafePersistence under Aedes', () => {
 
     const back = await client('dev', { clean: false });
     const seen = messages(back);
-    const acks: string[] = [];
-    back.on('packetsend', (packet) => acks.push(packet.cmd));
+    const acks = sentPackets.get(back)!;
     await eventually(() => seen.length === 3, 3000, 'three queued messages');
     expect(seen.filter((m) => m.topic.startsWith('$auth/'))).toEqual([
       { topic: '$auth/dev/token/response', payload: first, qos: 1 },
