@@ -32,6 +32,7 @@ import { ClaimRegistry, type OnboardingEndpoint } from './registry/claims.js';
 import { ClientRegistry } from './registry/clients.js';
 import { credentialRevokers } from './registry/credential_revokers.js';
 import { onboardingEndpoint } from './registry/onboarding_endpoint.js';
+import { TemplateRegistry } from './registry/templates.js';
 import { PatRegistry } from './registry/personal_access_tokens.js';
 import { Provisioner } from './registry/provisioning.js';
 import { SessionRegistry } from './registry/sessions.js';
@@ -54,7 +55,7 @@ export interface RunningLatchkey {
   readonly store: Store;
   readonly broker: LatchkeyBroker;
   readonly registry: ClientRegistry;
-  /** Users, their personal access tokens, and API keys (CONTRACT §7). */
+  /** Users, their personal access tokens, and API keys (docs/INTERFACE.md#people-and-integrations). */
   readonly people: { users: UserRegistry; pats: PatRegistry; apiKeys: ApiKeyRegistry };
   readonly audit: AuditLog;
   /** Live sessions of every node, from the store; kick (CLI `sessions`, `GET /admin/sessions`, the console). */
@@ -107,15 +108,13 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   // Onboarding: claims at CONNECT and POST /provision share one guess limiter per address.
   const claims = new ClaimRegistry(store, audit);
-  const provisioner = new Provisioner(store, audit, certificates, config.tokenTtl);
+  const provisioner = new Provisioner(store, audit, certificates, registry);
   const guesses = new FailureLimiter({ limit: config.authFailureLimit, windowSeconds: config.authFailureWindow });
   let endpoint: OnboardingEndpoint | null = null;
+  // Known once the listeners are bound (ports of 0 become real ones); hubs' and the admin API's claims share it.
+  const onboardingAt = () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem));
   broker.addCredentialKind(new ClaimResolver(claims, store, guesses, (id) => broker.hasSession(id)), new ClaimPrincipals());
-  broker.enableOnboarding({
-    claims,
-    provisioner,
-    endpoint: () => (endpoint ??= onboardingEndpoint(config, { mqtts: ports.mqtts, https: ports.https }, pki.ca.certPem, pki.serverCertPem)),
-  });
+  broker.enableOnboarding({ claims, provisioner, endpoint: onboardingAt });
   const watcher = new ChangeWatcher(
     store,
     {
@@ -177,6 +176,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     sessions,
     passwords,
     issuedTokens,
+    templates: new TemplateRegistry(store, audit),
+    claims,
+    onboardingEndpoint: onboardingAt,
     limits: { maxLevels: config.maxTopicLevels, maxBytes: 65_535 },
     sessionAuth,
   };

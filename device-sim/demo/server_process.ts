@@ -14,7 +14,7 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 
 export interface ServerProcess {
   ports: ServerPorts;
-  /** SIGTERM, then the exit code (CONTRACT §1: 0 after a clean stop). */
+  /** SIGTERM, then the exit code (docs/INTERFACE.md#running-the-server: 0 after a clean stop). */
   stop(timeoutMs?: number): Promise<number | null>;
   child: ChildProcess;
 }

@@ -1,8 +1,8 @@
 /**
- * The `$auth/<client_id>/` topics of CONTRACT §5: how a live session renews
+ * The `$auth/<client_id>/` topics of docs/INTERFACE.md#renewing-over-mqtt: how a live session renews
  * its credential without reconnecting. Builders for the topic names and
  * parsers that turn the broker's JSON into typed values (or null when a
- * payload is not what the contract says, which the device then ignores).
+ * payload is not what docs/INTERFACE.md#renewing-over-mqtt says, which the device then ignores).
  */
 
 export const authTopics = (clientId: string) =>

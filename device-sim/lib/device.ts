@@ -464,7 +464,7 @@ export class Device extends EventEmitter<DeviceEventMap> {
   }
 
   /**
-   * CONTRACT §5 renewal, cheapest first:
+   * docs/INTERFACE.md#renewing-over-mqtt renewal, cheapest first:
    * 1. `token/request` over the live session (the broker issues a token);
    * 2. a token from the token endpoint, handed over on `reauth`;
    * 3. end the session and reconnect at once with that fresh token.
@@ -498,7 +498,7 @@ export class Device extends EventEmitter<DeviceEventMap> {
   }
 
   /**
-   * CONTRACT §8 certificate renewal: a new P-256 key made here, its CSR on
+   * docs/INTERFACE.md#onboarding certificate renewal: a new P-256 key made here, its CSR on
    * `cert/renew`; the new certificate and key are used from the next
    * connect (the live session stays on the old one). Once per certificate.
    */

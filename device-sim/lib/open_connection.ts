@@ -14,7 +14,7 @@ import type { ResolvedOptions } from './options.js';
  */
 export function openConnection(opts: ResolvedOptions, password: string | undefined): Promise<MqttClient> {
   const clientOptions: IClientOptions = {
-    clientId: opts.clientId, // CONTRACT §5: MQTT client id = client id
+    clientId: opts.clientId, // docs/INTERFACE.md#mqtt: MQTT client id = client id
     protocolVersion: 4, // MQTT 3.1.1
     clean: opts.clean,
     keepalive: opts.keepalive,

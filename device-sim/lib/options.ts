@@ -5,7 +5,7 @@ import { DeviceError } from './device_error.js';
 /**
  * How a device reaches latchkey. Two ways to prove who it is:
  *
- * - JWT (CONTRACT §5): `tokenEndpoint` + `clientSecret` (client credentials,
+ * - JWT (docs/INTERFACE.md#mqtt): `tokenEndpoint` + `clientSecret` (client credentials,
  *   the library fetches and renews tokens), or a ready `accessToken` obtained
  *   elsewhere (renewed over `$auth` while connected, never re-fetched).
  * - Certificate: `cert` + `key` (PEM) over `mqtts://`; no password is sent.
@@ -69,7 +69,7 @@ export function resolveOptions(opts: DeviceOptions): ResolvedOptions {
   const fail = (message: string): never => {
     throw new DeviceError('invalid_options', message);
   };
-  // Same rule as the server (CONTRACT §2): the id is safe inside topics.
+  // Same rule as the server (docs/INTERFACE.md#command-line): the id is safe inside topics.
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.clientId)) fail(`client id ${JSON.stringify(opts.clientId)} must match ^[A-Za-z0-9._-]{1,64}$`);
   let url: URL;
   try {

@@ -26,7 +26,7 @@ export interface ProvisionOptions {
 }
 
 /**
- * Provisions this device with an onboarding string (CONTRACT §8): pins the
+ * Provisions this device with an onboarding string (docs/INTERFACE.md#onboarding): pins the
  * server's CA by fingerprint on first contact (the CA is fetched, then
  * trusted only if its SHA-256 is the pinned one), makes a P-256 key that
  * never leaves the device, connects to MQTTS as `$claim`, sends a CSR on

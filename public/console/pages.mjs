@@ -484,6 +484,96 @@ function People({ canWrite }) {
     <//>`;
 }
 
+// ---------- onboarding ----------
+
+const CLAIM_LIFETIMES = [['900', '15 minutes'], ['3600', '1 hour'], ['86400', '1 day'], ['604800', '7 days'], ['2592000', '30 days']];
+
+/**
+ * A claim just minted: its QR code, secret and onboarding string, shown once. The QR code is the SVG the
+ * create answer carried (rendered on the server), shown as an image: an <img> never runs what an SVG holds,
+ * and the CSP allows data: images only.
+ */
+function MintedClaim({ claim, onDone }) {
+  const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(claim.qr_svg)}`;
+  return html`
+    <div class="minted" data-testid="minted-claim">
+      <img class="qr" src=${src} width="260" height="260" alt="QR code of the onboarding string" data-testid="claim-qr" />
+      <div class="grow">
+        <p><strong>Claim ${claim.id}</strong> for template ${claim.template}, until ${time(claim.expires_at)}. Scan the code with the installer app or hand the string to the device now: it will not be shown again.</p>
+        <${Secret} label="Onboarding string" value=${claim.onboarding} testid="claim-onboarding" />
+        <${Secret} label="Claim" value=${claim.claim} testid="claim-secret" />
+        <button type="button" data-action="claim-done" onClick=${onDone}>Done, hide it</button>
+      </div>
+    </div>`;
+}
+
+function Onboarding({ canWrite }) {
+  const templates = useData('/admin/templates');
+  const claims = useData('/admin/claims');
+  const [message, setMessage] = useState(null);
+  const [minted, setMinted] = useState(null);
+  const [templateForm, setTemplateForm] = useState({ name: '', scope: 'mqtt:publish:devices/{client_id}/# mqtt:subscribe:devices/{client_id}/#', id_prefix: '', cert_days: '365', auth: 'cert' });
+  const [claimForm, setClaimForm] = useState({ template: '', uses: '1', expires_in: '900' });
+  const createTemplate = async (e) => {
+    e.preventDefault();
+    const body = { ...templateForm, name: templateForm.name.trim(), scope: templateForm.scope.trim(), id_prefix: templateForm.id_prefix.trim(), cert_days: Number(templateForm.cert_days) };
+    const r = await attempt(setMessage, () => api('POST', '/admin/templates', body), (x) => `Template ${x.name} created.`);
+    if (r) {
+      setTemplateForm({ ...templateForm, name: '' });
+      if (!claimForm.template) setClaimForm({ ...claimForm, template: r.name });
+      templates.reload();
+    }
+  };
+  const createClaim = async (e) => {
+    e.preventDefault();
+    const body = { template: claimForm.template, uses: Number(claimForm.uses), expires_in: Number(claimForm.expires_in) };
+    const r = await attempt(setMessage, () => api('POST', '/admin/claims', body));
+    if (r) {
+      setMinted({ ...r, template: body.template });
+      claims.reload();
+    }
+  };
+  const list = templates.data?.templates ?? [];
+  return html`
+    <p class="muted">A template says what a device becomes; a claim is the one-time secret a device provisions itself with (<code>latchkey provision</code>, MQTTS or <code>POST /provision</code>).</p>
+    <${Message} message=${message} />
+    <h2>Templates</h2>
+    ${canWrite && html`<form class="inline-form" onSubmit=${createTemplate} data-testid="create-template">
+      <label>Name <input name="template_name" required pattern="[A-Za-z0-9._\\-]{1,64}" value=${templateForm.name} onInput=${(e) => setTemplateForm({ ...templateForm, name: e.target.value })} /></label>
+      <label class="grow"><span>Scope (<code>{client_id}</code> is the device's id)</span> <input name="template_scope" required value=${templateForm.scope} onInput=${(e) => setTemplateForm({ ...templateForm, scope: e.target.value })} /></label>
+      <label>Id prefix <input name="template_prefix" placeholder="th-" value=${templateForm.id_prefix} onInput=${(e) => setTemplateForm({ ...templateForm, id_prefix: e.target.value })} /></label>
+      <label>Auth <select name="template_auth" value=${templateForm.auth} onChange=${(e) => setTemplateForm({ ...templateForm, auth: e.target.value })}><option value="cert">certificate</option><option value="secret">client secret</option></select></label>
+      <label>Cert days <input name="template_days" type="number" min="1" max="3650" value=${templateForm.cert_days} onInput=${(e) => setTemplateForm({ ...templateForm, cert_days: e.target.value })} /></label>
+      <button type="submit" class="primary" data-action="create-template">Create template</button>
+    </form>`}
+    ${templates.error && html`<p class="error">${templates.error}</p>`}
+    <${Table} head=${['Template', 'Auth', 'Id prefix', 'Cert days', 'Scopes', 'Created', '']} empty=${templates.data && list.length === 0 ? 'No templates yet.' : null}>
+      ${list.map((x) => html`<tr key=${x.name} data-template=${x.name}>
+        <td><strong>${x.name}</strong></td><td>${x.auth}</td><td>${x.id_prefix ? html`<code>${x.id_prefix}</code>` : html`<span class="muted">any</span>`}</td><td>${x.cert_days}</td>
+        <td class="scopes">${x.scope.split(' ').map((sc) => html`<code>${sc}</code> `)}</td><td>${time(x.created_at)}</td>
+        <td>${canWrite && html`<${Confirm} label="Delete" action="delete-template" confirmLabel="Yes, delete it and its claims" onConfirm=${() => attempt(setMessage, () => api('DELETE', `/admin/templates/${encodeURIComponent(x.name)}`), `Template ${x.name} deleted with its claims; devices it provisioned stay.`).then(() => {
+          templates.reload();
+          claims.reload();
+        })} />`}</td></tr>`)}
+    <//>
+    <h2>Claims</h2>
+    ${canWrite && html`<form class="inline-form" onSubmit=${createClaim} data-testid="create-claim">
+      <label>Template <select name="claim_template" required value=${claimForm.template} onChange=${(e) => setClaimForm({ ...claimForm, template: e.target.value })}><option value="">choose</option>${list.map((x) => html`<option key=${x.name} value=${x.name}>${x.name}</option>`)}</select></label>
+      <label>Devices <input name="claim_uses" type="number" min="1" max="10000" value=${claimForm.uses} onInput=${(e) => setClaimForm({ ...claimForm, uses: e.target.value })} /></label>
+      <label>Valid for <select name="claim_expires" value=${claimForm.expires_in} onChange=${(e) => setClaimForm({ ...claimForm, expires_in: e.target.value })}>${CLAIM_LIFETIMES.map(([v, label]) => html`<option value=${v}>${label}</option>`)}</select></label>
+      <button type="submit" class="primary" data-action="create-claim">Create claim</button>
+    </form>`}
+    ${minted && html`<${MintedClaim} claim=${minted} onDone=${() => setMinted(null)} />`}
+    ${claims.error && html`<p class="error">${claims.error}</p>`}
+    <${Table} head=${['Claim', 'Template', 'Used', 'Status', 'Created by', 'Expires', '']} empty=${claims.data && claims.data.claims.length === 0 ? 'No claims.' : null}>
+      ${(claims.data?.claims ?? []).map((c) => html`<tr key=${c.id} data-claim=${c.id}>
+        <td><strong>${c.id}</strong> <code>${c.prefix}…${c.last4}</code></td><td>${c.template}</td><td>${c.used}/${c.uses}</td>
+        <td><span class=${`badge ${c.status}`}>${c.status}</span></td><td>${c.created_by}</td>
+        <td>${c.status === 'active' ? relative(c.expires_at) : time(c.expires_at)}</td>
+        <td>${canWrite && c.status === 'active' && html`<${Confirm} label="Revoke" action="revoke-claim" onConfirm=${() => attempt(setMessage, () => api('DELETE', `/admin/claims/${encodeURIComponent(c.id)}`), `Claim ${c.id} revoked: its unused uses died with it.`).then(claims.reload)} />`}</td></tr>`)}
+    <//>`;
+}
+
 /** The console's pages, in navigation order. */
 export const PAGES = [
   { id: 'overview', title: 'Overview', component: Overview },
@@ -493,4 +583,5 @@ export const PAGES = [
   { id: 'explain', title: 'Explain', component: Explain },
   { id: 'audit', title: 'Audit', component: Audit },
   { id: 'people', title: 'People', component: People },
+  { id: 'onboarding', title: 'Onboarding', component: Onboarding },
 ];

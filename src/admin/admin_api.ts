@@ -9,6 +9,7 @@ import { registerCertificateRoutes } from './routes/certificates.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerAuditPruneRoutes } from './routes/audit_prune.js';
 import { registerExplainRoutes } from './routes/explain.js';
+import { registerOnboardingRoutes } from './routes/onboarding.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerPeopleChangeRoutes } from './routes/people_changes.js';
@@ -28,6 +29,7 @@ const ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: AdminContext) => void
   registerPeopleChangeRoutes,
   registerKeyRoutes,
   registerExplainRoutes,
+  registerOnboardingRoutes,
   registerAuditPruneRoutes,
 ];
 
@@ -49,7 +51,7 @@ const DESCRIBED_BY_STANDARDS: Readonly<Record<string, { summary: string; tags: s
 };
 
 /**
- * Adds the admin API (CONTRACT §7) to an HTTP server: routes under
+ * Adds the admin API (docs/INTERFACE.md#admin-api) to an HTTP server: routes under
  * `/admin/` authenticated by `Authorization: Bearer <PAT or API key>` with
  * `admin:read` / `admin:write`, and `GET /openapi.json`, an OpenAPI 3
  * document built from the route schemas (which also validate input).
@@ -76,7 +78,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         },
       },
       tags: [
-        { name: 'oauth', description: 'OAuth 2.0 endpoints (CONTRACT §4)' },
+        { name: 'oauth', description: 'OAuth 2.0 endpoints (docs/INTERFACE.md#oauth-over-http)' },
         { name: 'clients', description: 'device clients' },
         { name: 'certificates', description: 'device certificates' },
         { name: 'revocations', description: 'revoking tokens and certificates' },
@@ -84,6 +86,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminDeps): P
         { name: 'audit', description: 'the audit trail' },
         { name: 'policy', description: 'what a principal may do, and why' },
         { name: 'people', description: 'users, personal access tokens and API keys' },
+        { name: 'onboarding', description: 'provisioning templates, onboarding claims and device provisioning' },
         { name: 'keys', description: 'token signing keys' },
         { name: 'pki', description: 'the device CA' },
         { name: 'operations', description: 'health and metrics' },

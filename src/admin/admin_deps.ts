@@ -1,10 +1,12 @@
 import type { Logger } from '../log/logger.js';
 import type { ApiKeyRegistry } from '../registry/api_keys.js';
 import type { CertificateRegistry } from '../registry/certificates.js';
+import type { ClaimRegistry, OnboardingEndpoint } from '../registry/claims.js';
 import type { ClientRegistry } from '../registry/clients.js';
 import type { PatRegistry } from '../registry/personal_access_tokens.js';
 import type { SessionRegistry } from '../registry/sessions.js';
 import type { StaticPasswordRegistry } from '../registry/static_passwords.js';
+import type { TemplateRegistry } from '../registry/templates.js';
 import type { UserRegistry } from '../registry/users.js';
 import type { Store } from '../store/store.js';
 import type { FastifyRequest } from 'fastify';
@@ -39,6 +41,11 @@ export interface AdminDeps {
   passwords: StaticPasswordRegistry;
   /** Issued tokens' metadata; flushed before `GET /admin/tokens` reads it. */
   issuedTokens: { flush(): void };
+  /** Provisioning templates and onboarding claims: the same registries as `latchkey template|claim`. */
+  templates: TemplateRegistry;
+  claims: ClaimRegistry;
+  /** Where devices reach this latchkey, for the onboarding strings of claims minted here. */
+  onboardingEndpoint(): OnboardingEndpoint;
   /** Topic limits of the broker, for explain. */
   limits: { maxLevels: number; maxBytes: number };
   /** Another way to be the caller than a Bearer token: the console's session cookie (src/console/). */

@@ -3,10 +3,10 @@
  * describe every route in `/openapi.json`.
  */
 
-/** A client, user or API key name (CONTRACT §2). */
+/** A client, user or API key name (docs/INTERFACE.md#command-line). */
 export const NAME = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
 
-/** A space-separated scope string (CONTRACT §3). */
+/** A space-separated scope string (docs/INTERFACE.md#scopes). */
 export const SCOPE = { type: 'string', minLength: 1, maxLength: 4096, description: 'space-separated scopes, as in OAuth 2.0' } as const;
 
 export const TIME = { type: 'string', format: 'date-time' } as const;

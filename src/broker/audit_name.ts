@@ -2,7 +2,7 @@ import { CLIENT_SECRET_SHAPE, SECRET_PREFIX } from '../audit/credential_shape.js
 import { CLIENT_ID_PATTERN } from '../policy/index.js';
 import type { Principals } from './principals.js';
 
-/** A principal name, optionally with the `@suffix` people add to their MQTT client id (CONTRACT §7). */
+/** A principal name, optionally with the `@suffix` people add to their MQTT client id (docs/INTERFACE.md#people-and-integrations). */
 const PRESENTED_ID = /^([A-Za-z0-9._-]{1,64})(@[\x21-\x7e]{1,64})?$/;
 
 /**

@@ -8,9 +8,8 @@ import type { BrokerContext } from './broker_context.js';
 import { FORMER_INCARNATION } from './principals.js';
 import { checkCertificateBinding, jwtCredential, type PresentedCertificate } from './credentials/jwt_resolver.js';
 import type { Credential, Session } from './session.js';
+import { type Body, openRequest, publishAnswer, takeTurn } from './topic_requests.js';
 
-/** Largest request payload on `$auth/…` (a token fits many times over). */
-const MAX_REQUEST_BYTES = 16 * 1024;
 /** One renewal per second per session: signing is the costliest thing a device can ask for. */
 const MIN_RENEWAL_INTERVAL_MS = 1000;
 
@@ -29,43 +28,25 @@ export function isAuthRequestTopic(topic: string): boolean {
 }
 
 /**
- * Renewal over MQTT (CONTRACT §5): answers a token request or a reauth on
+ * Renewal over MQTT (docs/INTERFACE.md#renewing-over-mqtt): answers a token request or a reauth on
  * the session's own `$auth` topics. Runs after the publish is authorized;
  * the answer is published asynchronously.
  */
 export function handleAuthRequest(ctx: BrokerContext, session: Session, packet: PublishPacket): void {
   const isReauth = packet.topic.endsWith('/reauth');
-  const responseTopic = isReauth ? 'reauth/response' : 'token/response';
-  let body: Record<string, unknown>;
-  try {
-    body = parseRequest(packet.payload);
-  } catch (err) {
-    publishAuth(ctx, session, responseTopic, { request_id: null, error: 'invalid_request', error_description: (err as Error).message });
-    return;
-  }
-  const requestId = body.request_id;
-  const answer = isReauth ? reauth(ctx, session, body) : tokenRequest(ctx, session, body);
+  const request = openRequest(packet.payload, (body) => publishAuth(ctx, session, isReauth ? 'reauth/response' : 'token/response', body));
+  if (!request) return;
+  const answer = isReauth ? reauth(ctx, session, request.body) : tokenRequest(ctx, session, request.body);
   answer.then(
-    (result) => publishAuth(ctx, session, responseTopic, { request_id: requestId, ...result }),
+    (result) => request.reply(result),
     (err: unknown) => {
       if (!(err instanceof OAuthError) && !(err instanceof ConnackError)) ctx.log.error({ err }, 'renewal failed');
       const error = err instanceof OAuthError ? err.error : isReauth ? 'invalid_token' : 'server_error';
       const description = err instanceof OAuthError ? err.description : err instanceof ConnackError ? err.reason : 'renewal failed';
       ctx.audit.record({ event: 'session.renewal_refused', principal: session.principal.name, outcome: 'failure', reason: description, remote: session.remote, detail: { via: isReauth ? 'reauth' : 'token/request' } });
-      publishAuth(ctx, session, responseTopic, { request_id: requestId, error, error_description: description });
+      request.fail(error, description);
     },
   );
-}
-
-/** A request payload: a JSON object of at most 16 KiB with a `request_id` of 1-128 characters. */
-export function parseRequest(payload: PublishPacket['payload']): Record<string, unknown> {
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  if (bytes.length > MAX_REQUEST_BYTES) throw new Error('request too large');
-  const body = JSON.parse(bytes.toString('utf8')) as unknown;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('request must be a JSON object');
-  const requestId = (body as { request_id?: unknown }).request_id;
-  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128) throw new Error('request_id must be a string of 1-128 characters');
-  return body as Record<string, unknown>;
 }
 
 /** `token/request`: the broker issues a new token to the session's own client. */
@@ -128,9 +109,7 @@ function renewalAllowed(session: Session): void {
   if (session.principal.kind !== 'client' || session.credential.method === 'certificate') {
     throw new OAuthError(400, 'unauthorized_client', 'this session does not renew over MQTT');
   }
-  const now = Date.now();
-  if (now - session.lastRenewalAt < MIN_RENEWAL_INTERVAL_MS) throw new OAuthError(400, 'slow_down', 'one renewal per second');
-  session.lastRenewalAt = now;
+  if (!takeTurn(session, 'lastRenewalAt', MIN_RENEWAL_INTERVAL_MS)) throw new OAuthError(400, 'slow_down', 'one renewal per second');
 }
 
 /** The new credential replaces the old: expiry moves, scopes are replaced and subscriptions re-checked. */
@@ -158,7 +137,7 @@ export function sendExpiringIfDue(ctx: BrokerContext, session: Session): void {
 }
 
 /**
- * When to warn (CONTRACT §5): `min(--expiry-warning, half the lifetime)`
+ * When to warn (docs/INTERFACE.md#renewing-over-mqtt): `min(--expiry-warning, half the lifetime)`
  * before a token's expiry; for a certificate session, `min(--cert-renew-before,
  * a third of the certificate's lifetime)` before its notAfter, time enough
  * to renew over MQTT.
@@ -169,17 +148,6 @@ export function warningTime(ctx: BrokerContext, exp: number, iat: number, method
 }
 
 /** Publishes to `$auth/<principal>/<suffix>`: QoS 0 and never retained, so no token is ever stored. */
-export function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Record<string, unknown>): void {
-  ctx.aedes().publish(
-    {
-      cmd: 'publish',
-      topic: `$auth/${session.principal.name}/${suffix}`,
-      payload: Buffer.from(JSON.stringify(body)),
-      qos: 0,
-      retain: false,
-      dup: false,
-    },
-    () => {},
-  );
+export function publishAuth(ctx: BrokerContext, session: Session, suffix: string, body: Body): void {
+  publishAnswer(ctx, `$auth/${session.principal.name}/${suffix}`, body);
 }
-

@@ -20,7 +20,7 @@ type Done = (error: (Error & { returnCode: number }) | null, success: boolean | 
  * The Aedes `authenticate` hook. CONNECT is refused unless a step proves
  * the client (STYLE 6); the steps, in order:
  * certificate → credential → client id → principal state → will → session.
- * A refusal becomes the CONNACK code of CONTRACT §5 and an audit event.
+ * A refusal becomes the CONNACK code of docs/INTERFACE.md#mqtt and an audit event.
  */
 export function createAuthenticate(ctx: BrokerContext) {
   return function authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void {
@@ -168,7 +168,7 @@ function refusedPrincipal(ctx: BrokerContext, username: string | undefined, clie
 }
 
 /**
- * Step 3: the MQTT client id must be the principal's (CONTRACT §5, §7): a
+ * Step 3: the MQTT client id must be the principal's (docs/INTERFACE.md#mqtt, #people-and-integrations): a
  * device's own id; a person or integration may add `@suffix`. No
  * credential can take over a session id that belongs to another principal.
  */
@@ -178,7 +178,7 @@ function checkClientId({ principal }: Authenticated, clientId: string): void {
   throw new ConnackError(CONNACK.identifierRejected, 'client id does not match the credential');
 }
 
-/** Step 5: a Will is authorized as a publish when the session connects (CONTRACT §3). */
+/** Step 5: a Will is authorized as a publish when the session connects (docs/INTERFACE.md#scopes). */
 function checkWill(ctx: BrokerContext, client: Client, session: Session): void {
   const will = (client as unknown as { _will?: { topic: string } })._will;
   if (!will) return;

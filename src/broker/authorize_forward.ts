@@ -7,7 +7,7 @@ import { isProvisionRequestTopic } from './provision_topics.js';
  * The Aedes `authorizeForward` hook, run for every delivery, including
  * retained and queued messages: the receiving session must still be
  * allowed to subscribe to the message's topic, so a scope that shrank after
- * the subscription was made withholds the message (CONTRACT §3).
+ * the subscription was made withholds the message (docs/INTERFACE.md#scopes).
  */
 export function createAuthorizeForward(ctx: BrokerContext) {
   return function authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {

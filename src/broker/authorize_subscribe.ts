@@ -4,7 +4,7 @@ import { sendExpiringIfDue } from './auth_topics.js';
 
 /**
  * The Aedes `authorizeSubscribe` hook: a filter is granted only if a
- * subscribe scope contains it (CONTRACT §3). A refused filter gets SUBACK
+ * subscribe scope contains it (docs/INTERFACE.md#scopes). A refused filter gets SUBACK
  * 0x80 and the session lives on (STYLE 6). Also runs for subscriptions
  * restored from a persistent session, so shrunk scopes apply on resume.
  */
@@ -22,7 +22,7 @@ export function createAuthorizeSubscribe(ctx: BrokerContext) {
       return callback(null, null);
     }
     callback(null, subscription);
-    // CONTRACT §5: `expiring` is sent again when the device subscribes inside the window.
+    // docs/INTERFACE.md#renewing-over-mqtt: `expiring` is sent again when the device subscribes inside the window.
     setImmediate(() => sendExpiringIfDue(ctx, session));
   };
 }

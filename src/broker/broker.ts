@@ -136,7 +136,7 @@ export class LatchkeyBroker {
     return broker;
   }
 
-  /** Lets another kind of password in: users' PATs and API keys (CONTRACT §7), static passwords of clients. */
+  /** Lets another kind of password in: users' PATs and API keys (docs/INTERFACE.md#people-and-integrations), static passwords of clients. */
   addCredentialKind(resolver: PasswordResolver, source?: PrincipalSource): void {
     this.#ctx.passwordResolvers.push(resolver);
     if (source) this.#ctx.principals.add(source);

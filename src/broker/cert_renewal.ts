@@ -1,32 +1,27 @@
 import type { PublishPacket } from 'aedes';
 import { LatchkeyError } from '../errors/latchkey_error.js';
-import { parseRequest, publishAuth } from './auth_topics.js';
+import { publishAuth } from './auth_topics.js';
 import type { BrokerContext } from './broker_context.js';
 import type { Session } from './session.js';
+import { openRequest, takeTurn } from './topic_requests.js';
 
 /** Signing is the costliest thing a device can ask for: one renewal per five seconds per session. */
 const MIN_INTERVAL_MS = 5000;
 
 /**
- * `$auth/<id>/cert/renew` (CONTRACT §8): a session that authenticated with
+ * `$auth/<id>/cert/renew` (docs/INTERFACE.md#onboarding): a session that authenticated with
  * a latchkey certificate sends a CSR for a new key (CN = its id) and gets
  * a new certificate on `$auth/<id>/cert/renew/response`. The session keeps
  * running on the old certificate; the new one is recorded and used at the
  * next connect.
  */
 export function handleCertRenewal(ctx: BrokerContext, session: Session, packet: PublishPacket): void {
-  const answer = (body: Record<string, unknown>) => publishAuth(ctx, session, 'cert/renew/response', body);
-  let body: Record<string, unknown>;
-  try {
-    body = parseRequest(packet.payload);
-  } catch (err) {
-    answer({ request_id: null, error: 'invalid_request', error_description: (err as Error).message });
-    return;
-  }
-  const requestId = body.request_id;
+  const request = openRequest(packet.payload, (body) => publishAuth(ctx, session, 'cert/renew/response', body));
+  if (!request) return;
+  const { body } = request;
   const refuse = (error: string, description: string) => {
     ctx.audit.record({ event: 'certificate.renewal_refused', principal: session.principal.name, outcome: 'failure', reason: `${error}: ${description}`, remote: session.remote });
-    answer({ request_id: requestId, error, error_description: description });
+    request.fail(error, description);
   };
   const services = ctx.onboarding;
   if (!services) return refuse('server_error', 'certificate renewal is not enabled');
@@ -35,11 +30,9 @@ export function handleCertRenewal(ctx: BrokerContext, session: Session, packet: 
     return refuse('unauthorized_client', 'only a session authenticated by a certificate renews one');
   }
   if (typeof body.csr !== 'string' || body.csr.length === 0) return refuse('invalid_request', 'csr must be a PEM string');
-  const now = Date.now();
-  if (now - session.lastCertRenewalAt < MIN_INTERVAL_MS) return refuse('slow_down', 'one certificate renewal per 5 seconds');
-  session.lastCertRenewalAt = now;
+  if (!takeTurn(session, 'lastCertRenewalAt', MIN_INTERVAL_MS)) return refuse('slow_down', 'one certificate renewal per 5 seconds');
   services.provisioner.renewCertificate(session.principal.name, serial, body.csr, session.remote).then(
-    (issued) => answer({ request_id: requestId, certificate: issued.certPem, not_after: issued.notAfter.toISOString() }),
+    (issued) => request.reply({ certificate: issued.certPem, not_after: issued.notAfter.toISOString() }),
     (err: unknown) => {
       if (err instanceof LatchkeyError) return refuse(err.code === 'invalid_csr' || err.code === 'invalid_id' ? 'invalid_csr' : 'invalid_request', err.message);
       ctx.log.error({ err }, 'certificate renewal failed');

@@ -2,7 +2,7 @@
  * One timer for every session deadline: entries are bucketed by whole
  * second and a single interval fires whatever is due. Cheaper than a timer
  * per session at 10,000 sessions, and precise to the tick (250 ms), well
- * inside the 1 s the contract allows.
+ * inside the 1 s docs/INTERFACE.md#mqtt allows.
  */
 export class ExpiryWheel<T> {
   readonly #buckets = new Map<number, Set<T>>();

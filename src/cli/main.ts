@@ -5,7 +5,7 @@ import { buildProgram } from './program.js';
 import { reportError } from './output.js';
 
 /**
- * `latchkey`: the operator CLI (CONTRACT §2). Everything a command throws
+ * `latchkey`: the operator CLI (docs/INTERFACE.md#command-line). Everything a command throws
  * ends here as one `error: …` line on stderr and an exit status.
  */
 async function main(argv: string[]): Promise<number> {

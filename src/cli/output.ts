@@ -65,7 +65,7 @@ function classify(err: unknown, hint?: string): { message: string; status: numbe
   return { message: String(err), status: OTHER_EXIT };
 }
 
-/** Commander appends suggestions on a new line; the contract is one line. */
+/** Commander appends suggestions on a new line; the interface promises one line. */
 function oneLine(message: string): string {
   return message
     .split('\n')

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /**
- * The Prometheus metrics of CONTRACT §6, on a registry of their own (not
+ * The Prometheus metrics of docs/INTERFACE.md#metrics-and-logs, on a registry of their own (not
  * the global one) so several servers can live in one test process.
  */
 export class Metrics {

@@ -27,7 +27,7 @@ const BODY_LIMIT = 16 * 1024;
 const throttles = new WeakMap<OAuthServerDeps, AuthThrottle>();
 
 /**
- * Builds the OAuth 2.0 server (CONTRACT §4): routes registered, not yet
+ * Builds the OAuth 2.0 server (docs/INTERFACE.md#oauth-over-http): routes registered, not yet
  * listening. With `tls`, it serves HTTPS with the latchkey server
  * certificate and asks for (but does not require) a client certificate;
  * routes read it with `peerCertificate(request)`.

@@ -40,7 +40,7 @@ export interface IssueOptions {
 }
 
 /**
- * Issues a device certificate with subject CN = client id (CONTRACT §2
+ * Issues a device certificate with subject CN = client id (docs/INTERFACE.md#command-line
  * `cert issue`). Without a CSR it generates an ECDSA P-256 key pair and returns
  * the private key once; with a CSR it signs the device's own public key after
  * checking the request's signature and that its CN is this client id.

@@ -1,4 +1,4 @@
-/** File names inside `--certs-dir` (CONTRACT §1). */
+/** File names inside `--certs-dir` (docs/INTERFACE.md#running-the-server). */
 export const PKI_FILES = {
   caCert: 'ca.crt',
   caKey: 'ca.key',

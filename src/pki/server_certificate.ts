@@ -13,7 +13,7 @@ import { x509 } from './x509.js';
 const SERVER_VALIDITY_DAYS = 825;
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 
-/** The listeners always answer as `localhost` and on the loopback addresses. */
+/** The listeners always answer as `localhost` and on the loopback addresses (docs/INTERFACE.md#running-the-server). */
 const LOOPBACK_NAMES: ServerNames = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] };
 
 /**

@@ -170,7 +170,7 @@ function decidePublish(policy: CompiledPolicy, topic: string, limits: TopicLimit
 const AUTH_REQUESTS: ReadonlySet<string> = new Set(['token/request', 'reauth', 'claim/request', 'cert/renew']);
 
 /**
- * CONTRACT §5, §8: a device writes only its own requests (token/request,
+ * docs/INTERFACE.md#renewing-over-mqtt, #onboarding: a device writes only its own requests (token/request,
  * reauth, claim/request, cert/renew); the broker writes the rest. Whether
  * the session may make the request is the request handler's decision.
  */
@@ -191,7 +191,7 @@ function decideSubscribe(policy: CompiledPolicy, filter: string, limits: TopicLi
       return deny(`malformed shared subscription: ${(e as Error).message}`);
     }
     if (shared !== null) {
-      // CONTRACT §3: judged on <filter>, never as a literal topic.
+      // docs/INTERFACE.md#scopes: judged on <filter>, never as a literal topic.
       const inner = decideSubscribe(policy, shared.filter, limits);
       return { ...inner, reason: `shared subscription judged on its filter: ${inner.reason}` };
     }

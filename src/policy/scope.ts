@@ -1,5 +1,5 @@
 /**
- * The scope grammar (CONTRACT §3): OAuth 2.0 scope tokens naming MQTT
+ * The scope grammar (docs/INTERFACE.md#scopes): OAuth 2.0 scope tokens naming MQTT
  * permissions and admin access.
  *
  *   mqtt:publish:<filter>     may publish to topics the filter matches
@@ -164,7 +164,7 @@ export function scopeCovers(held: Scope, requested: Scope, clientId: string): bo
 
 /**
  * The requested scopes that no held scope covers; empty means the request
- * is a permitted subset (CONTRACT §3, else `invalid_scope`).
+ * is a permitted subset (docs/INTERFACE.md#scopes, else `invalid_scope`).
  *
  * @example
  * missingScopes(parseScopeString('mqtt:publish:a/#'), parseScopeString('mqtt:publish:a/b admin:read'), 'c1')

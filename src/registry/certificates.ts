@@ -69,7 +69,7 @@ export function issuerKey(ca: CertificateAuthority): string {
 }
 
 /**
- * Device certificates (CONTRACT §2 `cert issue|list|revoke`, `GET /pki/crl`),
+ * Device certificates (docs/INTERFACE.md#command-line `cert issue|list|revoke`, `GET /pki/crl`),
  * shared by the CLI and the server. Like ClientRegistry: validate, write
  * durably with a change-feed entry (so a running server ends sessions within
  * a second), then audit.

@@ -130,31 +130,45 @@ export class ClientRegistry {
     actor: Actor,
     alsoInTransaction: () => void = () => {},
   ): { client_id: string; client_secret: string | null }[] {
-    const now = Date.now();
     this.store.durably(() => {
-      for (const p of prepared) {
-        if (this.store.nameTaken(p.id)) throw new LatchkeyError('already_exists', `"${p.id}" already exists`);
-        this.store.clients.insert({
-          id: p.id,
-          scope: p.scope,
-          tokenTtl: p.tokenTtl,
-          authMethod: p.authMethod,
-          publicJwk: p.publicJwk,
-          status: 'enabled',
-          // Its tokens carry this; a token of an earlier client of this id never fits it.
-          incarnation: newIncarnation(),
-          createdAt: now,
-          updatedAt: now,
-        });
-        if (p.secret) this.store.clients.replaceSecret(p.id, hashSecret(p.secret), now, now);
-        this.store.changes.append('client', p.id);
-      }
+      this.insertPrepared(prepared);
       alsoInTransaction();
     });
     for (const p of prepared) {
       this.audit.record({ event: 'client.created', principal: p.id, outcome: 'success', detail: { actor, scope: p.scope, auth_method: p.authMethod } });
     }
     return prepared.map((p) => ({ client_id: p.id, client_secret: p.secret }));
+  }
+
+  /**
+   * Writes prepared clients inside the caller's durable transaction: the one
+   * way a client row is born (a fresh incarnation, the secret's hash, the
+   * change-feed entry), for {@link commitMany} and for provisioning, whose
+   * transaction also spends a claim. Records no audit event: the caller
+   * records its own once the transaction has committed.
+   *
+   * @example store.durably(() => registry.insertPrepared([registry.prepare({ id: 'th-42', scope })]))
+   * @throws LatchkeyError already_exists
+   */
+  insertPrepared(prepared: readonly PreparedClient[]): void {
+    const now = Date.now();
+    for (const p of prepared) {
+      if (this.store.nameTaken(p.id)) throw new LatchkeyError('already_exists', `"${p.id}" already exists`);
+      this.store.clients.insert({
+        id: p.id,
+        scope: p.scope,
+        tokenTtl: p.tokenTtl,
+        authMethod: p.authMethod,
+        publicJwk: p.publicJwk,
+        status: 'enabled',
+        // Its tokens carry this; a token of an earlier client of this id never fits it.
+        incarnation: newIncarnation(),
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (p.secret) this.store.clients.replaceSecret(p.id, hashSecret(p.secret), now, now);
+      this.store.changes.append('client', p.id);
+    }
   }
 
   list(): ClientView[] {

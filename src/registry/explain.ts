@@ -35,7 +35,7 @@ export function explain(store: Store, limits: TopicLimits, id: string, action: M
 
 /**
  * A device client, a user (the most their PATs may hold) or an API key:
- * names are unique across the three (CONTRACT §7).
+ * names are unique across the three (docs/INTERFACE.md#people-and-integrations).
  *
  * @throws LatchkeyError not_found
  */

@@ -11,7 +11,7 @@ import { CredentialRefusal } from './credential_refusal.js';
 import { LastUseRecorder } from './last_use.js';
 import { requireScopes } from './users.js';
 
-/** CONTRACT §7: 30 days unless asked otherwise; "never" only when asked for. */
+/** docs/INTERFACE.md#people-and-integrations: 30 days unless asked otherwise; "never" only when asked for. */
 export const DEFAULT_PAT_LIFETIME_SECONDS = 30 * 86_400;
 
 /** A label: 1-64 printable characters, so a list stays one line per token. */

@@ -1,6 +1,5 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
-import { generateSecret, hashSecret } from '../keys/secrets.js';
 import {
   claimUsable,
   decideProvision,
@@ -12,7 +11,7 @@ import {
 import { normalizeSerial } from '../pki/serial.js';
 import type { Store } from '../store/store.js';
 import type { CertificateRegistry, IssuedDeviceCertificate } from './certificates.js';
-import { newIncarnation } from '../tokens/incarnation.js';
+import type { ClientRegistry, PreparedClient } from './clients.js';
 
 /** A device asking to be provisioned, after its claim was found. */
 export interface ProvisionRequest {
@@ -47,7 +46,7 @@ export class Provisioner {
     private readonly store: Store,
     private readonly audit: AuditLog,
     private readonly certificates: CertificateRegistry,
-    private readonly defaultTokenTtl: number,
+    private readonly clients: ClientRegistry,
   ) {}
 
   /**
@@ -75,10 +74,11 @@ export class Provisioner {
         throw err;
       }
     }
-    const secret = plan.authMethod === 'client_secret_basic' ? generateSecret() : null;
+    // A secret template's device gets a secret (shown once, stored hashed); a certificate one none.
+    const client = this.clients.prepare({ id: plan.clientId, scope: plan.scope, authMethod: plan.authMethod });
 
     try {
-      this.store.durably(() => this.#register(plan, issued, secret));
+      this.store.durably(() => this.#register(plan, issued, client));
     } catch (err) {
       if (err instanceof Refused) return this.#refused(err.refusal, req, plan.provisionedBy);
       throw err;
@@ -100,7 +100,7 @@ export class Provisioner {
     if (issued) this.certificates.audited(issued, `claim:${plan.claimId}`, true);
     const body: Record<string, unknown> = issued
       ? { client_id: plan.clientId, certificate: issued.certPem, ca: issued.caPem, scope: plan.scope, not_after: issued.notAfter.toISOString() }
-      : { client_id: plan.clientId, client_secret: secret, scope: plan.scope };
+      : { client_id: plan.clientId, client_secret: client.secret, scope: plan.scope };
     return { ok: true, body };
   }
 
@@ -153,27 +153,15 @@ export class Provisioner {
     return renewal.replaces;
   }
 
-  #register(plan: RegistrationPlan, issued: IssuedDeviceCertificate | null, secret: string | null): void {
+  #register(plan: RegistrationPlan, issued: IssuedDeviceCertificate | null, client: PreparedClient): void {
     const now = Date.now();
     if (!this.store.claims.consume(plan.claimId, now)) {
       throw new Refused(claimUsable(this.store.claims.byId(plan.claimId), now) ?? refuse('invalid_claim', `claim used up: ${plan.claimId}`));
     }
     if (this.store.nameTaken(plan.clientId)) throw new Refused(refuse('client_id_taken', `"${plan.clientId}" is already taken`));
-    this.store.clients.insert({
-      id: plan.clientId,
-      scope: plan.scope,
-      tokenTtl: this.defaultTokenTtl,
-      authMethod: plan.authMethod,
-      publicJwk: null,
-      status: 'enabled',
-      incarnation: newIncarnation(),
-      createdAt: now,
-      updatedAt: now,
-    });
-    if (secret) this.store.clients.replaceSecret(plan.clientId, hashSecret(secret), now, now);
+    this.clients.insertPrepared([client]);
     this.store.provisionedClients.insert({ clientId: plan.clientId, template: plan.template, claimId: plan.claimId, provisionedBy: plan.provisionedBy, createdAt: now });
     if (issued) this.certificates.record(issued);
-    this.store.changes.append('client', plan.clientId);
   }
 
   /** A hub's claim stops working when the hub is disabled or deleted. */

@@ -25,7 +25,7 @@ export interface UserView {
 }
 
 /**
- * Users: people who hold personal access tokens (CONTRACT §7). Every change
+ * Users: people who hold personal access tokens (docs/INTERFACE.md#people-and-integrations). Every change
  * is validated, written durably with a `principal` change (so a running
  * server re-judges live sessions) and audited.
  */

@@ -3,7 +3,7 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { CLIENT_ID_PATTERN, formatScopes, parseScopeString, type Scope, ScopeError } from '../policy/index.js';
 
 /**
- * Checks a client, user or API key name against CONTRACT §2's pattern,
+ * Checks a client, user or API key name against the id pattern of docs/INTERFACE.md#command-line,
  * which keeps it safe inside topics.
  *
  * @throws LatchkeyError `invalid_id`

@@ -8,7 +8,7 @@
  * synchronous), so when Aedes acknowledges a PUBLISH the message is in the
  * database. Under WAL with synchronous=NORMAL a committed transaction survives
  * kill -9 of the process; only an OS crash or power loss can lose the last
- * few commits (CONTRACT §6 asks kill -9 for retained messages).
+ * few commits (docs/INTERFACE.md#durability asks kill -9 for retained messages).
  */
 import type { Database } from 'better-sqlite3';
 import { Readable } from 'node:stream';

@@ -17,7 +17,7 @@
  * [MQTT-4.1.0-1] and leaves its durability to the implementation; what a
  * crash or restart loses here is only an answer the device can ask for
  * again, or a request it will resend. Retained messages on these topics are
- * refused outright: the contract says they are never retained.
+ * refused outright: docs/INTERFACE.md#renewing-over-mqtt says they are never retained.
  *
  * The one decision is {@link CredentialSafePersistence.#inMemory}; every
  * method that writes a packet asks it, and every method that reads or

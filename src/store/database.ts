@@ -6,7 +6,7 @@ import { createPrivateFile, tightenFiles } from './private_files.js';
 
 export type Db = Database.Database;
 
-/** Where the database lives: `<data-dir>/latchkey.db` (CONTRACT §1). */
+/** Where the database lives: `<data-dir>/latchkey.db` (docs/INTERFACE.md#running-the-server). */
 export function databasePath(config: { dataDir: string }): string {
   return join(config.dataDir, 'latchkey.db');
 }

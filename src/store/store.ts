@@ -68,7 +68,7 @@ export class Store {
     this.#longestTtl = db.prepare('SELECT COALESCE(MAX(token_ttl), 86400) FROM clients').pluck();
   }
 
-  /** Names are unique across devices, users and API keys (CONTRACT §7). */
+  /** Names are unique across devices, users and API keys (docs/INTERFACE.md#people-and-integrations). */
   nameTaken(name: string): boolean {
     return this.#nameTaken.get({ name }) !== undefined;
   }

@@ -26,7 +26,7 @@ export interface IssueContext {
 /**
  * The client_credentials grant after the client has been authenticated:
  * the client must be enabled, the requested scope a subset of its own
- * (RFC 6749 §3.3, CONTRACT §3), then an access token is signed and audited.
+ * (RFC 6749 §3.3, docs/INTERFACE.md#scopes), then an access token is signed and audited.
  * The token endpoint and renewal over MQTT both come here.
  */
 export class TokenIssuer {

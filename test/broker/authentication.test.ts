@@ -20,7 +20,20 @@ async function token(): Promise<string> {
   return (await lk.token('t1', secret)).access_token;
 }
 
-describe('CONNACK codes (CONTRACT §5)', () => {
+/** The newest refused CONNECT audited under `principal`, polled: the audit is written shortly after the CONNACK. */
+// A refusal folded with others of its second is dated when that second ends, so an
+// earlier test's row can still be the newest one: look for the reason asked about.
+async function lastRefusal(principal: string, since: number, reason?: RegExp): Promise<{ reason: string | null; detail: unknown } | undefined> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const events = lk.auditEvents({ event: 'mqtt.connect', principal, since, limit: 20 });
+    const event = reason ? events.find((e) => reason.test(e.reason ?? '')) : events[0];
+    if (event || Date.now() > deadline) return event;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('CONNACK codes (docs/INTERFACE.md#mqtt)', () => {
   test('accepted: username = client id = sub, password = token', async () => {
     const client = await connectDevice(lk.mqttUrl, 't1', await token());
     expect(client.connected).toBe(true);
@@ -39,13 +52,10 @@ describe('CONNACK codes (CONTRACT §5)', () => {
   });
 
   test('a password over 8 KB is refused before any parsing', async () => {
-    const startedAt = Date.now();
+    const since = Date.now();
     const code = await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: `${await token()}${'='.repeat(9000)}` }));
     expect(code).toBe(4);
-    // The audit row is written just after the CONNACK.
-    await eventually(() => (lk.auditEvents({ event: 'mqtt.connect', principal: 't1', since: startedAt, limit: 1 })[0]?.reason ?? null) !== null, 5000, 'audited refusal');
-    const audit = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
-    expect(audit[0]?.reason).toBe('password too large');
+    expect((await lastRefusal('t1', since, /^password too large$/))?.reason).toBe('password too large');
   });
 
   test('2 identifier rejected: client id differs from the token subject', async () => {
@@ -61,9 +71,9 @@ describe('CONNACK codes (CONTRACT §5)', () => {
       body: new URLSearchParams({ token: revoked }),
     });
     expect(res.status).toBe(200);
+    const since = Date.now();
     expect(await refusalCode(connectDevice(lk.mqttUrl, 't1', revoked))).toBe(5);
-    const audit = lk.auditEvents({ event: 'mqtt.connect', principal: 't1', limit: 1 });
-    expect(audit[0]).toMatchObject({ outcome: 'failure', reason: 'token revoked: token revoked' });
+    expect(await lastRefusal('t1', since, /^token revoked: token revoked$/)).toMatchObject({ outcome: 'failure', reason: 'token revoked: token revoked' });
 
     const fresh = await token();
     lk.server.registry.setStatus('t1', 'disabled', 'test');
@@ -101,19 +111,6 @@ describe('CONNACK codes (CONTRACT §5)', () => {
 });
 
 describe('refusals that say what to do', () => {
-  /** The newest refused CONNECT audited under `principal`, polled: the audit is written shortly after the CONNACK. */
-  // A refusal folded with others of its second is dated when that second ends, so an
-  // earlier test's row can still be the newest one: look for the reason asked about.
-  async function lastRefusal(principal: string, since: number, reason?: RegExp): Promise<{ reason: string | null; detail: unknown } | undefined> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const events = lk.auditEvents({ event: 'mqtt.connect', principal, since, limit: 20 });
-      const event = reason ? events.find((e) => reason.test(e.reason ?? '')) : events[0];
-      if (event || Date.now() > deadline) return event;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   test('a client secret sent as the CONNECT password: the reason says to trade it at the token endpoint first', async () => {
     const since = Date.now();
     expect(await refusalCode(connect(lk.mqttUrl, { clientId: 't1', username: 't1', password: secret }))).toBe(4);

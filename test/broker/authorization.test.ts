@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => lk.close());
 
-describe('the hub and its thermostats (CONTRACT §3)', () => {
+describe('the hub and its thermostats (docs/INTERFACE.md#scopes)', () => {
   test('allow/thermostat-telemetry-reaches-hub and allow/hub-setpoint-reaches-thermostat', async () => {
     const hub = await device('hub');
     const t1 = await device('t1');

@@ -8,7 +8,7 @@ import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
-import { asSigner, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
+import { asSigner, caPemOf, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
 import { closedWithin, collect, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:dev/{client_id}/# mqtt:subscribe:dev/{client_id}/#';
@@ -32,7 +32,7 @@ async function deviceWithCertificate(id: string): Promise<{ cert: string; key: s
 
 beforeAll(async () => {
   t = await startTestServer();
-  ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  ca = caPemOf(t);
   certificates = await certificatesOf(t);
 });
 afterAll(async () => {
@@ -40,7 +40,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe('MQTTS with a device certificate (CONTRACT §5)', () => {
+describe('MQTTS with a device certificate (docs/INTERFACE.md#mqtt)', () => {
   it('a certificate from `cert issue` connects with no password and may use its scopes', async () => {
     const dev = await deviceWithCertificate('mtls-ok');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-ok', dev.cert, dev.key));
@@ -156,7 +156,7 @@ describe('MQTTS with a device certificate (CONTRACT §5)', () => {
   });
 });
 
-describe('revocation (CONTRACT §2 cert revoke)', { timeout: spawnTimeout(2) }, () => {
+describe('revocation (docs/INTERFACE.md#command-line cert revoke)', { timeout: spawnTimeout(2) }, () => {
   it('ends a live session within 1 s and refuses new connects with CONNACK 5', async () => {
     const dev = await deviceWithCertificate('mtls-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key));

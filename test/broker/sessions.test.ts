@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => lk.close());
 
-describe('session lifecycle (CONTRACT §5)', () => {
+describe('session lifecycle (docs/INTERFACE.md#mqtt)', () => {
   test('the broker disconnects a session within 1 s of its token expiry, after warning on $auth/<id>/expiring', async () => {
     const secret = lk.createClient('short', SCOPE, { tokenTtl: 3 });
     const { access_token } = await lk.token('short', secret);

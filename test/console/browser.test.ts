@@ -11,8 +11,11 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import QRCode from 'qrcode';
+import { parseOnboarding } from '../../src/onboarding/onboarding_string.js';
 import { connectDevice, eventually } from '../helpers/mqtt.js';
 import { certificatesOf } from '../helpers/mtls.js';
+import { createClaim } from '../helpers/onboarding.js';
 
 /** Debian's chromium; LATCHKEY_CHROMIUM points elsewhere (or nowhere, to see the skip). */
 const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -228,6 +231,55 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in Chromium (${CHROMIUM})`, () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('onboarding: creates a template and a claim whose QR code shows in the page; the list never shows the secret; revokes it', async () => {
+    await go(page, 'onboarding');
+    await page.fill('input[name=template_name]', 'thermostat');
+    await page.fill('input[name=template_scope]', 'mqtt:publish:home/{client_id}/telemetry');
+    await page.fill('input[name=template_prefix]', 'th-');
+    await page.click('[data-action=create-template]');
+    await page.waitForSelector('tr[data-template="thermostat"]', { timeout: 5000 });
+    expect(t.server.store.templates.get('thermostat')).toMatchObject({ idPrefix: 'th-', auth: 'cert', certDays: 365 });
+
+    await page.selectOption('select[name=claim_template]', 'thermostat');
+    await page.fill('input[name=claim_uses]', '3');
+    await page.selectOption('select[name=claim_expires]', '3600');
+    await page.click('[data-action=create-claim]');
+    const claim = (await page.textContent('[data-testid=claim-secret] .secret-value', { timeout: 5000 }))!.trim();
+    const onboarding = (await page.textContent('[data-testid=claim-onboarding] .secret-value'))!.trim();
+    expect(claim).toMatch(/^lk_clm_/);
+    expect(parseOnboarding(onboarding)).toMatchObject({ claim, mqtts: `127.0.0.1:${t.server.ports.mqtts}` });
+    const stored = t.server.store.claims.list().find((c) => c.last4 === claim.slice(-4))!;
+    expect(stored).toMatchObject({ template: 'thermostat', uses: 3, createdBy: 'console:operator' });
+
+    // The QR code is in the page, decoded and drawn (the CSP let it load), and encodes exactly the onboarding string.
+    const qr = page.locator('[data-testid=claim-qr]');
+    await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect((await qr.boundingBox())!.width).toBeGreaterThanOrEqual(200);
+    const src = (await qr.getAttribute('src'))!;
+    expect(src.startsWith('data:image/svg+xml')).toBe(true);
+    expect(decodeURIComponent(src.slice(src.indexOf(',') + 1))).toBe(await QRCode.toString(onboarding, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
+
+    // The list shows the claim by its last four characters, never the secret.
+    const row = page.locator(`tr[data-claim="${stored.id}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toContain(`lk_clm_…${claim.slice(-4)}`);
+    expect((await page.locator('table').allTextContents()).join(' ')).not.toContain(claim.slice(7, 30));
+    await shot(page, 'onboarding');
+
+    // Hidden on request and gone after a reload: the server never shows it again.
+    await page.click('[data-action=claim-done]');
+    expect(await page.locator('[data-testid=minted-claim]').count()).toBe(0);
+    await page.reload();
+    await page.waitForSelector(`tr[data-claim="${stored.id}"]`);
+    expect(await page.content()).not.toContain(claim.slice(7));
+
+    await page.click(`tr[data-claim="${stored.id}"] [data-action=revoke-claim]`);
+    await page.click(`tr[data-claim="${stored.id}"] [data-action=revoke-claim-confirm]`);
+    await expect.poll(() => t.server.store.claims.byId(stored.id)!.revokedAt).not.toBeNull();
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked');
+    expect(await row.locator('[data-action=revoke-claim]').count()).toBe(0);
+  });
+
   it('a change without the CSRF token is refused, even from the console\'s own page', async () => {
     const status = await page.evaluate(async () => {
       const res = await fetch('/admin/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: 'no-csrf', scope: 'mqtt:publish:x' }) });
@@ -255,6 +307,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`the console in Chromium (${CHROMIUM})`, () => {
     for (const action of ['save-scope', 'rotate', 'disable', 'delete']) expect(await p.locator(`[data-action=${action}]`).count()).toBe(0);
     await go(p, 'people');
     expect(await p.locator('[data-action=create-pat], [data-action=create-key]').count()).toBe(0);
+    // Templates and claims are listed, with nothing to press: no create, delete or revoke.
+    const active = createClaim(t, 'thermostat');
+    await go(p, 'onboarding');
+    await p.waitForSelector(`tr[data-claim="${active.id}"]`);
+    await p.waitForSelector('tr[data-template="thermostat"]');
+    expect(await p.locator('[data-testid=create-template], [data-testid=create-claim], [data-action=delete-template], [data-action=revoke-claim]').count()).toBe(0);
+    expect(await p.content()).not.toContain(active.claim.slice(7));
     // With the CSRF token and from its own origin, the API still refuses: the session holds admin:read only.
     const status = await p.evaluate(async () => {
       const me = (await (await fetch('/console/api/me')).json()) as { csrf: string };

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleSessions } from '../../src/console/console_sessions.js';
 import { createLoginLink } from '../../src/console/login_links.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
-import { httpsCall } from '../helpers/mtls.js';
+import { caPemOf, httpsCall } from '../helpers/mtls.js';
 
 let t: TestServer;
 let writerPat: string;
@@ -106,7 +104,7 @@ describe('console login', () => {
 
 describe('console over HTTPS', () => {
   it('serves the console on the HTTPS port, and its session cookie is Secure there', async () => {
-    const ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+    const ca = caPemOf(t);
     const page = await httpsCall(`${t.httpsUrl}/console`, { ca });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");

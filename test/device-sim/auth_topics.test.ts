@@ -7,7 +7,7 @@ import { PendingRequests } from '../../device-sim/lib/pending_requests.js';
 const jwt = (claims: object): string =>
   `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
-describe('$auth topics (CONTRACT §5)', () => {
+describe('$auth topics (docs/INTERFACE.md#renewing-over-mqtt)', () => {
   it('names every topic under the device\'s own id', () => {
     expect(authTopics('t1')).toEqual({
       all: '$auth/t1/#',
@@ -23,7 +23,7 @@ describe('$auth topics (CONTRACT §5)', () => {
     });
   });
 
-  it('parses what the contract says and nothing else', () => {
+  it('parses what docs/INTERFACE.md#renewing-over-mqtt says and nothing else', () => {
     const rows: Array<{ name: string; parse: (p: string) => unknown; payload: string; expected: unknown }> = [
       { name: 'expiring', parse: parseExpiring, payload: '{"exp":100,"seconds_left":30}', expected: { exp: 100, seconds_left: 30 } },
       { name: 'expiring for a certificate', parse: parseExpiring, payload: '{"exp":100,"seconds_left":30,"credential":"certificate"}', expected: { exp: 100, seconds_left: 30, credential: 'certificate' } },

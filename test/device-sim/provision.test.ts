@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, DeviceError, type DeviceEvent, provision } from '../../device-sim/lib/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { rawCertificate } from '../helpers/mtls.js';
-import { caPemOf, createClaim, createTemplate, opensslCsr } from '../helpers/onboarding.js';
+import { caPemOf, rawCertificate } from '../helpers/mtls.js';
+import { createClaim, createTemplate, opensslCsr } from '../helpers/onboarding.js';
 
 const SCOPE = 'mqtt:publish:lab/{client_id}/# mqtt:subscribe:lab/{client_id}/#';
 

@@ -116,6 +116,21 @@ describe('latchkey sessions', { timeout: spawnTimeout(4) }, () => {
     expect(await refusalCode(connectDevice(lk.mqttUrl, 'therm-4', token))).toBe(5);
   });
 
+  test('sessions kick --revoke refuses a session that used an API key (exit 4): nothing kicked, the key still works', async () => {
+    // An API key may serve other integrations: revoking it is `apikey roll`/`delete`, never a side effect of a kick.
+    const { key } = lk.server.people.apiKeys.create({ name: 'bridge-bot', scope: 'mqtt:subscribe:home/#' }, 'test');
+    const client = await connectDevice(lk.mqttUrl, 'bridge-bot', key, { clientId: 'bridge-bot@a' });
+    await eventually(() => lk.server.sessions.list('bridge-bot').length === 1, 3000, 'published');
+    const result = await lk.cli('sessions', 'kick', 'bridge-bot@a', '--revoke');
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: .*apikey.*cannot be revoked/);
+    expect(client.connected).toBe(true);
+    const another = await connectDevice(lk.mqttUrl, 'bridge-bot', key, { clientId: 'bridge-bot@b' });
+    await another.endAsync();
+    await client.endAsync();
+  });
+
   test('kicking a session that does not exist exits 3 with one error line', async () => {
     const result = await lk.cli('sessions', 'kick', 'nobody-here');
     expect(result.code).toBe(3);

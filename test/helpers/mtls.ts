@@ -1,6 +1,8 @@
 /** Device certificates, mutual-TLS HTTPS requests and client assertions for tests against a real latchkey. */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { type CryptoKey, type KeyObject, SignJWT } from 'jose';
 import { type CertificateAuthority, loadCa } from '../../src/pki/ca.js';
 import { issueDeviceCertificate, type IssueOptions, type IssuedCertificate } from '../../src/pki/issue_certificate.js';
@@ -8,6 +10,11 @@ import { importP256PrivateKey } from '../../src/pki/key_pem.js';
 import { x509 } from '../../src/pki/x509.js';
 import { CertificateRegistry, issuerKey } from '../../src/registry/certificates.js';
 import type { TestServer } from './latchkey.js';
+
+/** The test server's CA certificate (PEM), what a device trusts. */
+export function caPemOf(lk: TestServer): string {
+  return readFileSync(join(lk.certsDir, 'ca.crt'), 'utf8');
+}
 
 /** The test server's CA, as the CLI would load it. */
 export function caOf(lk: TestServer): Promise<CertificateAuthority> {

@@ -10,6 +10,7 @@ import { TemplateRegistry } from '../../src/registry/templates.js';
 import { tempDir } from './cli.js';
 import type { TestServer } from './latchkey.js';
 import { connect } from './mqtt.js';
+import { caPemOf } from './mtls.js';
 
 /**
  * A key and a CSR made by openssl, as a device toolchain would: `curve`
@@ -25,11 +26,6 @@ export function opensslCsr(cn: string, curve = 'prime256v1'): { keyPem: string; 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The test server's CA certificate (PEM). */
-export function caPemOf(t: TestServer): string {
-  return readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
 }
 
 /** Creates a template in-process. */

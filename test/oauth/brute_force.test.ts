@@ -46,7 +46,7 @@ async function untilUnlocked(send: () => Promise<HttpAnswer>, deadlineMs: number
   }
 }
 
-describe('brute-force protection (CONTRACT §4: 429 with Retry-After)', () => {
+describe('brute-force protection (docs/INTERFACE.md#oauth-over-http: 429 with Retry-After)', () => {
   it('per client and address: LIMIT failures from A lock the client out at A only; at B the right secret still works', async () => {
     const secret = t.createClient('bf-known', 'mqtt:publish:x');
     const attacker = freshAddress();

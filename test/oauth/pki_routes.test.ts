@@ -1,16 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { certificatesOf, httpsCall } from '../helpers/mtls.js';
+import { caPemOf, certificatesOf, httpsCall } from '../helpers/mtls.js';
 
 let t: TestServer;
 let caPem: string;
 
 beforeAll(async () => {
   t = await startTestServer();
-  caPem = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  caPem = caPemOf(t);
 });
 afterAll(async () => {
   await t?.close();

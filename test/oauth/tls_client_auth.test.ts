@@ -1,5 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePki } from '../../src/pki/ca.js';
 import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
@@ -7,7 +6,7 @@ import { x5tS256 } from '../../src/pki/fingerprint.js';
 import { x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
-import { certificatesOf, httpsCall, rawCertificate, type TlsIdentity } from '../helpers/mtls.js';
+import { caPemOf, certificatesOf, httpsCall, rawCertificate, type TlsIdentity } from '../helpers/mtls.js';
 import { closedWithin, connectDevice, refusalCode } from '../helpers/mqtt.js';
 import { basic, claimsOf, invalidClientBody, post } from './http.js';
 
@@ -37,7 +36,7 @@ function certOf(token: string): unknown {
 
 beforeAll(async () => {
   t = await startTestServer({ authFailureLimit: '1000' });
-  ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  ca = caPemOf(t);
   certificates = await certificatesOf(t);
 });
 afterAll(async () => {

@@ -13,7 +13,8 @@ import { x509 } from '../../src/pki/x509.js';
 import { startChildServer } from '../helpers/child_server.js';
 import { runCli, spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { connect } from '../helpers/mqtt.js';
-import { caPemOf, createClaim, createTemplate, opensslCsr, tlsTo } from '../helpers/onboarding.js';
+import { caPemOf } from '../helpers/mtls.js';
+import { createClaim, createTemplate, opensslCsr, tlsTo } from '../helpers/onboarding.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry';
 

@@ -8,8 +8,8 @@ import { parseOnboarding } from '../../src/onboarding/onboarding_string.js';
 import { x509 } from '../../src/pki/x509.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connect, connectDevice, eventually, refusalCode, sleep } from '../helpers/mqtt.js';
-import { caOf, rawCertificate } from '../helpers/mtls.js';
-import { ask, caPemOf, claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo } from '../helpers/onboarding.js';
+import { caOf, caPemOf, rawCertificate } from '../helpers/mtls.js';
+import { ask, claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo } from '../helpers/onboarding.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry';
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
 import { ClaimRegistry } from '../../src/registry/claims.js';
 import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { httpsCall } from '../helpers/mtls.js';
+import { caPemOf, httpsCall } from '../helpers/mtls.js';
 import { closedWithin, connect, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
-import { caPemOf, claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo, ask } from '../helpers/onboarding.js';
+import { claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo, ask } from '../helpers/onboarding.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
 

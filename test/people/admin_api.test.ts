@@ -352,6 +352,13 @@ describe('admin API routes', () => {
         'GET /admin/explain',
         'POST /admin/clients/{id}/scope',
         'POST /admin/clients/{id}/rotate-secret',
+        'GET /admin/templates',
+        'POST /admin/templates',
+        'GET /admin/templates/{name}',
+        'DELETE /admin/templates/{name}',
+        'GET /admin/claims',
+        'POST /admin/claims',
+        'DELETE /admin/claims/{id}',
         // What `latchkey --server` needs besides.
         'POST /admin/users',
         'GET /admin/users/{name}',

@@ -30,7 +30,7 @@ function adminGet(token: string): Promise<number> {
   return fetch(`${lk.baseUrl}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 }
 
-describe('latchkey user / pat (CONTRACT §7)', { timeout: spawnTimeout(7) }, () => {
+describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', { timeout: spawnTimeout(7) }, () => {
   test('user create: names shared with clients; a default scope ceiling; --scope narrows it', async () => {
     expect(await json('user', 'create', 'uma')).toMatchObject({ name: 'uma', status: 'enabled', scope: 'admin:write mqtt:publish:# mqtt:subscribe:#' });
     expect(await json('user', 'create', 'viv', '--scope', 'admin:read')).toMatchObject({ name: 'viv', scope: 'admin:read' });
@@ -122,7 +122,7 @@ describe('latchkey user / pat (CONTRACT §7)', { timeout: spawnTimeout(7) }, () 
   });
 });
 
-describe('latchkey apikey (CONTRACT §7)', { timeout: spawnTimeout(7) }, () => {
+describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', { timeout: spawnTimeout(7) }, () => {
   test('create {id, key}; list by prefix and last four, never the key', async () => {
     const made = await json('apikey', 'create', 'dashboard', '--scope', 'admin:read');
     expect(made).toEqual({ id: 'dashboard', key: expect.stringMatching(/^lk_key_[0-9A-Za-z]{38}$/) });

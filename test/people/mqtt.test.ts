@@ -26,7 +26,7 @@ function retype(token: string, i: number): string {
   return token.slice(0, i) + (token[i] === 'x' ? 'y' : 'x') + token.slice(i + 1);
 }
 
-describe('MQTT with personal access tokens (CONTRACT §7)', () => {
+describe('MQTT with personal access tokens (docs/INTERFACE.md#people-and-integrations)', () => {
   test('a PAT connects as its user, with client id = name or name@suffix, and gets only its own scopes', async () => {
     people().users.create({ name: 'alice', scope: 'mqtt:subscribe:home/# mqtt:publish:home/+/setpoint' }, 'test');
     const { token } = people().pats.create({ user: 'alice', name: 'laptop', scope: 'mqtt:subscribe:home/+/telemetry' }, 'test');
@@ -113,7 +113,7 @@ describe('MQTT with personal access tokens (CONTRACT §7)', () => {
   });
 });
 
-describe('MQTT with API keys (CONTRACT §7)', () => {
+describe('MQTT with API keys (docs/INTERFACE.md#people-and-integrations)', () => {
   test('an API key connects as its name with exactly its scopes', async () => {
     const { key } = people().apiKeys.create({ name: 'bridge', scope: 'mqtt:subscribe:home/+/telemetry' }, 'test');
     const client = await connectAs('bridge', key, 'bridge@eu-1');

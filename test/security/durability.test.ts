@@ -8,7 +8,7 @@ import { runCli, spawnTimeout, tempDir } from '../helpers/latchkey.js';
 import { collect, connectDevice, connectDeviceCollecting, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 
 /**
- * Nothing acknowledged is lost to kill -9 (CONTRACT §6): the server runs as
+ * Nothing acknowledged is lost to kill -9 (docs/INTERFACE.md#durability): the server runs as
  * a child process, is SIGKILLed right after an acknowledgement, restarted on
  * the same data directory, and checked.
  */

@@ -66,11 +66,12 @@ describe('files at rest: modes fixed at init and start', { timeout: 120_000 }, (
     expectPrivate(dirs);
   });
 
-  test('a database the CLI creates is 0600 from the start, whatever the umask', async () => {
+  test('a database `latchkey init` creates is 0600 from the start, whatever the umask (other commands refuse a missing one)', async () => {
     const root = tempDir();
     roots.push(root);
     const dataDir = join(root, 'fresh');
-    const result = await runCli(['--data-dir', dataDir, '--certs-dir', join(root, 'certs'), 'client', 'list', '--json']);
+    expect((await runCli(['--data-dir', dataDir, '--certs-dir', join(root, 'certs'), 'client', 'list', '--json'])).code).toBe(8);
+    const result = await runCli(['--data-dir', dataDir, '--certs-dir', join(root, 'certs'), 'init', '--json']);
     expect(result.code).toBe(0);
     expect(mode(dataDir)).toBe(0o700);
     for (const file of filesUnder(dataDir)) expect([file, mode(file)]).toEqual([file, 0o600]);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCa } from '../../src/pki/ca.js';
@@ -8,7 +6,7 @@ import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { certificatesOf, httpsCall } from '../helpers/mtls.js';
+import { caPemOf, certificatesOf, httpsCall } from '../helpers/mtls.js';
 import { closedWithin, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 /**
@@ -25,7 +23,7 @@ let certificates: CertificateRegistry;
 
 beforeAll(async () => {
   t = await startTestServer({ authFailureLimit: '1000' });
-  ca = readFileSync(join(t.certsDir, 'ca.crt'), 'utf8');
+  ca = caPemOf(t);
   certificates = await certificatesOf(t);
 });
 afterAll(async () => {
@@ -145,7 +143,7 @@ describe('a deleted client leaves nothing a re-created one inherits', () => {
 
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('lc-cert', old.certPem, old.keyPem!)))).toBe(5);
     expect(certificates.list('lc-cert').find((c) => c.serial === old.serial)?.status).toBe('revoked');
-    const crl = new x509.X509Crl(await certificates.crl());
+    const crl = new x509.X509Crl(new Uint8Array(await certificates.crl()));
     expect(crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''))).toContain(old.serial.replace(/^0+/, ''));
     const revokedEvent = audited('certificate.revoked', Date.now() - 10_000).find((e) => (e.detail as { serial?: string }).serial === old.serial);
     expect(revokedEvent?.reason).toBe('client deleted');

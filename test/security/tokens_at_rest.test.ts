@@ -88,6 +88,7 @@ async function startRun(): Promise<Run & { secrets: Record<string, string> }> {
   const paths = { root, dataDir: join(root, 'data'), certsDir: join(root, 'certs') };
   const needles = new Map<string, string>();
   const secrets: Record<string, string> = {};
+  await cli(paths, 'init');
   for (const id of ['dev', 'cln']) {
     secrets[id] = (await cli(paths, 'client', 'create', id, '--scope', 'mqtt:publish:x/{client_id}'))['client_secret']!;
     needles.set(`client secret of ${id}`, secrets[id]!);

@@ -6,7 +6,7 @@ import type { Authenticated, ConnectAttempt, PasswordResolver } from './credenti
 import { refusalToConnack } from './refusal_connack.js';
 
 /**
- * API keys at CONNECT (CONTRACT §7): username = the key's name, password =
+ * API keys at CONNECT (docs/INTERFACE.md#people-and-integrations): username = the key's name, password =
  * the key. The session may do exactly what the key's scopes allow. A key
  * rolled with a grace expires at the grace end, so sessions on it end then.
  */

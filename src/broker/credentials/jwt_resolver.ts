@@ -16,7 +16,7 @@ import type { Authenticated, ConnectAttempt, PasswordResolver } from './credenti
 export const NOT_AN_ACCESS_TOKEN = 'the password is not an access token: trade the client secret at POST /oauth/token first';
 
 /**
- * Access tokens from the token endpoint (CONTRACT §5): username = client id,
+ * Access tokens from the token endpoint (docs/INTERFACE.md#mqtt): username = client id,
  * password = the JWT, verified locally against the published keys.
  */
 export class JwtResolver implements PasswordResolver {

@@ -7,7 +7,7 @@ import type { Authenticated, ConnectAttempt, PasswordResolver } from './credenti
 import { refusalToConnack } from './refusal_connack.js';
 
 /**
- * Personal access tokens at CONNECT (CONTRACT §7): username = the user's
+ * Personal access tokens at CONNECT (docs/INTERFACE.md#people-and-integrations): username = the user's
  * name, password = the token. The client id (name or name@suffix) is
  * checked by the authenticate hook. The session may do what the token's
  * scopes allow, cut to what the user holds now.

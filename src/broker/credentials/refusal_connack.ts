@@ -2,7 +2,7 @@ import { CONNACK, ConnackError } from '../../errors/connack_error.js';
 import { CredentialRefusal } from '../../registry/credential_refusal.js';
 
 /**
- * A refused PAT or API key as a CONNACK (CONTRACT §5): revoked or disabled
+ * A refused PAT or API key as a CONNACK (docs/INTERFACE.md#mqtt): revoked or disabled
  * is "not authorized" (5); malformed, unknown or expired is "bad
  * credentials" (4), as for an access token.
  */

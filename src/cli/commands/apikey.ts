@@ -5,7 +5,7 @@ import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
- * `latchkey apikey …`: API keys for integrations (CONTRACT §7). A key is
+ * `latchkey apikey …`: API keys for integrations (docs/INTERFACE.md#people-and-integrations). A key is
  * shown once, at creation or roll; lists show prefix and last four only.
  *
  * @example registerApiKeyCommands(program) // latchkey apikey roll dashboard --grace 1d

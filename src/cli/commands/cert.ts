@@ -8,7 +8,7 @@ import { table } from '../output.js';
 const DEFAULT_DAYS = '365';
 
 /**
- * `latchkey cert …`: device certificates from the latchkey CA (CONTRACT §2).
+ * `latchkey cert …`: device certificates from the latchkey CA (docs/INTERFACE.md#command-line).
  *
  * @example registerCertCommands(program) // latchkey cert issue thermostat-1 --out ./device
  */

@@ -14,7 +14,7 @@ const DEFAULT_GRACE = '24h';
 const CONFIRM_MS = 3_000;
 
 /**
- * `latchkey client …`: register and manage devices (CONTRACT §2).
+ * `latchkey client …`: register and manage devices (docs/INTERFACE.md#command-line).
  * Every change goes through the ClientRegistry: validated, durable, on the
  * change feed for a running server, audited.
  *

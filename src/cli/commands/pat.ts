@@ -5,7 +5,7 @@ import { action, withOperations } from '../context.js';
 import { table } from '../output.js';
 
 /**
- * `latchkey pat …`: personal access tokens (CONTRACT §7). A token is shown
+ * `latchkey pat …`: personal access tokens (docs/INTERFACE.md#people-and-integrations). A token is shown
  * once, at creation; lists show its prefix and last four characters only.
  *
  * @example registerPatCommands(program) // latchkey pat create alice --name laptop --scope "admin:read"

@@ -4,7 +4,7 @@ import { action, withOperations } from '../context.js';
 import { fields, table, type CommandOutput } from '../output.js';
 
 /**
- * `latchkey user …`: people who hold personal access tokens (CONTRACT §7).
+ * `latchkey user …`: people who hold personal access tokens (docs/INTERFACE.md#people-and-integrations).
  * A user's scope is the most any of their tokens may carry.
  *
  * @example registerUserCommands(program) // latchkey user create alice --scope "admin:read"

@@ -17,7 +17,7 @@ export interface AuthenticatedClient {
 export type Refuse = (principal: string | null, error: OAuthError) => OAuthError;
 
 /**
- * Brute-force protection (CONTRACT §4). Failures are counted per client id
+ * Brute-force protection (docs/INTERFACE.md#oauth-over-http). Failures are counted per client id
  * AND address pair, and per address over every id, never per client id
  * alone: client ids are not secret (they appear in topics), so a count per
  * id would let anyone lock a device out from everywhere. Failures from one

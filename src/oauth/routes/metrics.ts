@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { OAuthContext } from '../context.js';
 
-/** `GET /metrics`: Prometheus text format (CONTRACT §6). */
+/** `GET /metrics`: Prometheus text format (docs/INTERFACE.md#metrics-and-logs). */
 export function registerMetrics(app: FastifyInstance, ctx: OAuthContext): void {
   app.get('/metrics', async (_request, reply) => {
     const text = await ctx.deps.metrics.text();

@@ -17,7 +17,7 @@ const STATUS: Record<ProvisionErrorCode, number> = {
 };
 
 /**
- * `POST /provision` (CONTRACT §8), for devices that speak HTTPS rather than
+ * `POST /provision` (docs/INTERFACE.md#onboarding), for devices that speak HTTPS rather than
  * MQTT: `Authorization: Bearer lk_clm_…`, JSON body `{"client_id","csr"}`
  * (or `{"client_id"}` for a secret template); the answer is that of
  * `$provision/<id>/csr/response`. Over plain HTTP the request is refused
