@@ -96,12 +96,16 @@ export function checkScenario(entries: TimelineEntry[], facts: ScenarioFacts): C
   check('rogue_setpoint_never_applied', `${t1} never applied the rogue's 30 °C`, !of(t1, 'setpoint_applied').some((e) => d(e, 'setpoint') === 30));
 
   const disabledAt = facts.disabledAt;
-  const cutOff = disabledAt === null ? undefined : of(t2, 'disconnected').find((e) => e.t >= disabledAt - 100);
+  // The cut-off may come before the CLI process has even exited (the change is committed inside it), so look for it
+  // from the moment the command was typed; its delay counts from when the command returned, 0 if it came before.
+  const typedAt = of('operator', 'disable')[0]?.t ?? disabledAt;
+  const cutOff = disabledAt === null || typedAt === null ? undefined : of(t2, 'disconnected').find((e) => e.t >= typedAt);
+  const cutOffAfter = cutOff && disabledAt !== null ? Math.max(0, cutOff.t - disabledAt) : null;
   check(
     'revoked_thermostat_cut_off',
     `${t2} was cut off within 2 s of the operator disabling it`,
-    disabledAt !== null && cutOff !== undefined && cutOff.t - disabledAt <= 2000 && of('latchkey', 'disconnected_by_broker').some((e) => d(e, 'principal') === t2),
-    cutOff && disabledAt !== null ? `after ${cutOff.t - disabledAt} ms` : 'no disconnect seen',
+    cutOffAfter !== null && cutOffAfter <= 2000 && of('latchkey', 'disconnected_by_broker').some((e) => d(e, 'principal') === t2),
+    cutOffAfter !== null ? `after ${cutOffAfter} ms` : 'no disconnect seen',
   );
   check(
     'revoked_thermostat_stays_out',

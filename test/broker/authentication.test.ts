@@ -2,7 +2,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { connect, connectDevice, refusalCode } from '../helpers/mqtt.js';
+import { connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
 const SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';
 

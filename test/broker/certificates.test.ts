@@ -7,7 +7,7 @@ import { issueDeviceCertificate } from '../../src/pki/issue_certificate.js';
 import { generateP256KeyPair, privateKeyToPem } from '../../src/pki/key_pem.js';
 import { ECDSA_SHA256, x509 } from '../../src/pki/x509.js';
 import type { CertificateRegistry } from '../../src/registry/certificates.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { asSigner, caPemOf, certificatesOf, httpsCall, rawCertificate } from '../helpers/mtls.js';
 import { closedWithin, collect, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 
@@ -156,14 +156,12 @@ describe('MQTTS with a device certificate (docs/INTERFACE.md#mqtt)', () => {
   });
 });
 
-describe('revocation (docs/INTERFACE.md#command-line cert revoke)', () => {
+describe('revocation (docs/INTERFACE.md#command-line cert revoke)', { timeout: spawnTimeout(2) }, () => {
   it('ends a live session within 1 s and refuses new connects with CONNACK 5', async () => {
     const dev = await deviceWithCertificate('mtls-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key));
-    const started = Date.now();
     certificates.revoke(dev.serial, 'test');
     await closedWithin(client, 1000);
-    expect(Date.now() - started).toBeLessThan(1000);
     client.end(true);
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('mtls-rev', dev.cert, dev.key)))).toBe(5);
     // Another certificate of the same client still works.
@@ -182,18 +180,17 @@ describe('revocation (docs/INTERFACE.md#command-line cert revoke)', () => {
   it('revoked by the CLI in another process: the live session ends within 1 s of the command', async () => {
     const dev = await deviceWithCertificate('mtls-cli-rev');
     const client = await connect(t.mqttsUrl, tlsOptions('mtls-cli-rev', dev.cert, dev.key));
-    const closed = closedWithin(client, 10_000).then(() => Date.now());
     const result = await t.cli('cert', 'revoke', dev.serial.toUpperCase().match(/../g)!.join(':'), '--json');
     const acknowledged = Date.now();
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ serial: dev.serial, revoked: true, already_revoked: false });
-    expect((await closed) - acknowledged).toBeLessThan(1000);
+    await closedWithin(client, 1000, acknowledged);
     client.end(true);
     expect(await refusalCode(connect(t.mqttsUrl, tlsOptions('mtls-cli-rev', dev.cert, dev.key)))).toBe(5);
   });
 });
 
-describe('the CSR flow through the CLI', () => {
+describe('the CSR flow through the CLI', { timeout: spawnTimeout(4) }, () => {
   it('`cert issue --csr` signs the device key: no key file, and the device connects with its own key', async () => {
     t.createClient('mtls-csr', SCOPE);
     const keys = await generateP256KeyPair();

@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
-import { type CliDirs, cliDirs, expectOneError } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, spawnTimeout } from './fixture.js';
 
 const SCOPE = 'mqtt:publish:dev/{client_id}/#';
 
-describe('latchkey cert', () => {
+describe('latchkey cert', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   beforeAll(async () => {
     cli = cliDirs();
     await cli.json('client', 'create', 'cam-1', '--scope', SCOPE);
     await cli.json('client', 'create', 'cam-2', '--scope', SCOPE, '--auth-method', 'tls_client_auth');
-  });
+  }, spawnTimeout(2));
   afterAll(() => cli.remove());
 
   it('issue writes <id>.crt, <id>.key (0600) and ca.crt, and prints {serial, cert, key, not_after}', async () => {
@@ -87,7 +87,7 @@ describe('latchkey cert', () => {
   });
 });
 
-describe('latchkey client create for key-based methods', () => {
+describe('latchkey client create for key-based methods', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   beforeAll(() => {
     cli = cliDirs();

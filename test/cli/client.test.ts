@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
 const VIEW_KEYS = ['auth_method', 'client_id', 'created_at', 'scope', 'secrets', 'static_password', 'status', 'token_ttl', 'updated_at'];
 
-describe('latchkey client', () => {
+describe('latchkey client', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   let secret = '';
   beforeAll(() => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
-describe('latchkey client: bad input exits non-zero with one line and changes nothing', () => {
+describe('latchkey client: bad input exits non-zero with one line and changes nothing', { timeout: spawnTimeout(4) }, () => {
   let cli: CliDirs;
   beforeAll(async () => {
     cli = cliDirs();
     await cli.json('client', 'create', 'thermostat-1', '--scope', THERMOSTAT_SCOPE);
     await cli.json('client', 'create', 'cert-only', '--scope', 'mqtt:publish:c', '--auth-method', 'tls_client_auth');
-  });
+  }, spawnTimeout(2));
   afterAll(() => cli.remove());
 
   const cases: { name: string; args: string[]; status: number }[] = [

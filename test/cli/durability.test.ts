@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
 import { clientCredentialsToken } from '../helpers/token.js';
-import { type CliDirs, cliDirs, expectOneError, THERMOSTAT_SCOPE } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
 /** `latchkey start` as a child process on ephemeral ports. */
 function startServer(cli: CliDirs): Promise<ChildServer> {
@@ -25,7 +25,7 @@ function revoked(cli: CliDirs, jti: string): boolean {
   }
 }
 
-describe('latchkey start as a child process', () => {
+describe('latchkey start as a child process', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   let running: ChildServer | null = null;
   beforeAll(() => {

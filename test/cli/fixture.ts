@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { Store } from '../../src/store/store.js';
 
-export { CLI, type CliResult, runCli, tempDir } from '../helpers/cli.js';
+export { CLI, type CliResult, runCli, spawnTimeout, tempDir } from '../helpers/cli.js';
 
 /** The hub/thermostat example of the README. */
 export const THERMOSTAT_SCOPE = 'mqtt:publish:home/{client_id}/telemetry mqtt:subscribe:home/{client_id}/setpoint';

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliDirs, cliDirs, expectOneError, HUB_SCOPE, parseLines, THERMOSTAT_SCOPE } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, HUB_SCOPE, parseLines, spawnTimeout, THERMOSTAT_SCOPE } from './fixture.js';
 
 // `count`: how many events an aggregated row stands for (1 otherwise); its samples are in detail.samples.
 const AUDIT_KEYS = ['at', 'count', 'detail', 'event', 'outcome', 'principal', 'reason', 'remote'];
 
-describe('latchkey token, keys, audit and explain', () => {
+describe('latchkey token, keys, audit and explain', { timeout: spawnTimeout(6) }, () => {
   let cli: CliDirs;
   beforeAll(async () => {
     cli = cliDirs();
     await cli.json('init');
     await cli.json('client', 'create', 'thermostat-1', '--scope', THERMOSTAT_SCOPE);
     await cli.json('client', 'create', 'hub', '--scope', HUB_SCOPE);
-  });
+  }, spawnTimeout(3));
   afterAll(() => cli.remove());
 
   it('token revoke answers {jti, revoked: true} and is idempotent', async () => {

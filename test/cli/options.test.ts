@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverNames } from '../../src/pki/server_names.js';
-import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, tempDir } from './fixture.js';
+import { cliDirs, type CliDirs, expectOneError, parseOneObject, runCli, spawnTimeout, tempDir } from './fixture.js';
 
-describe('latchkey global options and init', () => {
+describe('latchkey global options and init', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   const scratch: string[] = [];
   const scratchDir = () => {

@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliDirs, cliDirs, expectOneError, parseLines } from './fixture.js';
+import { type CliDirs, cliDirs, expectOneError, parseLines, spawnTimeout } from './fixture.js';
 
 const SCOPE = 'mqtt:publish:dev/{client_id}/#';
 
-describe('latchkey client set-auth-method', () => {
+describe('latchkey client set-auth-method', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   let jwkFile = '';
   beforeAll(() => {
@@ -104,7 +104,7 @@ describe('latchkey client set-auth-method', () => {
   });
 });
 
-describe('errors that say what to do', () => {
+describe('errors that say what to do', { timeout: spawnTimeout(5) }, () => {
   let cli: CliDirs;
   beforeAll(() => {
     cli = cliDirs();

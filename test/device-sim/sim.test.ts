@@ -102,11 +102,13 @@ describe('npm run sim: against a running latchkey', () => {
           { clientId: 'thermostat-1', clientSecret: t1Secret },
           { clientId: 'thermostat-2', cert: issued.certPem, key: issued.keyPem! },
         ],
-        secondsPerHour: 1,
+        // Both thermostats must be up before 22:00 to get the day setpoint: a JWT device fetches a token first,
+        // which took over 2 s on the loaded CI machine, so the simulated hour is 4 s, not 1 s.
+        secondsPerHour: 4,
         json: false,
       },
       timeline,
-      AbortSignal.timeout(3_500),
+      AbortSignal.timeout(10_500),
     );
     expect(timeline.find({ kind: 'connected' }).map((e) => `${e.actor}:${String(e.data?.mode)}`).sort()).toEqual([
       'hub:jwt',
@@ -114,9 +116,12 @@ describe('npm run sim: against a running latchkey', () => {
       'thermostat-2:certificate',
     ]);
     expect(new Set(timeline.find({ actor: 'hub', kind: 'telemetry_received' }).map((e) => e.data?.from))).toEqual(new Set(['thermostat-1', 'thermostat-2']));
-    // 20:00 is day: both got 19 °C; 22:00 (2 s in) is night: 16 °C.
+    // 20:00 is day: both got 19 °C; 22:00 (8 s in) is night: 16 °C. The setpoint is a retained QoS 1 message:
+    // at least once, so a subscription racing the hub's publish may see it live and again as the retained copy
+    // (seen under load). The order of the changes is what the schedule promises.
+    const changes = (values: unknown[]): unknown[] => values.filter((v, i) => i === 0 || v !== values[i - 1]);
     for (const id of ['thermostat-1', 'thermostat-2']) {
-      expect(timeline.find({ actor: id, kind: 'setpoint_applied' }).map((e) => e.data?.setpoint), id).toEqual([19, 16]);
+      expect(changes(timeline.find({ actor: id, kind: 'setpoint_applied' }).map((e) => e.data?.setpoint)), id).toEqual([19, 16]);
     }
     expect(timeline.find({ kind: 'closed' }).map((e) => e.actor).sort()).toEqual(['hub', 'thermostat-1', 'thermostat-2']);
   });

@@ -15,6 +15,24 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Longest one CLI process (or a child server's start-up) may take here, start
+ * to exit. Measured: 0.15 s of CPU each, but 2-4 s wall on the shared 2-core
+ * CI machine at load 25; twice the worst seen.
+ */
+export const SPAWN_BUDGET_MS = 8_000;
+
+/**
+ * Test timeout for a test that runs up to `processes` child processes one
+ * after another: the default 20 s for the rest of the test plus a budget per
+ * process. A timeout is a hang guard, never the bound a test asserts.
+ *
+ * @example describe('latchkey client', { timeout: spawnTimeout(6) }, () => { ... })
+ */
+export function spawnTimeout(processes: number): number {
+  return 20_000 + processes * SPAWN_BUDGET_MS;
+}
+
 /** Runs `node dist/src/cli/main.js ...args` and collects its output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliResult> {
   return new Promise((done, fail) => {

@@ -7,7 +7,7 @@ import { loadConfig, type RawOptions } from '../../src/config/load_config.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { AuditEvent, AuditQuery } from '../../src/store/audit.js';
 
-export { CLI, type CliResult, runCli, tempDir } from './cli.js';
+export { CLI, type CliResult, runCli, spawnTimeout, tempDir } from './cli.js';
 
 export interface TestServer {
   server: RunningLatchkey;

@@ -1,8 +1,39 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
+/** When each client connected through these helpers was closed, by this process's clock. */
+const closeTimes = new WeakMap<MqttClient, number>();
+
 /** Connects with mqtt.js (MQTT 3.1.1, no auto-reconnect); rejects with the CONNACK error. */
-export function connect(url: string, options: IClientOptions): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+export async function connect(url: string, options: IClientOptions): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  // Recorded from the start, so a close that happens while the test is still awaiting the change keeps its true time.
+  client.once('close', () => closeTimes.set(client, Date.now()));
+  return client;
+}
+
+/**
+ * Connects as a device and collects its messages from the first packet on.
+ * A persistent session's queued messages can arrive in the same read as the
+ * CONNACK, and mqtt.js emits them before an `await connect()` resumes: a
+ * listener attached afterwards misses them (more often on a loaded machine).
+ */
+export async function connectDeviceCollecting(
+  url: string,
+  id: string,
+  token: string,
+  options: IClientOptions = {},
+): Promise<{ client: MqttClient; seen: ReturnType<typeof collect> }> {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, clientId: id, username: id, password: token, ...options });
+  const seen = collect(client);
+  client.once('close', () => closeTimes.set(client, Date.now()));
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+  return { client, seen };
 }
 
 /** Connects as a device: username and client id = id, password = token. */
@@ -23,17 +54,48 @@ export async function refusalCode(attempt: Promise<MqttClient>): Promise<number>
   }
 }
 
-/** Resolves when the broker closes the connection; rejects after `ms`. */
-export function closedWithin(client: MqttClient, ms: number): Promise<number> {
-  const started = Date.now();
+/** The CONNACK return code a connect got: 0 if accepted (the client is then ended), else the refusal's code. */
+export async function connackCode(attempt: Promise<MqttClient>): Promise<number> {
+  try {
+    return await refusalCode(attempt);
+  } catch (err) {
+    if ((err as Error).message === 'connect was accepted') return 0;
+    throw err;
+  }
+}
+
+/**
+ * When the connection closed (Date.now() at its 'close' event, the recorded
+ * time if it closed earlier). Rejects if still open after `waitMs`: a cap
+ * that ends a hung test, not a bound under test.
+ */
+export function closedAt(client: MqttClient, waitMs = 10_000): Promise<number> {
+  const recorded = closeTimes.get(client);
+  if (recorded !== undefined) return Promise.resolve(recorded);
+  // A client not made by connect() that is already closed: now is the latest it can have closed.
+  if (!client.connected) return Promise.resolve(Date.now());
   return new Promise((resolve, reject) => {
-    if (!client.connected) return resolve(0);
-    const timer = setTimeout(() => reject(new Error(`still connected after ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new Error(`still connected after ${waitMs} ms`)), waitMs);
     client.once('close', () => {
       clearTimeout(timer);
-      resolve(Date.now() - started);
+      resolve(closeTimes.get(client) ?? Date.now());
     });
   });
+}
+
+/**
+ * Asserts the broker closed the connection at most `ms` after `since`: the
+ * moment the change that must close it was committed (for a CLI command, when
+ * the command returned; by default, now). Resolves with that delay, 0 if it
+ * closed before `since`. The bound is checked on the timestamps, and the wait
+ * itself is generous: after a stall on a loaded machine Node runs due timers
+ * before pending socket events, so a timer of `ms` would fail a close that
+ * arrived in time.
+ */
+export async function closedWithin(client: MqttClient, ms: number, since = Date.now()): Promise<number> {
+  const late = Math.max(0, (await closedAt(client, ms + 10_000)) - since);
+  if (late > ms) throw new Error(`closed ${late} ms after the change, more than ${ms} ms`);
+  return late;
 }
 
 /** Collects messages per topic. */

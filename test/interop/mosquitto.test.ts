@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { eventually } from '../helpers/mqtt.js';
 import { haveTools } from '../helpers/tools.js';
 
@@ -34,18 +34,20 @@ function run(tool: string, args: string[], timeoutMs = 15_000): Promise<Run> {
 /**
  * mosquitto_sub waiting for one message. Its output is block-buffered on a
  * pipe, so readiness comes from the broker: the session holds the filter.
+ * Start it only when the publisher is ready: its -W clock runs from its start,
+ * and is a hang guard sized for a loaded machine, not a latency bound.
  */
 function subscribeOnce(t: TestServer, clientId: string, filter: string, args: string[]): { ready: Promise<void>; message: Promise<Run> } {
-  const message = run('mosquitto_sub', ['-C', '1', '-W', '10', '-t', filter, ...args], 12_000);
+  const message = run('mosquitto_sub', ['-C', '1', '-W', '30', '-t', filter, ...args], 35_000);
   const ready = eventually(
     () => t.server.broker.sessions().some((s) => s.client_id === clientId && s.subscriptions.includes(filter)),
-    5000,
+    10_000,
     `${clientId} subscribed to ${filter}`,
   );
   return { ready, message };
 }
 
-describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and openssl (skipped when mosquitto-clients or openssl is not installed)', () => {
+describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and openssl (skipped when mosquitto-clients or openssl is not installed)', { timeout: spawnTimeout(8) }, () => {
   let t: TestServer;
   let work: string;
   let mqttsPort: string;
@@ -89,12 +91,12 @@ describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and o
     const verify = await run('openssl', ['verify', '-CAfile', cafile, '-purpose', 'sslclient', join(dir, 'sensor-1.crt')]);
     expect(verify.stdout).toContain(': OK');
 
-    const sub = subscribeOnce(t, 'sensor-1', 'sensors/sensor-1/#', tlsArgs('sensor-1', dir, key));
-    await sub.ready;
     // A second connection with the same client id would take over the subscriber's session: publish as a second device.
     expect((await t.cli('client', 'create', 'sensor-2', '--scope', 'mqtt:publish:sensors/#')).code).toBe(0);
     const dir2 = join(work, 'sensor-2');
     expect((await t.cli('cert', 'issue', 'sensor-2', '--out', dir2)).code).toBe(0);
+    const sub = subscribeOnce(t, 'sensor-1', 'sensors/sensor-1/#', tlsArgs('sensor-1', dir, key));
+    await sub.ready;
     const pub = await run('mosquitto_pub', [...tlsArgs('sensor-2', dir2), '-t', 'sensors/sensor-1/temp', '-m', '21.5', '-q', '1']);
     expect(pub.code, pub.stderr).toBe(0);
     const got = await sub.message;
@@ -127,10 +129,10 @@ describe.skipIf(!HAVE_MOSQUITTO)('interop with mosquitto_pub/mosquitto_sub and o
       client_secret: string;
     };
     const { access_token } = await t.token('meter-1', created.client_secret);
-    const sub = subscribeOnce(t, 'meter-1', 'meters/meter-1/#', ['-h', '127.0.0.1', '-p', mqttPort, '-i', 'meter-1', '-u', 'meter-1', '-P', access_token]);
-    await sub.ready;
     const pubCreated = JSON.parse((await t.cli('client', 'create', 'meter-2', '--scope', 'mqtt:publish:meters/#', '--json')).stdout) as { client_secret: string };
     const pubToken = (await t.token('meter-2', pubCreated.client_secret)).access_token;
+    const sub = subscribeOnce(t, 'meter-1', 'meters/meter-1/#', ['-h', '127.0.0.1', '-p', mqttPort, '-i', 'meter-1', '-u', 'meter-1', '-P', access_token]);
+    await sub.ready;
     const pub = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', mqttPort, '-i', 'meter-2', '-u', 'meter-2', '-P', pubToken, '-t', 'meters/meter-1/kwh', '-m', '42']);
     expect(pub.code, pub.stderr).toBe(0);
     const got = await sub.message;

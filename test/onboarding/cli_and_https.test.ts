@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOnboarding } from '../../src/onboarding/onboarding_string.js';
 import { x509 } from '../../src/pki/x509.js';
 import { startChildServer } from '../helpers/child_server.js';
-import { runCli, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
+import { runCli, spawnTimeout, startTestServer, tempDir, type TestServer } from '../helpers/latchkey.js';
 import { connect } from '../helpers/mqtt.js';
 import { caPemOf } from '../helpers/mtls.js';
 import { createClaim, createTemplate, opensslCsr, tlsTo } from '../helpers/onboarding.js';
@@ -39,7 +39,7 @@ function postProvision(t: TestServer, claim: string, body: unknown): Promise<{ s
   });
 }
 
-describe('operator CLI and HTTPS provisioning', () => {
+describe('operator CLI and HTTPS provisioning', { timeout: spawnTimeout(13) }, () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer();
@@ -154,7 +154,7 @@ describe('operator CLI and HTTPS provisioning', () => {
   });
 });
 
-describe('claims and templates survive kill -9', () => {
+describe('claims and templates survive kill -9', { timeout: spawnTimeout(9) }, () => {
   const root = tempDir('latchkey-onboarding-durability-');
   const dataDir = join(root, 'data');
   const certsDir = join(root, 'certs');

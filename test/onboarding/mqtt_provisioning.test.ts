@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
 import { ClaimRegistry } from '../../src/registry/claims.js';
-import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { caPemOf, httpsCall } from '../helpers/mtls.js';
 import { closedWithin, connect, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 import { claimConnect, createClaim, createTemplate, opensslCsr, provisionWithCsr, tlsTo, ask } from '../helpers/onboarding.js';
@@ -25,7 +25,7 @@ function claimOf(id: string) {
   return t.server.store.claims.byId(id)!;
 }
 
-describe('provisioning over MQTTS', () => {
+describe('provisioning over MQTTS', { timeout: spawnTimeout(4) }, () => {
   it('a device with a claim gets a certificate for its own key and connects with it over mTLS', async () => {
     const created = createClaim(t, 'thermostat');
     expect(created.claim).toMatch(/^lk_clm_[0-9A-Za-z]{38}$/);

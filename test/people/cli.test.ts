@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { closedWithin, connect, refusalCode, sleep } from '../helpers/mqtt.js';
 
 let lk: TestServer;
@@ -30,7 +30,7 @@ function adminGet(token: string): Promise<number> {
   return fetch(`${lk.baseUrl}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 }
 
-describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', () => {
+describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', { timeout: spawnTimeout(7) }, () => {
   test('user create: names shared with clients; a default scope ceiling; --scope narrows it', async () => {
     expect(await json('user', 'create', 'uma')).toMatchObject({ name: 'uma', status: 'enabled', scope: 'admin:write mqtt:publish:# mqtt:subscribe:#' });
     expect(await json('user', 'create', 'viv', '--scope', 'admin:read')).toMatchObject({ name: 'viv', scope: 'admin:read' });
@@ -98,11 +98,11 @@ describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', () =
     const made = await json('pat', 'create', 'uma', '--name', 'mqtt', '--scope', 'mqtt:subscribe:home/#');
     const other = await json('pat', 'create', 'uma', '--name', 'other', '--scope', 'admin:read');
     const client = await connect(lk.mqttUrl, { clientId: 'uma@phone', username: 'uma', password: made.token });
-    // Measured from the command's answer: starting the CLI process is not the server's time.
-    const closed = closedWithin(client, 20_000).then(() => Date.now());
-    expect(await json('pat', 'revoke', made.id)).toEqual({ id: made.id, user: 'uma', revoked: true, already_revoked: false });
-    const acknowledged = Date.now();
-    expect((await closed) - acknowledged).toBeLessThan(1000);
+    const revoked = await json('pat', 'revoke', made.id);
+    // Committed by the time the CLI returns; from then the server has its poll interval and the rest of the second.
+    const committedAt = Date.now();
+    expect(revoked).toEqual({ id: made.id, user: 'uma', revoked: true, already_revoked: false });
+    await closedWithin(client, 1000, committedAt);
     expect(await refusalCode(connect(lk.mqttUrl, { clientId: 'uma', username: 'uma', password: made.token }))).toBe(5);
     expect(await adminGet(other.token)).toBe(200);
     expect((await json('pat', 'revoke', made.id)).already_revoked).toBe(true);
@@ -113,17 +113,16 @@ describe('latchkey user / pat (docs/INTERFACE.md#people-and-integrations)', () =
     const a = await json('pat', 'create', 'xena', '--name', 'a', '--scope', 'admin:read');
     const b = await json('pat', 'create', 'xena', '--name', 'b', '--scope', 'mqtt:subscribe:home/#');
     const client = await connect(lk.mqttUrl, { clientId: 'xena@b', username: 'xena', password: b.token });
-    // Measured from the command's answer: starting the CLI process is not the server's time.
-    const closed = closedWithin(client, 20_000).then(() => Date.now());
-    expect((await json('user', 'disable', 'xena')).status).toBe('disabled');
-    const acknowledged = Date.now();
-    expect((await closed) - acknowledged).toBeLessThan(1000);
+    const disabled = await json('user', 'disable', 'xena');
+    const committedAt = Date.now();
+    expect(disabled.status).toBe('disabled');
+    await closedWithin(client, 1000, committedAt);
     expect(await adminGet(a.token)).toBe(401);
     expect(await refused(4, 'pat', 'create', 'xena', '--name', 'c', '--scope', 'admin:read')).toMatch(/disabled/);
   });
 });
 
-describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', () => {
+describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', { timeout: spawnTimeout(7) }, () => {
   test('create {id, key}; list by prefix and last four, never the key', async () => {
     const made = await json('apikey', 'create', 'dashboard', '--scope', 'admin:read');
     expect(made).toEqual({ id: 'dashboard', key: expect.stringMatching(/^lk_key_[0-9A-Za-z]{38}$/) });
@@ -138,7 +137,8 @@ describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', () => {
 
   test('roll prints the new key; the old one works during the grace, not after', async () => {
     const { key: old } = await json('apikey', 'create', 'bridge', '--scope', 'admin:read');
-    const rolled = await json('apikey', 'roll', 'bridge', '--grace', '2s');
+    // The grace must outlast what the test does inside it (two CLI processes at 2-4 s each on a loaded machine).
+    const rolled = await json('apikey', 'roll', 'bridge', '--grace', '10s');
     expect(rolled).toMatchObject({ id: 'bridge', key: expect.stringMatching(/^lk_key_/) });
     expect(rolled.key).not.toBe(old);
     expect(await adminGet(old)).toBe(200);
@@ -162,7 +162,7 @@ describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', () => {
   });
 });
 
-describe('latchkey explain for people and integrations', () => {
+describe('latchkey explain for people and integrations', { timeout: spawnTimeout(7) }, () => {
   test('a user and an API key are explained from their own scopes', async () => {
     await json('user', 'create', 'ed', '--scope', 'mqtt:subscribe:people/{client_id}/#');
     await json('apikey', 'create', 'dash', '--scope', 'mqtt:subscribe:home/+/telemetry');

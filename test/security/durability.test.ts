@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
 import { clientCredentialsToken } from '../helpers/token.js';
-import { runCli, tempDir } from '../helpers/latchkey.js';
-import { collect, connectDevice, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
+import { runCli, spawnTimeout, tempDir } from '../helpers/latchkey.js';
+import { collect, connectDevice, connectDeviceCollecting, eventually, refusalCode, subscribeCodes } from '../helpers/mqtt.js';
 
 /**
  * Nothing acknowledged is lost to kill -9 (docs/INTERFACE.md#durability): the server runs as
@@ -43,13 +43,13 @@ beforeAll(async () => {
     secrets[id] = (JSON.parse(created.stdout) as { client_secret: string }).client_secret;
   }
   server = await startChildServer(dataDir, certsDir);
-}, 30_000);
+}, spawnTimeout(3)); // two CLI commands and the server
 afterAll(async () => {
   await server?.crash();
   rmSync(root, { recursive: true, force: true });
 });
 
-describe('kill -9', () => {
+describe('kill -9', { timeout: spawnTimeout(5) }, () => {
   test('a retained message and a queued QoS 1 message, both acknowledged, survive', async () => {
     const t1 = await connectDevice(`mqtt://127.0.0.1:${server!.ports.mqtt}`, 't1', await token('t1'), { clean: false });
     expect(await subscribeCodes(t1, ['home/t1/setpoint'])).toEqual([1]);
@@ -65,8 +65,8 @@ describe('kill -9', () => {
     hub.end(true);
 
     server = await startChildServer(dataDir, certsDir);
-    const back = await connectDevice(`mqtt://127.0.0.1:${server.ports.mqtt}`, 't1', await token('t1'), { clean: false });
-    const seen = collect(back);
+    // Collecting from the CONNACK on: the queued message may come in the same read.
+    const { client: back, seen } = await connectDeviceCollecting(`mqtt://127.0.0.1:${server.ports.mqtt}`, 't1', await token('t1'), { clean: false });
     await eventually(() => seen.some((m) => m.payload === '21'), 3000, 'queued message');
     expect(seen[0]).toMatchObject({ topic: 'home/t1/setpoint', payload: '21' });
     await back.endAsync();

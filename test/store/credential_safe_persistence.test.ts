@@ -44,8 +44,17 @@ async function startBroker(neverDelivered?: (topic: string) => boolean) {
     db.close();
   });
   const client = async (clientId: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> => {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0, ...opts });
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0, ...opts });
+    // Recorded from the first packet: queued messages can come in the same read as the CONNACK, before connect resolves.
+    messages(c);
+    const sent: string[] = [];
+    c.on('packetsend', (packet) => sent.push(packet.cmd));
+    sentPackets.set(c, sent);
     cleanups.push(() => c.endAsync(true));
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
     return c;
   };
   const rows = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -61,9 +70,19 @@ function secret(label: string): string {
   return `${label}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 }
 
+const received = new WeakMap<MqttClient, { topic: string; payload: string; qos: number }[]>();
+/** The packet types each client sent, from its CONNECT on. */
+const sentPackets = new WeakMap<MqttClient, string[]>();
+
+/** Every message the client received since it was created (one list per client). */
 function messages(client: MqttClient): { topic: string; payload: string; qos: number }[] {
-  const seen: { topic: string; payload: string; qos: number }[] = [];
-  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), qos: packet.qos }));
+  let seen = received.get(client);
+  if (!seen) {
+    const list: { topic: string; payload: string; qos: number }[] = [];
+    client.on('message', (topic, payload, packet) => list.push({ topic, payload: payload.toString(), qos: packet.qos }));
+    received.set(client, list);
+    seen = list;
+  }
   return seen;
 }
 
@@ -93,14 +112,16 @@ describe('CredentialSafePersistence under Aedes', () => {
 
     const back = await client('dev', { clean: false });
     const seen = messages(back);
+    const acks = sentPackets.get(back)!;
     await eventually(() => seen.length === 3, 3000, 'three queued messages');
     expect(seen.filter((m) => m.topic.startsWith('$auth/'))).toEqual([
       { topic: '$auth/dev/token/response', payload: first, qos: 1 },
       { topic: '$auth/dev/token/response', payload: second, qos: 2 },
     ]);
     expect(seen).toContainEqual({ topic: 'lk/queued', payload: 'durable-neighbour', qos: 1 });
-    // Acknowledged (PUBACK, PUBREC/PUBREL/PUBCOMP): a second return gets nothing again.
-    await sleep(200);
+    // Acknowledged (PUBACK, PUBREC/PUBREL/PUBCOMP): a second return gets nothing again. The broker reads the
+    // acknowledgements before the DISCONNECT that follows them on the same connection.
+    await eventually(() => acks.filter((c) => c === 'puback').length === 2 && acks.includes('pubcomp'), 5000, 'acknowledgements sent');
     await back.endAsync();
     const again = await client('dev', { clean: false });
     const replayed = messages(again);
@@ -134,7 +155,8 @@ describe('CredentialSafePersistence under Aedes', () => {
     await eventually(() => received.filter((c) => c === 'pubrec').length === 2, 3000, 'second PUBREC');
     send({ cmd: 'pubrel', messageId: 9 });
     await eventually(() => received.includes('pubcomp'), 3000, 'PUBCOMP');
-    await sleep(200);
+    await eventually(() => seen.length > 0, 5000, 'the reauth delivered');
+    await sleep(200); // and not a second time
     expect(seen).toEqual([{ topic: '$auth/dev/reauth', payload: token, qos: 2 }]);
     expect(onDisk(token)).toBe(false);
   });
@@ -181,7 +203,8 @@ describe('CredentialSafePersistence under Aedes', () => {
     const late = await client('late');
     const seen = messages(late);
     await late.subscribeAsync(['$auth/dev/#', '$provision/dev/#', 'lk/#'], { qos: 1 });
-    await sleep(200);
+    await eventually(() => seen.length > 0, 5000, 'the retained message');
+    await sleep(200); // time for anything else retained to arrive too
     expect(seen).toEqual([{ topic: 'lk/retained', payload: 'kept', qos: 1 }]);
     expect(onDisk(token) || onDisk(clientSecret)).toBe(false);
   });
