@@ -5,8 +5,9 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
-import type { SqlitePersistence } from '../store/aedes_persistence.js';
-import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
+import type { RedisCluster } from '../cluster/redis_cluster.js';
+import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import { createCredentialSafePersistence, type CredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import { tokenVoidsAt } from '../tokens/credential_floor.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
@@ -41,6 +42,10 @@ export interface BrokerDeps {
   metrics: Metrics;
   log: Logger;
   pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+  /** This node's id, stable for the process: the Aedes id, the live-sessions instance, the metrics `node` label. */
+  nodeId: string;
+  /** With `--cluster`: routing and MQTT state in Redis instead of this process and SQLite. */
+  cluster?: RedisCluster;
 }
 
 /** A live session as the admin API shows it. */
@@ -67,11 +72,11 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
-  readonly #persistence: SqlitePersistence;
+  readonly #persistence: CredentialSafePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: CredentialSafePersistence) {
     this.#deps = deps;
     this.#persistence = persistence;
     this.#ctx = ctx;
@@ -80,7 +85,7 @@ export class LatchkeyBroker {
     this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
       ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
     );
-    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log);
+    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log, deps.nodeId);
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
@@ -89,8 +94,10 @@ export class LatchkeyBroker {
     const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
-    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module).
-    const persistence = createCredentialSafePersistence(store.db, { neverDelivered: isAuthRequestTopic });
+    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module),
+    // whether the rest goes to SQLite or, in a cluster, to Redis.
+    const durable = deps.cluster?.persistence ?? createSqlitePersistence(store.db);
+    const persistence = createCredentialSafePersistence(durable, { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -122,7 +129,10 @@ export class LatchkeyBroker {
       scheduleExpiry: (session) => broker!.scheduleExpiry(session),
     };
     aedes = await Aedes.createBroker({
+      id: deps.nodeId,
       persistence,
+      // Shared by every node in a cluster (credential topics excepted); Aedes' own in-process one otherwise.
+      ...(deps.cluster ? { mq: deps.cluster.mq } : {}),
       authenticate: createAuthenticate(ctx),
       authorizePublish: createAuthorizePublish(ctx),
       authorizeSubscribe: createAuthorizeSubscribe(ctx),
@@ -166,6 +176,9 @@ export class LatchkeyBroker {
     this.#wheel.stop();
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+    // After Aedes: closing clients may still write their state. Redis connections are quit here.
+    await this.#persistence.destroy().catch((err: unknown) => this.#deps.log.warn({ err: (err as Error).message }, 'closing the MQTT persistence failed'));
+    await this.#deps.cluster?.close();
     this.#ctx.denials.stop();
     this.#ctx.connectRefusals.stop();
     this.published.stop();
