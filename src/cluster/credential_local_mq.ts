@@ -24,6 +24,7 @@ type Listener = (message: Message, done: () => void) => void;
 export class CredentialLocalMq implements MQEmitter {
   readonly #shared: MQEmitter;
   readonly #local: MQEmitter;
+  #closed = false;
 
   constructor(shared: MQEmitter, options: { concurrency?: number } = {}) {
     this.#shared = shared;
@@ -46,16 +47,28 @@ export class CredentialLocalMq implements MQEmitter {
   }
 
   emit(message: Message, callback?: (error?: Error) => void): void {
-    const bus = isCredentialTopic(message.topic) ? this.#local : this.#shared;
-    bus.emit(message, callback);
+    if (isCredentialTopic(message.topic)) return this.#local.emit(message, callback);
+    if (this.#closed) {
+      // Closing: Aedes still announces the clients it just closed, and an error here would reach a
+      // closed client's 'error' event (thrown, with no listener left). Nobody can receive it now.
+      if (callback) setImmediate(callback);
+      return;
+    }
+    this.#shared.emit(message, callback);
   }
 
   removeListener(topic: string, listener: Listener, callback?: () => void): void {
     this.#local.removeListener(topic, listener);
+    // After close (the persistence unsubscribes as it is destroyed) Redis is gone: nothing to tell it.
+    if (this.#closed) {
+      if (callback) setImmediate(callback);
+      return;
+    }
     this.#shared.removeListener(topic, listener, callback);
   }
 
   close(callback: () => void): void {
+    this.#closed = true;
     this.#local.close(() => this.#shared.close(callback));
   }
 }

@@ -41,6 +41,18 @@ export class RedisPersistence extends AsyncRedisPersistence implements AedesPers
   }
 
   /**
+   * Waits for the commands already sent (the library fires some without
+   * waiting, e.g. while wills are removed as clients close), then lets the
+   * library disconnect: a command cut off by the disconnect would reject
+   * with nobody listening.
+   */
+  // A field, not a method: the library's type (an Omit<> of the interface) declares its methods as properties.
+  override destroy = async (): Promise<void> => {
+    await this.#db.ping().catch(() => {});
+    await super.destroy();
+  };
+
+  /**
    * Deletes a deleted principal's sessions: every client id that
    * {@link isSessionOf} it, found in the set of clients with persistent
    * subscriptions and in the keys of incoming QoS 2 state and wills.

@@ -118,12 +118,12 @@ export class CredentialSafePersistence implements AedesPersistence {
     return this.#durable.storeRetained(packet);
   }
 
-  createRetainedStreamCombi(patterns: string[]): AsyncIterable<PersistedPacket> {
-    return this.#durable.createRetainedStreamCombi(patterns);
+  createRetainedStreamCombi(patterns: string[]): Readable {
+    return asReadable(this.#durable.createRetainedStreamCombi(patterns));
   }
 
-  createRetainedStream(pattern: string): AsyncIterable<PersistedPacket> {
-    return this.#durable.createRetainedStream(pattern);
+  createRetainedStream(pattern: string): Readable {
+    return asReadable(this.#durable.createRetainedStream(pattern));
   }
 
   // ---- subscriptions: no packets, so always durable ----
@@ -152,8 +152,8 @@ export class CredentialSafePersistence implements AedesPersistence {
     return this.#durable.cleanSubscriptions(client);
   }
 
-  getClientList(topic: string): AsyncIterable<string> | Iterable<string> {
-    return this.#durable.getClientList(topic);
+  getClientList(topic: string): Readable {
+    return asReadable(this.#durable.getClientList(topic));
   }
 
   /** A deleted principal's packets held here go with its durable state. */
@@ -193,10 +193,10 @@ export class CredentialSafePersistence implements AedesPersistence {
   }
 
   /** The memory queue as it stands now, then the durable one. */
-  outgoingStream(client: PersistenceClient): AsyncIterable<PersistedPacket> {
+  outgoingStream(client: PersistenceClient): Readable {
     const held = this.#memory.outgoing(client.id);
     const durable = this.#durable.outgoingStream(client);
-    if (held.length === 0) return durable;
+    if (held.length === 0) return asReadable(durable);
     return Readable.from(
       (async function* () {
         yield* held;
@@ -260,11 +260,16 @@ export class CredentialSafePersistence implements AedesPersistence {
     return held ?? durable;
   }
 
-  streamWill(brokers?: Record<string, unknown>): AsyncIterable<PersistedPacket> {
-    return this.#durable.streamWill(brokers);
+  streamWill(brokers?: Record<string, unknown>): Readable {
+    return asReadable(this.#durable.streamWill(brokers));
   }
 
   destroy(): Promise<void> {
     return this.#durable.destroy();
   }
+}
+
+/** Aedes pipes some of these streams: an async generator (the Redis persistence's) becomes a Readable. */
+function asReadable<T>(items: AsyncIterable<T> | Iterable<T>): Readable {
+  return items instanceof Readable ? items : Readable.from(items);
 }
