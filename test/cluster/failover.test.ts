@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ChildServer } from '../helpers/child_server.js';
 import { runCli, spawnTimeout } from '../helpers/cli.js';
@@ -42,6 +43,10 @@ describe.skipIf(!haveRedis())('a node killed with -9 (skipped without redis-serv
     const live = new Promise<string>((resolve) => onA.once('message', (_t, payload) => resolve(payload.toString())));
     await ops.publishAsync('site/dev/cmd', 'before', { qos: 1 });
     expect(await live).toBe('before');
+    // Its PUBACK recorded in Redis (the library's per-client queue is empty), else QoS 1 rightly delivers it again.
+    const db = new Redis(redis.url);
+    await eventually(async () => (await db.llen('outgoing:dev')) === 0, 5000, 'the PUBACK recorded');
+    db.disconnect();
 
     await a.crash();
     nodes.splice(nodes.indexOf(a), 1);
