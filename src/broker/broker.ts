@@ -122,6 +122,7 @@ export class LatchkeyBroker {
       pending: new WeakMap(),
       onboarding: null,
       aedes: () => aedes!,
+      routable: () => deps.cluster?.reachable() ?? true,
       persistRetained: (packet) =>
         persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
       endSession: (session, reason, detail) => broker!.endSession(session, reason, detail),
