@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { collect, connectDevice, connectDeviceCollecting, eventually, subscribeCodes } from '../helpers/mqtt.js';
@@ -122,5 +123,34 @@ describe.skipIf(!haveRedis())('routing across nodes (skipped without redis-serve
     const metricsB = await (await fetch(`${b.baseUrl}/metrics`)).text();
     expect(metricsB).toContain(`node="${b.id}"`);
     expect(metricsB).not.toContain(`node="${a.id}"`);
+  });
+
+  test('a deleted client\'s persistent session is forgotten in Redis: a new client of the same id starts clean', async () => {
+    const first = await device(a, 's1', { clean: false });
+    expect(await subscribeCodes(first, ['plant/s1/cmd'])).toEqual([1]);
+    await first.endAsync();
+    const ctl = await device(b, 'ctl');
+    await ctl.publishAsync('plant/s1/cmd', 'for the old s1', { qos: 1 });
+    const db = new Redis(redis.url);
+    try {
+      expect(await db.sismember('clients', 's1')).toBe(1);
+      expect(await db.llen('outgoing:s1')).toBe(1);
+      a.server.registry.delete('s1', 'test');
+      await eventually(async () => (await db.sismember('clients', 's1')) === 0 && (await db.exists('client:s1', 'outgoing:s1')) === 0, 5000, 'the session gone from Redis');
+      // The queued message went with it: no packet is left that only s1's queue referred to.
+      expect(await db.keys('packet:*')).toEqual([]);
+    } finally {
+      db.disconnect();
+    }
+    secrets.s1 = a.server.registry.create({ id: 's1', scope: SENSOR }, 'test').client_secret!;
+    const token = await tokenFrom(b.baseUrl, 's1', secrets.s1);
+    const { client, seen } = await connectDeviceCollecting(b.mqttUrl, 's1', token, { clean: false });
+    clients.push(client);
+    await ctl.publishAsync('plant/s1/cmd', 'after', { qos: 1 });
+    // No subscription came back, so nothing reaches the new s1 (a probe on a subscription it makes itself does).
+    expect(await subscribeCodes(client, ['plant/s1/cmd'])).toEqual([1]);
+    await ctl.publishAsync('plant/s1/cmd', 'probe', { qos: 1 });
+    await eventually(() => seen.some((m) => m.payload === 'probe'), 5000, 'probe');
+    expect(seen.map((m) => m.payload)).toEqual(['probe']);
   });
 });
