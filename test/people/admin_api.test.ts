@@ -191,6 +191,13 @@ describe('admin API routes', () => {
     expect(res.status).toBe(409);
   });
 
+  test('a misspelt field is refused with 400 naming it, not dropped: nothing is created', async () => {
+    const res = await call('POST', '/admin/clients', writer, { client_id: 'speller', scope: 'mqtt:publish:a', token_tll: '5m' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'unknown field "token_tll" in the request body' });
+    expect(lk.server.store.clients.get('speller')).toBeUndefined();
+  });
+
   test('unknown client: 404', async () => {
     expect((await call('GET', '/admin/clients/ghost', reader)).status).toBe(404);
   });
