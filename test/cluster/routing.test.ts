@@ -79,6 +79,7 @@ describe.skipIf(!haveRedis())('routing across nodes (skipped without redis-serve
     const first = await device(a, 's1', { clean: false });
     expect(await subscribeCodes(first, ['plant/s1/cmd'])).toEqual([1]);
     await first.endAsync();
+    await eventually(() => !a.server.broker.hasSession('s1'), 5000, 's1 offline on node A');
     const onA = await device(a, 'ctl');
     for (let i = 0; i < 5; i++) await onA.publishAsync('plant/s1/cmd', `a${i}`, { qos: 1 });
     await onA.endAsync();
@@ -104,9 +105,12 @@ describe.skipIf(!haveRedis())('routing across nodes (skipped without redis-serve
 
   test('the delivering node authorizes: node B withholds a queued message the receiver may no longer read', async () => {
     secrets.watch = a.server.registry.create({ id: 'watch', scope: 'mqtt:subscribe:plant/+/telemetry' }, 'test').client_secret!;
-    const watch = await device(b, 'watch', { clean: false });
+    // Subscribed on the publishers' node, which then queues for it at once; delivered later by node B.
+    const watch = await device(a, 'watch', { clean: false });
     expect(await subscribeCodes(watch, ['plant/+/telemetry'])).toEqual([1]);
     await watch.endAsync();
+    // Offline first: a live session would have the subscription dropped (and forgotten) by the change.
+    await eventually(() => !a.server.broker.hasSession('watch'), 5000, 'watch offline on node A');
     // Narrowed while offline: the persistent subscription stays, its messages must not all be delivered.
     a.server.registry.setScope('watch', 'mqtt:subscribe:plant/s1/telemetry', 'test');
     const s1 = await device(a, 's1');
