@@ -6,12 +6,14 @@ import { CertificateRenewalsTable } from './certificate_renewals.js';
 import { ChangeFeed } from './changes.js';
 import { ClaimsTable } from './claims.js';
 import { ClientsTable } from './clients.js';
+import { ClusterCaTable } from './cluster_ca.js';
 import { ConsoleLoginsTable } from './console_logins.js';
 import Database from 'better-sqlite3';
 import { type Db, durably, openDatabase, type SqliteDb } from './database.js';
 import { ChangeListener } from './postgres/change_listener.js';
 import { PostgresDb } from './postgres/postgres_db.js';
-import { isPostgresUrl } from './store_location.js';
+import { LOCKS } from './postgres/schema.js';
+import { isPostgresUrl } from '../config/store_url.js';
 import { IssuedTokensTable } from './issued_tokens.js';
 import { LiveSessionsTable } from './live_sessions.js';
 import { PersonalAccessTokensTable } from './personal_access_tokens.js';
@@ -46,6 +48,8 @@ export class Store {
   readonly sqlite: SqliteDb | null;
   /** The PostgreSQL connection, or null on SQLite. */
   readonly postgres: PostgresDb | null;
+  /** The CA the nodes share (PostgreSQL only). */
+  readonly clusterCa: ClusterCaTable | null;
   #listener: ChangeListener | null = null;
   readonly #nameTaken;
   readonly #longestTtl;
@@ -56,6 +60,7 @@ export class Store {
   ) {
     this.sqlite = db instanceof Database ? db : null;
     this.postgres = db instanceof PostgresDb ? db : null;
+    this.clusterCa = this.postgres ? new ClusterCaTable(db) : null;
     this.clients = new ClientsTable(db);
     this.signingKeys = new SigningKeysTable(db);
     this.revocations = new RevocationsTable(db);
@@ -110,6 +115,15 @@ export class Store {
     if (!this.postgres || !this.postgresUrl || this.#listener) return;
     this.#listener = new ChangeListener(this.postgresUrl, this.postgres, onError);
     await this.#listener.start();
+  }
+
+  /**
+   * Runs a check-then-create that every node does at start (the first
+   * signing key, the CA) one node at a time: on PostgreSQL under an advisory
+   * lock, so all nodes end up with the same key and CA. On SQLite it just runs.
+   */
+  async oneAtATime<T>(what: keyof typeof LOCKS, work: () => Promise<T>): Promise<T> {
+    return this.postgres ? this.postgres.withLockAsync(LOCKS[what], work) : work();
   }
 
   /** Whether the store answers now; the reason when it does not (for /healthz). */

@@ -90,9 +90,19 @@ export class PostgresDb implements Db {
     }
   }
 
-  /** A round trip, never cached, with a short wait: is PostgreSQL there? */
-  ping(): void {
-    this.#raw('SELECT 1', []);
+  /** A round trip, never cached, waiting at most `timeoutMs`: is PostgreSQL there? */
+  ping(timeoutMs = 1_000): void {
+    this.#connection.query('SELECT 1', [], timeoutMs);
+  }
+
+  /** {@link withLock} around async work (key generation): other statements of this node may run meanwhile. */
+  async withLockAsync<T>(key: number, work: () => Promise<T>): Promise<T> {
+    this.#raw('SELECT pg_advisory_lock($1)', [key]);
+    try {
+      return await work();
+    } finally {
+      this.#raw('SELECT pg_advisory_unlock($1)', [key]);
+    }
   }
 
   get open(): boolean {

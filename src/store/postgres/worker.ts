@@ -60,10 +60,13 @@ async function handle(request: Request): Promise<QueryAnswer | null> {
     case 'reset':
       dropConnection();
       return null;
-    case 'close':
-      dropConnection();
-      port.close();
+    case 'close': {
+      const old = client;
+      client = null;
+      await old?.end().catch(() => undefined);
+      // After the answer has gone: see the message handler.
       return null;
+    }
   }
 }
 
@@ -79,6 +82,7 @@ port.on('message', (request: Request) => {
   queue = queue.then(async () => {
     try {
       answer({ id: request.id, ok: true, result: await handle(request) });
+      if (request.kind === 'close') port.close();
     } catch (err) {
       const e = err as Error & { code?: string; detail?: string; constraint?: string };
       // A broken socket (no SQLSTATE) means the connection is gone: make a new one next time.
