@@ -16,7 +16,7 @@
  */
 import type { Db, RunResult, Statement, Transaction, VariableArgFunction } from '../sql.js';
 import { CACHED_TABLES, LOCKS, POSTGRES_MIGRATIONS } from './schema.js';
-import { SyncConnection } from './sync_connection.js';
+import { StoreUnavailable, SyncConnection } from './sync_connection.js';
 import { bindValues, tablesOf, translate, type TranslatedSql } from './translate.js';
 import type { QueryAnswer } from './protocol.js';
 
@@ -95,9 +95,18 @@ export class PostgresDb implements Db {
     this.#connection.query('SELECT 1', [], timeoutMs);
   }
 
-  /** {@link withLock} around async work (key generation): other statements of this node may run meanwhile. */
-  async withLockAsync<T>(key: number, work: () => Promise<T>): Promise<T> {
-    this.#raw('SELECT pg_advisory_lock($1)', [key]);
+  /**
+   * {@link withLock} around async work (key generation). The lock is taken
+   * with `pg_try_advisory_lock`, retried between event-loop turns: a
+   * blocking wait would hold this thread while the holder (possibly this
+   * very process, another Store) needs it to finish.
+   */
+  async withLockAsync<T>(key: number, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    while (this.#raw('SELECT pg_try_advisory_lock($1) AS taken', [key]).rows[0]?.taken !== true) {
+      if (Date.now() > deadline) throw new StoreUnavailable(`another node held lock ${key} for more than ${waitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     try {
       return await work();
     } finally {
