@@ -92,7 +92,7 @@ export class PostgresDb implements Db {
 
   /** A round trip, never cached, waiting at most `timeoutMs`: is PostgreSQL there? */
   ping(timeoutMs = 1_000): void {
-    this.#connection.query('SELECT 1', [], timeoutMs);
+    this.#connection.probe(timeoutMs);
   }
 
   /**

@@ -57,7 +57,9 @@ export class PostgresError extends Error {
 export class SyncConnection {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: answers posted so far; [1]: 1 while the worker is connected (worker.ts). */
+  readonly #signal = new Int32Array(new SharedArrayBuffer(8));
+  #everConnected = false;
   readonly #timeoutMs: number;
   #nextId = 1;
   #closed = false;
@@ -81,6 +83,14 @@ export class SyncConnection {
     return this.#request({ kind: 'query', sql, params }, timeoutMs) as QueryAnswer;
   }
 
+  /**
+   * Whether PostgreSQL answers `SELECT 1` within `timeoutMs`, even while the
+   * worker is reconnecting (other requests then fail at once).
+   */
+  probe(timeoutMs: number): void {
+    this.#request({ kind: 'query', sql: 'SELECT 1', params: [] }, timeoutMs, true);
+  }
+
   exec(sql: string): void {
     this.#request({ kind: 'exec', sql });
   }
@@ -98,8 +108,13 @@ export class SyncConnection {
     void this.#worker.terminate();
   }
 
-  #request(body: RequestBody, timeoutMs = this.#timeoutMs): QueryAnswer | null {
+  #request(body: RequestBody, timeoutMs = this.#timeoutMs, evenWhenDown = false): QueryAnswer | null {
     if (this.#closed) throw new StoreUnavailable('the store connection is closed');
+    // Known to be down (the worker is reconnecting in the background): refuse at once rather than
+    // hold the event loop for the whole timeout on every timer-driven write.
+    if (this.#everConnected && !evenWhenDown && body.kind === 'query' && Atomics.load(this.#signal, 1) === 0) {
+      throw new StoreUnavailable('the store is unreachable (reconnecting)');
+    }
     const id = this.#nextId++;
     this.#port.postMessage({ ...body, id } as Request);
     const deadline = Date.now() + timeoutMs;
@@ -110,7 +125,10 @@ export class SyncConnection {
         const answer = received.message as Answer;
         // A late answer to a request that already timed out: drop it.
         if (answer.id !== id) continue;
-        if (answer.ok) return answer.result;
+        if (answer.ok) {
+          this.#everConnected = true;
+          return answer.result;
+        }
         throw toError(answer.error);
       }
       const left = deadline - Date.now();

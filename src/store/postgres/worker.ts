@@ -20,23 +20,56 @@ const types = {
 
 const { url, signal, port, connectTimeoutMs } = workerData as WorkerStart;
 let client: pg.Client | null = null;
+let connecting: Promise<pg.Client> | null = null;
+let closing = false;
+let retryMs = 0;
+let retryTimer: NodeJS.Timeout | null = null;
 
-async function connection(): Promise<pg.Client> {
-  if (client) return client;
-  const fresh = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: connectTimeoutMs });
-  // An idle connection that drops must not crash the thread; the next request reconnects.
-  fresh.on('error', () => {
-    if (client === fresh) client = null;
+/** signal[1]: 1 while connected. The main thread fails fast on 0 instead of waiting out its timeout. */
+function setConnected(up: boolean): void {
+  Atomics.store(signal, 1, up ? 1 : 0);
+}
+
+function connection(): Promise<pg.Client> {
+  if (client) return Promise.resolve(client);
+  connecting ??= (async () => {
+    const fresh = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: connectTimeoutMs });
+    // An idle connection that drops must not crash the thread: mark it down and reconnect in the background.
+    fresh.on('error', () => {
+      if (client === fresh) lost();
+    });
+    try {
+      await fresh.connect();
+    } catch (err) {
+      fresh.end().catch(() => undefined);
+      throw err;
+    }
+    client = fresh;
+    retryMs = 0;
+    setConnected(true);
+    return fresh;
+  })().finally(() => {
+    connecting = null;
   });
-  await fresh.connect();
-  client = fresh;
-  return fresh;
+  return connecting;
+}
+
+/** The connection is gone (or given up on): drop it and try again in the background, backing off to 2 s. */
+function lost(): void {
+  const old = client;
+  client = null;
+  setConnected(false);
+  old?.end().catch(() => undefined);
+  if (closing || retryTimer) return;
+  retryMs = Math.min(Math.max(retryMs * 2, 250), 2_000);
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    connection().catch(() => lost());
+  }, retryMs);
 }
 
 function dropConnection(): void {
-  const old = client;
-  client = null;
-  old?.end().catch(() => undefined);
+  lost();
 }
 
 /** Buffers arrive as Uint8Arrays; pg sends only Buffers as bytea. */
@@ -61,6 +94,8 @@ async function handle(request: Request): Promise<QueryAnswer | null> {
       dropConnection();
       return null;
     case 'close': {
+      closing = true;
+      if (retryTimer) clearTimeout(retryTimer);
       const old = client;
       client = null;
       await old?.end().catch(() => undefined);
@@ -78,6 +113,12 @@ function answer(message: Answer): void {
 
 let queue = Promise.resolve();
 port.on('message', (request: Request) => {
+  if (request.kind === 'reset') {
+    // Not queued: the request the main thread gave up on may still be running, and it must die with its connection.
+    lost();
+    answer({ id: request.id, ok: true, result: null });
+    return;
+  }
   // One at a time, in arrival order: a transaction is a sequence of requests.
   queue = queue.then(async () => {
     try {
