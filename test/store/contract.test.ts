@@ -398,6 +398,27 @@ describe.each(backends)('storage contract on $name', ({ name, available, open })
       expect(store.changes.since(0).map((c) => c.subject)).toContain('cached');
     });
 
+    it('CONNECT-time reads are served from memory on PostgreSQL; only writes to credential tables empty it', () => {
+      store.clients.insert(client('hot'));
+      store.clients.replaceSecret('hot', Buffer.from('s'), NOW, NOW);
+      const pgDb = store.postgres;
+      if (!pgDb) return; // SQLite reads its file directly: nothing to cache.
+      store.clients.get('hot');
+      store.clients.graceEnds('hot', Date.now());
+      const cached = pgDb.cachedAnswers;
+      expect(cached).toBeGreaterThanOrEqual(2);
+      // A different time is the same statement: graceEnds and validSecrets filter in memory.
+      store.clients.graceEnds('hot', Date.now() + 1000);
+      store.clients.validSecrets('hot', Date.now() + 2000);
+      expect(pgDb.cachedAnswers).toBe(cached);
+      store.audit.insertMany([{ at: NOW, event: 'e', principal: null, outcome: 'success', reason: null, remote: null, detail: null }]);
+      store.liveSessions.heartbeat({ instance: 'i', host: 'h', pid: 1, startedAt: NOW }, NOW);
+      expect(pgDb.cachedAnswers).toBe(cached);
+      store.durably(() => store.clients.setScope('hot', 'x'));
+      expect(pgDb.cachedAnswers).toBe(0);
+      expect(store.clients.get('hot')!.scope).toBe('x');
+    });
+
     it('a client created through a second store is never refused for long (absence is not cached)', async () => {
       expect(store.clients.get('late')).toBeUndefined();
       const other = opened.second();

@@ -27,6 +27,15 @@ export const PRESENCE_TTL_MS = 60_000;
 /** Most cached answers; the oldest go first. */
 export const CACHE_ENTRIES = 10_000;
 
+/** A statement as prepared once: its PostgreSQL text and what it means for the cache. */
+interface Prepared {
+  sql: TranslatedSql;
+  /** A SELECT of cached tables only. */
+  cacheable: boolean;
+  /** A write to a cached table: empties the cache. */
+  invalidates: boolean;
+}
+
 interface CachedAnswer {
   rows: Record<string, unknown>[];
   fields: string[];
@@ -35,9 +44,11 @@ interface CachedAnswer {
 
 export class PostgresDb implements Db {
   readonly #connection: SyncConnection;
-  readonly #translations = new Map<string, { sql: TranslatedSql; cacheable: boolean; reads: boolean }>();
+  readonly #translations = new Map<string, Prepared>();
   readonly #cache = new Map<string, CachedAnswer>();
   #depth = 0;
+  /** A write to a cached table happened in the open transaction. */
+  #dirty = false;
   #version = 0;
   #cacheEnabled = false;
 
@@ -136,10 +147,12 @@ export class PostgresDb implements Db {
         const result = fn(...args) as ReturnType<F>;
         this.#depth--;
         this.#raw(depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`, []);
-        if (depth === 0) this.#cache.clear();
+        if (depth === 0 && this.#dirty) this.#cache.clear();
+        if (depth === 0) this.#dirty = false;
         return result;
       } catch (err) {
         this.#depth = depth;
+        if (depth === 0) this.#dirty = false;
         this.#cache.clear();
         try {
           this.#raw(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`, []);
@@ -206,12 +219,16 @@ export class PostgresDb implements Db {
   }
 
   /** @internal A statement's execution, cached when it may be. */
-  execute(translated: { sql: TranslatedSql; cacheable: boolean; reads: boolean }, params: readonly unknown[]): QueryAnswer {
+  execute(translated: Prepared, params: readonly unknown[]): QueryAnswer {
     const values = bindValues(translated.sql, params);
     const useCache = translated.cacheable && this.#cacheEnabled && this.#depth === 0;
     if (!useCache) {
       const answer = this.#raw(translated.sql.text, values);
-      if (!translated.reads) this.#cache.clear();
+      if (translated.invalidates) {
+        // Also now: a read later in this transaction is not cached, but one by a caller outside it must not see the old row.
+        this.#cache.clear();
+        if (this.#depth > 0) this.#dirty = true;
+      }
       return answer;
     }
     const key = cacheKey(translated.sql.text, values);
@@ -236,12 +253,17 @@ export class PostgresDb implements Db {
     return answer;
   }
 
-  #translation(sql: string): { sql: TranslatedSql; cacheable: boolean; reads: boolean } {
+  #translation(sql: string): Prepared {
     let known = this.#translations.get(sql);
     if (!known) {
       const reads = /^\s*SELECT\b/i.test(sql);
       const tables = tablesOf(sql);
-      known = { sql: translate(sql), reads, cacheable: reads && tables.length > 0 && tables.every((t) => CACHED_TABLES.has(t)) };
+      known = {
+        sql: translate(sql),
+        cacheable: reads && tables.length > 0 && tables.every((t) => CACHED_TABLES.has(t)),
+        // Cascades (ON DELETE CASCADE) only run from cached tables to cached tables, so the tables named suffice.
+        invalidates: !reads && (tables.length === 0 || tables.some((t) => CACHED_TABLES.has(t))),
+      };
       this.#translations.set(sql, known);
     }
     return known;
@@ -253,7 +275,7 @@ class PostgresStatement implements Statement {
 
   constructor(
     private readonly db: PostgresDb,
-    private readonly translated: { sql: TranslatedSql; cacheable: boolean; reads: boolean },
+    private readonly translated: Prepared,
   ) {}
 
   run(...params: unknown[]): RunResult {

@@ -29,6 +29,8 @@ import type { Answer, QueryAnswer, Request, RequestBody, WorkerStart } from './p
 
 /** How long a statement may take before the store is declared unavailable. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
+/** The first request also starts the thread and connects (TLS included): it may take longer, once. */
+export const FIRST_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * The store did not answer in time or the connection is gone. `code` is
@@ -68,7 +70,7 @@ export class SyncConnection {
     this.#timeoutMs = timeoutMs;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    const start: WorkerStart = { url, signal: this.#signal, port: port2, connectTimeoutMs: Math.max(100, timeoutMs - 100) };
+    const start: WorkerStart = { url, signal: this.#signal, port: port2, connectTimeoutMs: Math.max(100, Math.min(timeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS) - 100) };
     this.#worker = new Worker(workerFile(), { workerData: start, transferList: [port2] });
     // The thread must not keep a CLI process alive; close() ends it.
     this.#worker.unref();
@@ -115,6 +117,7 @@ export class SyncConnection {
     if (this.#everConnected && !evenWhenDown && body.kind === 'query' && Atomics.load(this.#signal, 1) === 0) {
       throw new StoreUnavailable('the store is unreachable (reconnecting)');
     }
+    if (!this.#everConnected) timeoutMs = Math.max(timeoutMs, FIRST_CONNECT_TIMEOUT_MS);
     const id = this.#nextId++;
     this.#port.postMessage({ ...body, id } as Request);
     const deadline = Date.now() + timeoutMs;
