@@ -31,6 +31,20 @@ export function sendAdminError(reply: FastifyReply, error: AdminError): FastifyR
   return reply.type('application/json; charset=utf-8').send(error.toJSON());
 }
 
+/**
+ * Ajv says only "must NOT have additional properties"; name the field, so a
+ * misspelt one ("scopes" for "scope") is obvious. Its name only, never its value.
+ */
+function unknownFieldMessage(validation: unknown): string | null {
+  if (!Array.isArray(validation)) return null;
+  const failure = (validation as { keyword?: string; instancePath?: string; params?: { additionalProperty?: unknown } }[]).find(
+    (v) => v.keyword === 'additionalProperties' && typeof v.params?.additionalProperty === 'string',
+  );
+  if (!failure) return null;
+  const field = String(failure.params!.additionalProperty).slice(0, 64);
+  return `unknown field ${JSON.stringify(field)} in the request body${failure.instancePath ? ` at ${failure.instancePath}` : ''}`;
+}
+
 /** Turns anything thrown by an admin route into an AdminError; null for the unexpected. */
 export function toAdminError(error: unknown): AdminError | null {
   if (error instanceof AdminError) return error;
@@ -40,7 +54,7 @@ export function toAdminError(error: unknown): AdminError | null {
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   // Schema validation: fastify's message names the field and the rule, never a secret.
-  if (fastifyError.validation) return new AdminError(400, 'invalid_request', fastifyError.message ?? 'invalid request');
+  if (fastifyError.validation) return new AdminError(400, 'invalid_request', unknownFieldMessage(fastifyError.validation) ?? fastifyError.message ?? 'invalid request');
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AdminError(413, 'invalid_request', 'the request body is too large');

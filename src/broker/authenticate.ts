@@ -61,7 +61,7 @@ async function authenticateSteps(
 ): Promise<Session> {
   const certificate = peerCertificate(ctx, client);
   const tls = typeof (client.conn as Partial<TLSSocket>).getPeerCertificate === 'function';
-  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote, tls };
+  const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote, tls, cleanSession: client.clean };
   const authenticated = await credentialStep(ctx, attempt, password);
   checkClientId(authenticated, client.id);
   const state = ctx.principals.lookup(authenticated.principal);

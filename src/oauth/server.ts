@@ -50,6 +50,10 @@ export async function createOAuthServer(
     bodyLimit: BODY_LIMIT,
     requestTimeout: 10_000,
     return503OnClosing: true,
+    // Fastify's default strips properties a schema does not list; the admin API refuses them
+    // instead, so a misspelt field ("scopes" for "scope") is an error, not a silent no-op.
+    // The OAuth routes list no such rule: RFC 6749 §3.2 says unknown parameters are ignored.
+    ajv: { customOptions: { removeAdditional: false } },
   } as const;
   const app: FastifyInstance = opts.tls
     ? (Fastify({

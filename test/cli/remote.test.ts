@@ -121,7 +121,7 @@ describe('latchkey --server: remote mode over the admin API', () => {
     await sameBothWays('apikey', 'list');
     expect(await rjson('apikey', 'disable', 'remote-bridge')).toMatchObject({ id: 'remote-bridge', status: 'disabled' });
     expect(await rjson('apikey', 'enable', 'remote-bridge')).toMatchObject({ id: 'remote-bridge', status: 'enabled' });
-    expect(await rjson('apikey', 'delete', 'remote-bridge')).toEqual({ id: 'remote-bridge', deleted: true });
+    expect(await rjson('apikey', 'delete', 'remote-bridge')).toEqual({ id: 'remote-bridge', name: 'remote-bridge', deleted: true });
 
     await rjson('user', 'create', 'remote-gone');
     expect(await rjson('user', 'delete', 'remote-gone')).toEqual({ name: 'remote-gone', deleted: true });

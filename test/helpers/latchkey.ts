@@ -37,24 +37,32 @@ export async function startTestServer(options: RawOptions = {}): Promise<TestSer
   const root = tempDir();
   const dataDir = join(root, 'data');
   const certsDir = join(root, 'certs');
-  const config = loadConfig(
-    {
-      dataDir,
-      certsDir,
-      host: '127.0.0.1',
-      mqttPort: '0',
-      mqttsPort: '0',
-      wsPort: '0',
-      wssPort: '0',
-      httpPort: '0',
-      httpsPort: '0',
-      issuer: 'http://latchkey.test',
-      logLevel: process.env.LATCHKEY_TEST_LOG ?? 'silent',
-      ...options,
-    },
-    {},
-  );
-  const server = await startLatchkey(config, createLogger(config.logLevel, process.stderr));
+  let config: ReturnType<typeof loadConfig>;
+  let server: RunningLatchkey;
+  try {
+    config = loadConfig(
+      {
+        dataDir,
+        certsDir,
+        host: '127.0.0.1',
+        mqttPort: '0',
+        mqttsPort: '0',
+        wsPort: '0',
+        wssPort: '0',
+        httpPort: '0',
+        httpsPort: '0',
+        issuer: 'http://latchkey.test',
+        logLevel: process.env.LATCHKEY_TEST_LOG ?? 'silent',
+        ...options,
+      },
+      {},
+    );
+    server = await startLatchkey(config, createLogger(config.logLevel, process.stderr));
+  } catch (err) {
+    // A refused start (a test of bad options, a port taken) leaves nothing behind.
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
   const baseUrl = `http://127.0.0.1:${server.ports.http}`;
   return {
     server,

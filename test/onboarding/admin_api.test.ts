@@ -168,10 +168,13 @@ describe('claims over the admin API', () => {
       [{ template: 'thermostat', expires_in: 30 * 86_400 + 1 }, 400],
     ];
     for (const [body, status] of cases) expect([JSON.stringify(body), (await call('POST', '/admin/claims', writer, body)).status]).toEqual([JSON.stringify(body), status]);
-    // The caller never chooses the secret: a claim in the body is dropped and a fresh one minted.
+    // The caller never chooses the secret: a claim in the body is refused (an unknown field), and nothing is minted.
     const chosen = await call('POST', '/admin/claims', writer, { template: 'thermostat', claim: 'lk_clm_mine' });
-    expect(chosen.body.claim).toMatch(/^lk_clm_[0-9A-Za-z]{38}$/);
-    expect((await call('DELETE', `/admin/claims/${chosen.body.id}`, writer)).status).toBe(200);
+    expect(chosen.status).toBe(400);
+    expect(chosen.text).not.toContain('lk_clm_mine');
+    const minted = await call('POST', '/admin/claims', writer, { template: 'thermostat' });
+    expect(minted.body.claim).toMatch(/^lk_clm_[0-9A-Za-z]{38}$/);
+    expect((await call('DELETE', `/admin/claims/${minted.body.id}`, writer)).status).toBe(200);
     const readOnly = await call('POST', '/admin/claims', reader, { template: 'thermostat' });
     expect(readOnly.status).toBe(403);
     expect(readOnly.text).not.toContain('lk_clm_');

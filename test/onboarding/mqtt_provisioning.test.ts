@@ -163,6 +163,13 @@ describe('provisioning over MQTTS', { timeout: spawnTimeout(4) }, () => {
     expect(claimOf(created.id).used).toBe(0);
   });
 
+  it('a provisioning session that asks to be persistent (clean=false) is refused (5) before the claim is looked at', async () => {
+    const created = createClaim(t, 'thermostat');
+    expect(await refusalCode(connect(t.mqttsUrl, tlsTo(t, { clientId: 'th-keep', username: '$claim', password: created.claim, clean: false })))).toBe(5);
+    await eventually(() => t.auditEvents({ event: 'mqtt.connect', limit: 200 }).some((e) => e.reason === 'claim refused: a provisioning session must be clean (clean=true)'), 5000, 'refusal audited');
+    expect(claimOf(created.id).used).toBe(0);
+  });
+
   it('a secret template registers a client secret that works at the token endpoint', async () => {
     const created = createClaim(t, 'sensor');
     const session = await claimConnect(t, 'sensor-1', created.claim);

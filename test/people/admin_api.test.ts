@@ -191,6 +191,30 @@ describe('admin API routes', () => {
     expect(res.status).toBe(409);
   });
 
+  test('a misspelt field is refused with 400 naming it, not dropped: nothing is created', async () => {
+    const res = await call('POST', '/admin/clients', writer, { client_id: 'speller', scope: 'mqtt:publish:a', token_tll: '5m' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'unknown field "token_tll" in the request body' });
+    expect(lk.server.store.clients.get('speller')).toBeUndefined();
+  });
+
+  test('rotate-secret without a grace keeps the old secret for 24 h, as the CLI does; grace 0 ends it now', async () => {
+    const tokenWith = (id: string, secret: string) =>
+      fetch(`${lk.baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+    const old = lk.createClient('rotator', 'mqtt:publish:x');
+    const rotated = await call('POST', '/admin/clients/rotator/rotate-secret', writer);
+    expect(rotated.status).toBe(200);
+    expect((await tokenWith('rotator', old)).status).toBe(200);
+    expect((await tokenWith('rotator', (rotated.body as { client_secret: string }).client_secret)).status).toBe(200);
+    const now = await call('POST', '/admin/clients/rotator/rotate-secret', writer, { grace: 0 });
+    expect((await tokenWith('rotator', (rotated.body as { client_secret: string }).client_secret)).status).toBe(401);
+    expect((await tokenWith('rotator', (now.body as { client_secret: string }).client_secret)).status).toBe(200);
+  });
+
   test('unknown client: 404', async () => {
     expect((await call('GET', '/admin/clients/ghost', reader)).status).toBe(404);
   });

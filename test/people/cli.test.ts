@@ -156,7 +156,7 @@ describe('latchkey apikey (docs/INTERFACE.md#people-and-integrations)', { timeou
   test('delete stops the key at once', async () => {
     const { key } = await json('apikey', 'create', 'temp-key', '--scope', 'admin:read');
     expect(await adminGet(key)).toBe(200);
-    expect(await json('apikey', 'delete', 'temp-key')).toEqual({ id: 'temp-key', deleted: true });
+    expect(await json('apikey', 'delete', 'temp-key')).toEqual({ id: 'temp-key', name: 'temp-key', deleted: true });
     expect(await adminGet(key)).toBe(401);
     expect(await refused(3, 'apikey', 'delete', 'temp-key')).toMatch(/no API key/);
   });

@@ -3,6 +3,9 @@ import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../store/clients.js';
 import { ImportError, importClients, MAX_IMPORT_ROWS, type ImportRow } from '../../registry/client_import.js';
 import type { AdminContext } from '../admin_deps.js';
+
+/** As `client rotate-secret`'s `--grace 24h`: over HTTP as on the command line. */
+const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
 import { CLIENT_VIEW, ERROR, ERROR_RESPONSES, NAME, SCOPE, secured, TIME } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: NAME }, required: ['id'] } as const;
@@ -382,7 +385,7 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
         params: ID_PARAMS,
         body: {
           type: ['object', 'null'],
-          properties: { grace: { type: 'integer', minimum: 0, maximum: 31_536_000, default: 0, description: 'seconds the old secret keeps working' } },
+          properties: { grace: { type: 'integer', minimum: 0, maximum: 31_536_000, default: DEFAULT_SECRET_GRACE_SECONDS, description: 'seconds the old secret keeps working (default 86400, as the CLI; 0 ends it now)' } },
           additionalProperties: false,
         },
         response: {
@@ -393,7 +396,8 @@ export function registerClientRoutes(app: FastifyInstance, { deps, caller }: Adm
     },
     async (request, reply) => {
       const { actor } = caller(request);
-      const rotated = deps.clients.rotateSecret(request.params.id, request.body?.grace ?? 0, actor);
+      // The CLI's default: a rotation that cuts devices off must be asked for (grace 0), never the default.
+      const rotated = deps.clients.rotateSecret(request.params.id, request.body?.grace ?? DEFAULT_SECRET_GRACE_SECONDS, actor);
       return reply.header('cache-control', 'no-store').send(rotated);
     },
   );

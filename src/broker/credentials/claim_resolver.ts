@@ -45,6 +45,9 @@ export class ClaimResolver implements PasswordResolver {
     // A claim over plain TCP is already exposed; refuse it whatever it is, before any lookup.
     if (!attempt.tls) throw new ConnackError(CONNACK.notAuthorized, 'claim over plain TCP: provisioning needs MQTTS');
     if (attempt.username !== CLAIM_USERNAME) throw new ConnackError(CONNACK.badCredentials, `claim refused: the username must be ${CLAIM_USERNAME}`);
+    // A provisioning session lives for one exchange: a persistent one would keep its subscriptions
+    // (and queue answers that carry secrets) for a principal that stops existing when it ends.
+    if (!attempt.cleanSession) throw new ConnackError(CONNACK.notAuthorized, 'claim refused: a provisioning session must be clean (clean=true)');
     const address = attempt.remote ?? 'unknown';
     if (this.guesses.retryAfter(address) > 0) throw new ConnackError(CONNACK.notAuthorized, 'claim refused: too many failed claims from this address');
     const now = Date.now();

@@ -11,6 +11,8 @@ export interface ConnectAttempt {
   remote: string | null;
   /** The connection is MQTTS (TLS), whether or not it presented a certificate. */
   tls: boolean;
+  /** CONNECT asked for a clean session (MQTT 3.1.1 clean session, MQTT 5 clean start). */
+  cleanSession: boolean;
 }
 
 export interface Authenticated {

@@ -84,7 +84,7 @@ export function registerApiKeyCommands(program: Command): void {
       action(([name], _opts, cmd) =>
         withOperations(cmd, async (ops) => {
           await ops.deleteApiKey(name!);
-          return { json: { id: name!, deleted: true }, text: `deleted API key ${name!}` };
+          return { json: { id: name!, name: name!, deleted: true }, text: `deleted API key ${name!}` };
         }),
       ),
     );
