@@ -210,9 +210,14 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   }
   watcher.start(config.changePollMs);
   const housekeeping = setInterval(() => {
-    revocations.prune();
-    store.changes.prune(24 * 3600_000);
-    issuedTokens.prune(Math.floor(Date.now() / 1000));
+    try {
+      revocations.prune();
+      store.changes.prune(24 * 3600_000);
+      issuedTokens.prune(Math.floor(Date.now() / 1000));
+    } catch (err) {
+      // The store busy or away (PostgreSQL down): pruning waits for the next minute.
+      log.warn({ err: (err as Error).message }, 'housekeeping failed; retrying in a minute');
+    }
   }, 60_000);
   housekeeping.unref();
   const retention = auditRetention(store, audit, log, config.auditRetention);
