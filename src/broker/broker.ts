@@ -6,9 +6,10 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { RedisCluster } from '../cluster/redis_cluster.js';
-import { createSqlitePersistence } from '../store/aedes_persistence.js';
+import { createSqlitePersistence, type SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence, type CredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
+import type { SqliteDb } from '../store/database.js';
 import { tokenVoidsAt } from '../tokens/credential_floor.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
@@ -46,6 +47,12 @@ export interface BrokerDeps {
   nodeId: string;
   /** With `--cluster`: routing and MQTT state in Redis instead of this process and SQLite. */
   cluster?: RedisCluster;
+  /**
+   * Where MQTT session state lives without `--cluster` when the store is not
+   * SQLite (PostgreSQL holds credentials only): a SQLite file of this node.
+   * Defaults to the store's own connection.
+   */
+  mqttState?: SqliteDb;
 }
 
 /** A live session as the admin API shows it. */
@@ -96,8 +103,7 @@ export class LatchkeyBroker {
     let aedes: Aedes | null = null;
     // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module),
     // whether the rest goes to SQLite or, in a cluster, to Redis.
-    const durable = deps.cluster?.persistence ?? createSqlitePersistence(store.db);
-    const persistence = createCredentialSafePersistence(durable, { neverDelivered: isAuthRequestTopic });
+    const persistence = createCredentialSafePersistence(deps.cluster?.persistence ?? sqlitePersistence(deps), { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -405,4 +411,11 @@ export class LatchkeyBroker {
     this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: auditableClientId(client.id), err: err.message }, 'client error'));
     this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
   }
+}
+
+/** The MQTT state of a node without `--cluster`: SQLite (the store's, or the node's own file beside PostgreSQL). */
+function sqlitePersistence(deps: BrokerDeps): SqlitePersistence {
+  const mqttState = deps.mqttState ?? deps.store.sqlite;
+  if (!mqttState) throw new Error('the broker needs a SQLite connection for MQTT session state (mqttState)');
+  return createSqlitePersistence(mqttState);
 }

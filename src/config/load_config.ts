@@ -1,5 +1,6 @@
 import { LatchkeyError } from '../errors/latchkey_error.js';
 import { parseClusterUrl } from '../cluster/cluster_url.js';
+import { checkStoreUrl } from './store_url.js';
 import { parseDuration } from './duration.js';
 import { type Config, envName, OPTIONS, type OptionSpec } from './options.js';
 
@@ -21,6 +22,7 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
     // The URL may hold a password: checked on its own, so no message repeats it.
     config[spec.key] = spec.key === 'cluster' ? parseClusterUrl(raw).href : parseOption(spec, raw);
   }
+  if (typeof config.store === 'string') checkStoreUrl(config.store);
   config.issuer ??= `http://localhost:${config.httpPort}`;
   // Several devices may share one address (NAT): one broken device must not lock the others out.
   config.authFailureAddressLimit ??= (config.authFailureLimit as number) * 5;
