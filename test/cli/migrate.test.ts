@@ -183,6 +183,42 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     await eventually(async () => (await query(target.url, "SELECT 1 FROM audit_events WHERE event = 'client.created' AND principal = 'after-move' AND id > $1", [moved!.id])).length === 1, 5_000, 'the new audit row after the copied ones');
   });
 
+  it('sealed keys stay sealed: the signing keys and ca.key arrive as stored, and a node with the passphrase uses them; a --certs-dir of another CA is refused (2)', async () => {
+    const sealed = { LATCHKEY_KEY_PASSPHRASE: 'correct horse battery staple' };
+    const dirs = deployment();
+    const cli = (...args: string[]) => runCli([...args, '--data-dir', dirs.dataDir, '--certs-dir', dirs.certsDir], sealed);
+    expect((await cli('init')).code).toBe(0);
+    const secret = (parseOneObject((await cli('client', 'create', 'vault-dev', '--scope', SCOPE, '--json')).stdout).client_secret as string);
+    expect((await cli('cert', 'issue', 'vault-dev', '--out', join(dirs.root, 'out'))).code).toBe(0);
+    const target = await database();
+
+    // The CA of another deployment signed none of this one's certificates.
+    const other = deployment();
+    await other.json('init');
+    const foreign = await runCli(['migrate', '--to', target.url, '--data-dir', dirs.dataDir, '--certs-dir', other.certsDir]);
+    expectOneError(foreign, 2);
+    expect(foreign.stderr).toMatch(/signed none of the deployment's device certificates/);
+
+    // No passphrase needed to copy: nothing is unsealed.
+    const migrated = await dirs.run('migrate', '--to', target.url);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const caKey = readFileSync(join(dirs.certsDir, 'ca.key'), 'utf8');
+    expect(caKey).toContain('latchkey-sealed-v1');
+    expect((await query<{ key_pem: string }>(target.url, 'SELECT key_pem FROM cluster_ca'))[0]!.key_pem).toBe(caKey);
+    const db = new Database(join(dirs.dataDir, 'latchkey.db'), { readonly: true });
+    const keys = db.prepare('SELECT kid, private_jwk FROM signing_keys ORDER BY kid').all();
+    db.close();
+    expect(JSON.stringify(keys)).toContain('latchkey-sealed-v1');
+    expect(await query(target.url, 'SELECT kid, private_jwk FROM signing_keys ORDER BY kid')).toEqual(keys);
+
+    const pgCerts = tempDir('latchkey-pg-certs-');
+    const cluster = await startChildServer(tempDir('latchkey-pg-data-'), pgCerts, ['--store', target.url], sealed);
+    cleanups.push(() => cluster.crash());
+    expect(readFileSync(join(pgCerts, 'ca.key'), 'utf8')).toBe(caKey);
+    const { access_token } = await clientCredentialsToken(`http://127.0.0.1:${cluster.ports.http}`, 'vault-dev', secret);
+    await (await connectDevice(`mqtt://127.0.0.1:${cluster.ports.mqtt}`, 'vault-dev', access_token)).endAsync();
+  });
+
   it('refuses clearly: no database (8), not a postgres:// URL (2), PostgreSQL not answering (7), --server (2), a target that holds a deployment (4, nothing written)', async () => {
     const empty = cliDirs({ database: false });
     cleanups.push(() => empty.remove());
