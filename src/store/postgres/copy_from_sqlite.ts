@@ -53,6 +53,7 @@ export interface CopyReport {
  * table, and the keys of clients, certificates, signing keys, revocations,
  * users, API keys and PATs) inside the transaction; commits only then.
  *
+ * @example const { tables } = copySqliteToPostgres({ source: sqlite.sqlite!, target: pg.postgres!, ca, actor: 'cli', from, to, now: Date.now() });
  * @throws LatchkeyError conflict (exit 4) when a node still runs on the SQLite database, or the target already holds rows
  * @throws LatchkeyError internal when the copy does not verify (nothing committed)
  */
