@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { COPIED_TABLES } from '../../src/store/postgres/migration_plan.js';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
 import { assertionForm, clientAssertion } from '../helpers/mtls.js';
 import { connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
@@ -120,7 +121,10 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     expect(report.verified).toBe(true);
     expect(report.to).toBe(target.url.replace(':latchkey@', ':***@'));
     expect(migrated.stdout).not.toContain(':latchkey@');
+    expect(Object.keys(report.tables)).toEqual([...COPIED_TABLES]);
     for (const [table, n] of Object.entries(sourceCounts)) expect(report.tables[table], table).toEqual({ source: n, copied: n });
+    expect(report.tables.issued_tokens!.source).toBe(2);
+    expect(report.tables.revoked_tokens!.source).toBe(1);
     expect(report.tables.clients!.source).toBe(4);
     expect(report.tables.audit_events!.source).toBeGreaterThan(10);
     expect(report.left_behind.retained_messages).toBe(1);
@@ -263,8 +267,7 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
 function countRows(dataDir: string): Record<string, number> {
   const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true });
   try {
-    const tables = ['clients', 'client_secrets', 'signing_keys', 'revoked_tokens', 'audit_events', 'certificates', 'users', 'personal_access_tokens', 'api_keys', 'api_key_secrets', 'issued_tokens', 'client_static_passwords'];
-    return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]));
+    return Object.fromEntries(COPIED_TABLES.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]));
   } finally {
     db.close();
   }
