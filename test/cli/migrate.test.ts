@@ -187,7 +187,7 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     await eventually(async () => (await query(target.url, "SELECT 1 FROM audit_events WHERE event = 'client.created' AND principal = 'after-move' AND id > $1", [moved!.id])).length === 1, 5_000, 'the new audit row after the copied ones');
   });
 
-  it('sealed keys stay sealed: the signing keys and ca.key arrive as stored, and a node with the passphrase uses them; a --certs-dir of another CA is refused (2)', async () => {
+  it('sealed keys stay sealed: the signing keys and ca.key arrive as stored, and a node with the passphrase uses them from the old certs dir; a --certs-dir of another CA is refused (2)', async () => {
     const sealed = { LATCHKEY_KEY_PASSPHRASE: 'correct horse battery staple' };
     const dirs = deployment();
     const cli = (...args: string[]) => runCli([...args, '--data-dir', dirs.dataDir, '--certs-dir', dirs.certsDir], sealed);
@@ -215,10 +215,10 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     expect(JSON.stringify(keys)).toContain('latchkey-sealed-v1');
     expect(await query(target.url, 'SELECT kid, private_jwk FROM signing_keys ORDER BY kid')).toEqual(keys);
 
-    const pgCerts = tempDir('latchkey-pg-certs-');
-    const cluster = await startChildServer(tempDir('latchkey-pg-data-'), pgCerts, ['--store', target.url], sealed);
+    // This time the node keeps the deployment's own certs dir: the store's CA is the one already there.
+    const cluster = await startChildServer(tempDir('latchkey-pg-data-'), dirs.certsDir, ['--store', target.url], sealed);
     cleanups.push(() => cluster.crash());
-    expect(readFileSync(join(pgCerts, 'ca.key'), 'utf8')).toBe(caKey);
+    expect(readFileSync(join(dirs.certsDir, 'ca.key'), 'utf8')).toBe(caKey);
     const { access_token } = await clientCredentialsToken(`http://127.0.0.1:${cluster.ports.http}`, 'vault-dev', secret);
     await (await connectDevice(`mqtt://127.0.0.1:${cluster.ports.mqtt}`, 'vault-dev', access_token)).endAsync();
   });
