@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { COPIED_TABLES } from '../../src/store/postgres/migration_plan.js';
 import { type ChildServer, startChildServer } from '../helpers/child_server.js';
 import { assertionForm, clientAssertion } from '../helpers/mtls.js';
-import { connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
+import { collect, connect, connectDevice, eventually, refusalCode } from '../helpers/mqtt.js';
 import { havePostgres, postgresDatabase, type TestDatabase } from '../helpers/services.js';
 import { clientCredentialsToken } from '../helpers/token.js';
 import { type CliDirs, cliDirs, expectOneError, parseLines, parseOneObject, runCli, spawnTimeout, tempDir } from './fixture.js';
@@ -187,13 +187,21 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     await eventually(async () => (await query(target.url, "SELECT 1 FROM audit_events WHERE event = 'client.created' AND principal = 'after-move' AND id > $1", [moved!.id])).length === 1, 5_000, 'the new audit row after the copied ones');
   });
 
-  it('sealed keys stay sealed: the signing keys and ca.key arrive as stored, and a node with the passphrase uses them from the old certs dir; a --certs-dir of another CA is refused (2)', async () => {
+  it('sealed keys stay sealed: the signing keys and ca.key arrive as stored, and a node with the passphrase uses them from the old directories (retained messages too, without --cluster); a --certs-dir of another CA is refused (2)', async () => {
     const sealed = { LATCHKEY_KEY_PASSPHRASE: 'correct horse battery staple' };
     const dirs = deployment();
     const cli = (...args: string[]) => runCli([...args, '--data-dir', dirs.dataDir, '--certs-dir', dirs.certsDir], sealed);
     expect((await cli('init')).code).toBe(0);
     const secret = (parseOneObject((await cli('client', 'create', 'vault-dev', '--scope', SCOPE, '--json')).stdout).client_secret as string);
     expect((await cli('cert', 'issue', 'vault-dev', '--out', join(dirs.root, 'out'))).code).toBe(0);
+    // A retained message in the SQLite node's MQTT state.
+    const single = await startChildServer(dirs.dataDir, dirs.certsDir, [], sealed);
+    cleanups.push(() => single.crash());
+    const early = (await clientCredentialsToken(`http://127.0.0.1:${single.ports.http}`, 'vault-dev', secret)).access_token;
+    const publisher = await connectDevice(`mqtt://127.0.0.1:${single.ports.mqtt}`, 'vault-dev', early);
+    await publisher.publishAsync('dev/vault-dev/state', 'locked', { retain: true, qos: 1 });
+    await publisher.endAsync();
+    await stop(single);
     const target = await database();
 
     // The CA of another deployment signed none of this one's certificates.
@@ -215,12 +223,17 @@ describe.skipIf(!havePostgres())('latchkey migrate --to postgres:// (skipped wit
     expect(JSON.stringify(keys)).toContain('latchkey-sealed-v1');
     expect(await query(target.url, 'SELECT kid, private_jwk FROM signing_keys ORDER BY kid')).toEqual(keys);
 
-    // This time the node keeps the deployment's own certs dir: the store's CA is the one already there.
-    const cluster = await startChildServer(tempDir('latchkey-pg-data-'), dirs.certsDir, ['--store', target.url], sealed);
+    // This time the node keeps the deployment's own directories: the store's CA is the one already
+    // there, and without --cluster its MQTT state (the retained message) is still in latchkey.db.
+    const cluster = await startChildServer(dirs.dataDir, dirs.certsDir, ['--store', target.url], sealed);
     cleanups.push(() => cluster.crash());
     expect(readFileSync(join(dirs.certsDir, 'ca.key'), 'utf8')).toBe(caKey);
     const { access_token } = await clientCredentialsToken(`http://127.0.0.1:${cluster.ports.http}`, 'vault-dev', secret);
-    await (await connectDevice(`mqtt://127.0.0.1:${cluster.ports.mqtt}`, 'vault-dev', access_token)).endAsync();
+    const subscriber = await connectDevice(`mqtt://127.0.0.1:${cluster.ports.mqtt}`, 'vault-dev', access_token);
+    const seen = collect(subscriber);
+    await subscriber.subscribeAsync('dev/vault-dev/state', { qos: 1 });
+    await eventually(() => seen.some((m) => m.topic === 'dev/vault-dev/state' && m.payload === 'locked' && m.retain), 5_000, 'the retained message');
+    await subscriber.endAsync();
   });
 
   it('refuses clearly: no database (8), not a postgres:// URL (2), PostgreSQL not answering (7), --server (2), a target that holds a deployment (4, nothing written)', async () => {
