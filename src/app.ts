@@ -168,7 +168,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   const crl = new CrlCache(() => metrics.crlSigned.inc());
   // A cluster node that cannot reach Redis cannot route: not ready (docs/CLUSTER.md).
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready && (cluster?.reachable() ?? true), onboarding: { claims, provisioner, guesses } };
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready, routing: () => cluster?.reachable() ?? true, onboarding: { claims, provisioner, guesses } };
   // The operator console: in-memory sessions shared by the HTTP and HTTPS listeners.
   const consoleSessions = new ConsoleSessions();
   const sessionAuth = new ConsoleSessionAuth(consoleSessions, store, people.pats, audit);

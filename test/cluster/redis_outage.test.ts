@@ -43,6 +43,7 @@ describe.skipIf(!haveRedis())('Redis unreachable at run time (skipped without re
 
     await redis.stop();
     await eventually(async () => (await health()) === 503, 5000, '/healthz 503');
+    expect(await (await fetch(`${node!.baseUrl}/healthz`)).json()).toEqual({ status: 'unavailable', reason: 'cluster_unavailable' });
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     device.publish('m/dev', 'not routable', { qos: 1 });
     await closed;
