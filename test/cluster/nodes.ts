@@ -1,17 +1,17 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLatchkey, type RunningLatchkey } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load_config.js';
-import { createLogger } from '../../src/log/logger.js';
+import type { RunningLatchkey } from '../../src/app.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { startTestServer } from '../helpers/latchkey.js';
 import { startChildServer, type ChildServer } from '../helpers/child_server.js';
 import { clientCredentialsToken } from '../helpers/token.js';
 
 /**
  * Latchkey nodes of one cluster for the tests: every node shares one Redis
- * (`--cluster`) and, until the store moves to PostgreSQL, one SQLite data
- * directory and certs directory (two processes on one WAL database, as the
- * CLI does), so a client registered once is known to every node.
+ * (`--cluster`) and one SQLite data directory and certs directory (two
+ * processes on one WAL database, as the CLI does), so a client registered
+ * once is known to every node without a PostgreSQL server; the nodes on
+ * PostgreSQL are in postgres_and_redis.test.ts.
  */
 export interface Cluster {
   dataDir: string;
@@ -40,32 +40,15 @@ export interface Node {
   close(): Promise<void>;
 }
 
-/** An in-process node on ephemeral ports of 127.0.0.1. */
+/** An in-process node on ephemeral ports of 127.0.0.1, on the cluster's shared directories. */
 export async function startNode(cluster: Cluster): Promise<Node> {
-  const config = loadConfig(
-    {
-      dataDir: cluster.dataDir,
-      certsDir: cluster.certsDir,
-      host: '127.0.0.1',
-      mqttPort: '0',
-      mqttsPort: '0',
-      wsPort: '0',
-      wssPort: '0',
-      httpPort: '0',
-      httpsPort: '0',
-      issuer: 'http://latchkey.test',
-      logLevel: process.env.LATCHKEY_TEST_LOG ?? 'silent',
-      cluster: cluster.redisUrl,
-    },
-    {},
-  );
-  const server = await startLatchkey(config, createLogger(config.logLevel, process.stderr));
+  const node = await startTestServer({ dataDir: cluster.dataDir, certsDir: cluster.certsDir, cluster: cluster.redisUrl });
   return {
-    server,
-    mqttUrl: `mqtt://127.0.0.1:${server.ports.mqtt}`,
-    baseUrl: `http://127.0.0.1:${server.ports.http}`,
-    id: server.broker.published.instance,
-    close: () => server.close(),
+    server: node.server,
+    mqttUrl: node.mqttUrl,
+    baseUrl: node.baseUrl,
+    id: node.server.broker.published.instance,
+    close: () => node.close(),
   };
 }
 

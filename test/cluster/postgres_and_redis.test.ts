@@ -1,14 +1,19 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
-import { collect, connectDevice, connectDeviceCollecting, eventually, subscribeCodes } from '../helpers/mqtt.js';
+import { runCli, spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { closedWithin, collect, connectDevice, connectDeviceCollecting, eventually, subscribeCodes } from '../helpers/mqtt.js';
 import { havePostgres, haveRedis, postgresDatabase, startRedis, type TestDatabase, type TestRedis } from '../helpers/services.js';
+
+const SCOPE = 'mqtt:subscribe:site/{client_id}/#';
 
 /**
  * The whole cluster: credentials in PostgreSQL (`--store`), routing and MQTT
- * state in Redis (`--cluster`), each node with its own data directory.
+ * state in Redis (`--cluster`), each node with its own data directory; and
+ * one change feed across nodes: a change made through one node, or by the
+ * CLI on another machine, reaches the live sessions and the keys of every
+ * node within a second.
  */
-describe.skipIf(!havePostgres() || !haveRedis())('--store postgres:// with --cluster redis:// (skipped without PostgreSQL and redis-server)', { timeout: spawnTimeout(4) }, () => {
+describe.skipIf(!havePostgres() || !haveRedis())('--store postgres:// with --cluster redis:// (skipped without PostgreSQL and redis-server)', { timeout: spawnTimeout(6) }, () => {
   let db: TestDatabase | null = null;
   let redis: TestRedis | null = null;
   const servers: TestServer[] = [];
@@ -21,13 +26,18 @@ describe.skipIf(!havePostgres() || !haveRedis())('--store postgres:// with --clu
     db = redis = null;
   });
 
-  it('a message crosses nodes and a persistent session made on node A resumes on node B with its queue', async () => {
+  async function twoNodes(): Promise<[TestServer, TestServer]> {
     db = await postgresDatabase();
     redis = await startRedis();
     const a = await startTestServer({ store: db.url, cluster: redis.url });
     servers.push(a);
     const b = await startTestServer({ store: db.url, cluster: redis.url });
     servers.push(b);
+    return [a, b];
+  }
+
+  it('a message crosses nodes and a persistent session made on node A resumes on node B with its queue', async () => {
+    const [a, b] = await twoNodes();
     const secrets = { dev: a.createClient('dev', 'mqtt:subscribe:site/{client_id}/#'), ops: a.createClient('ops', 'mqtt:publish:site/#') };
 
     const first = await connectDevice(a.mqttUrl, 'dev', (await a.token('dev', secrets.dev)).access_token, { clean: false });
@@ -46,5 +56,52 @@ describe.skipIf(!havePostgres() || !haveRedis())('--store postgres:// with --clu
     clients.push(client);
     await eventually(() => seen.some((m) => m.payload === 'queued'), 5000, 'queued message on node B');
     expect(seen.map((m) => m.payload)).toEqual(['queued']);
+  });
+
+  it('a token revoked through node A (RFC 7009) ends its session on node B within 1 s', async () => {
+    const [a, b] = await twoNodes();
+    const secret = a.createClient('rev-dev', SCOPE);
+    const { access_token } = await a.token('rev-dev', secret);
+    const onB = await connectDevice(b.mqttUrl, 'rev-dev', access_token);
+    clients.push(onB);
+    const revoked = await fetch(`${a.baseUrl}/oauth/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`rev-dev:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: access_token }),
+    });
+    expect(revoked.status).toBe(200);
+    // Counted from the moment node A acknowledged the revocation.
+    await closedWithin(onB, 1_000);
+  });
+
+  it('`client disable` by the CLI on another machine ends the session on node B within 1 s', async () => {
+    const [a, b] = await twoNodes();
+    const secret = a.createClient('cli-dev', SCOPE);
+    const onB = await connectDevice(b.mqttUrl, 'cli-dev', (await a.token('cli-dev', secret)).access_token);
+    clients.push(onB);
+    // No data directory of its own: the CLI reaches the cluster through the store.
+    const disabled = await runCli(['client', 'disable', 'cli-dev'], { LATCHKEY_STORE: db!.url });
+    expect(disabled.code).toBe(0);
+    await closedWithin(onB, 1_000);
+  });
+
+  it('`keys rotate` on one node: within 1 s node B publishes the new key and accepts tokens node A signs with it', async () => {
+    const [a, b] = await twoNodes();
+    const kids = async (lk: TestServer) => ((await (await fetch(`${lk.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid).sort();
+    const before = await kids(b);
+    const rotated = await runCli(['keys', 'rotate', '--json'], { LATCHKEY_STORE: db!.url });
+    expect(rotated.code).toBe(0);
+    const started = Date.now();
+    await eventually(async () => (await kids(b)).length === before.length + 1, 1_000, 'node B publishing the new key');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await eventually(async () => JSON.stringify(await kids(a)) === JSON.stringify(await kids(b)), 1_000, 'both nodes publishing the same keys');
+
+    const secret = a.createClient('new-key-dev', SCOPE);
+    const { access_token } = await a.token('new-key-dev', secret);
+    const kid = (JSON.parse(Buffer.from(access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    expect(before).not.toContain(kid);
+    const onB = await connectDevice(b.mqttUrl, 'new-key-dev', access_token);
+    clients.push(onB);
+    expect(onB.connected).toBe(true);
   });
 });
