@@ -138,13 +138,15 @@ export class ClusterMeter {
 }
 
 /**
- * `publish 1.00, hset 0.50` — Redis commands per operation, busiest first.
+ * `publish 1.00, hset 0.50` — Redis commands (or rows per table) per
+ * operation, busiest first, leaving out what rounds to 0.00.
  *
  * @example perOperation(usage.redis, 1000) // 'publish 1.00'
  */
 export function perOperation(stats: CommandStats | Map<string, number>, operations: number, top = 6): string {
   const entries = [...stats].map(([name, s]) => [name, typeof s === 'number' ? s : s.calls] as const);
   return entries
+    .filter(([, calls]) => calls / Math.max(1, operations) >= 0.005)
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([name, calls]) => `${name} ${(calls / Math.max(1, operations)).toFixed(2)}`)

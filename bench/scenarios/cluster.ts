@@ -120,7 +120,12 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
   await knownEverywhere(sides[1]!, creds.get('cluster')![0]!);
 
   const c = new RepCollector();
-  const costs = { tokens: new Map<string, number[]>(), tokenCommits: [] as number[], cluster: [] as { usage: Usage; connects: number }[] };
+  const costs = {
+    tokens: new Map<string, number[]>(),
+    tokenCommits: [] as number[],
+    tokenRows: '',
+    cluster: [] as { usage: Usage; connects: number }[],
+  };
   const rates = new Map<string, number>();
   for (const side of sides) {
     // Untimed: JIT, pools, and a first rate to size each run's supply of new tokens.
@@ -136,7 +141,10 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
       const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need));
       const tokenUs = (issued.usage.nodeCpuMs * 1000) / (need * WORKERS);
       costs.tokens.set(side.name, [...(costs.tokens.get(side.name) ?? []), tokenUs]);
-      if (side.name === 'cluster') costs.tokenCommits.push(issued.usage.pgCommits / (need * WORKERS));
+      if (side.name === 'cluster') {
+        costs.tokenCommits.push(issued.usage.pgCommits / (need * WORKERS));
+        costs.tokenRows = perOperation(issued.usage.pgRows, need * WORKERS);
+      }
       await Promise.all(side.nodes.map((n) => n.server.request('gc').catch(() => undefined)));
       const { result, usage } = await side.meter.measure(() => storm(side, issued.result, need, ctx.runMs));
       rates.set(side.name, rate(result));
@@ -180,7 +188,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
         `${WORKERS} concurrent (${WORKERS / 2} per node in the cluster), up to ${ctx.runMs / 1000} s per rep, a token the node never saw on every connect`,
         `connects/s: cluster ${num(clusterRate?.value)}, single ${num(singleRate?.value)} (${ratio(clusterRate?.value, singleRate?.value)})`,
         `cluster also spends per connect: Redis ${num(c.get('redis-cpu', 'µs')?.value)} µs, PostgreSQL backends ${num(c.get('pg-cpu', 'µs')?.value)} µs CPU`,
-        `token issuance, node CPU per token: cluster ${num(tokenCost('cluster'))} µs, single ${num(tokenCost('single'))} µs; ${median(costs.tokenCommits).toFixed(2)} PostgreSQL commits per token`,
+        `token issuance, node CPU per token: cluster ${num(tokenCost('cluster'))} µs, single ${num(tokenCost('single'))} µs; ${median(costs.tokenCommits).toFixed(2)} PostgreSQL commits per token${costs.tokenRows ? ` (rows per token: ${costs.tokenRows})` : ''}`,
         'nodes, Redis and the generator share 2 cores (PostgreSQL floats): ratios bound overhead, they do not show scaling out',
       ],
       invalid: Boolean(cluster?.note ?? single?.note),
@@ -518,6 +526,8 @@ async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, start
   });
   const singleMemory = await measureIdleSessions(ctx, freshSingle, mqttTarget(freshSingle, 'mqtt'), singlePackets, { countSessions: true, filters });
   const redisPerSession = (redisBytes - redisBefore) / sessions;
+  // Redis matches each PUBLISH against every pattern: the growth per pattern, to extrapolate from.
+  const nsPerPattern = ((patternUsec - publishUsec) * 1000) / sessions;
   return [
     compareRow({
       ...ROWS.memory,
@@ -541,6 +551,7 @@ async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, start
       target: { kind: 'none' },
       notes: [
         'INFO commandstats usec ÷ calls of PUBLISH, QoS 0 A → B; mqemitter-redis turns every wildcard subscription into a Redis pattern, and Redis matches every PUBLISH against every pattern',
+        `≈ ${num(nsPerPattern, 1)} ns more per PUBLISH per pattern (a linear extrapolation: ${num(nsPerPattern, 1)} ms per PUBLISH at 1,000,000 patterns)`,
         patternNote,
       ].filter(Boolean),
     }),
