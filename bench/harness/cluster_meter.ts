@@ -3,8 +3,12 @@ import { type BackendCpu, backendCpuDelta, type BenchDatabase, type PgReading, r
 import { type BenchRedis, type CommandStats, commandDelta, totalCalls } from './redis_server.js';
 import type { ServerHandle } from './server_process.js';
 
-/** PostgreSQL publishes a backend's counters up to a second after its transaction: wait this long before reading. */
-const PG_FLUSH_MS = 1_200;
+/**
+ * PostgreSQL (15+) publishes a backend's counters at most once a second,
+ * and a backend that went idle within that second only after 10 s
+ * (PGSTAT_IDLE_INTERVAL): a reading waits this long after the work.
+ */
+export const PG_FLUSH_MS = 10_500;
 
 /** What a timed part cost, on every process that served it. */
 export interface Usage {
@@ -80,13 +84,17 @@ export class ClusterMeter {
     return { redisPerS: redisPerMs * 1000, commitsPerS: this.#idleCommitsPerMs * 1000 };
   }
 
-  /** Runs `work` and returns its result with what it cost everywhere. */
-  async measure<T>(work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
-    const pgBefore = await this.#settledPg();
+  /**
+   * Runs `work` and returns its result with what it cost everywhere.
+   * PostgreSQL's counters only with `pg` (they cost two waits of
+   * {@link PG_FLUSH_MS}); without it `pgCommits` is NaN.
+   */
+  async measure<T>(work: () => Promise<T>, opts: { pg?: boolean } = {}): Promise<{ result: T; usage: Usage }> {
+    const pgBefore = opts.pg ? await this.#settledPg() : null;
     const before = await this.#mark();
     const result = await work();
     const after = await this.#mark();
-    const pgAfter = await this.#settledPg();
+    const pgAfter = opts.pg ? await this.#settledPg() : null;
     const ms = after.at - before.at;
     const redis = commandDelta(before.redis, after.redis);
     for (const [name, perMs] of this.#idleRedisPerMs) {
@@ -96,7 +104,7 @@ export class ClusterMeter {
       if (calls === 0) redis.delete(name);
       else redis.set(name, { calls, usec: s.usec });
     }
-    let pgCommits = 0;
+    let pgCommits = this.db ? Number.NaN : 0;
     let pgRows = new Map<string, number>();
     if (pgBefore && pgAfter) {
       // One commit is the first reading's own query.

@@ -138,7 +138,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
     for (const side of sides) {
       const need = Math.min(perWorker, Math.max(2, Math.ceil((rates.get(side.name)! * 1.5 * ctx.runMs) / 1000 / WORKERS)));
       // Token issuance is measured on the way: a storm of reconnecting devices asks for tokens too.
-      const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need));
+      const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need), { pg: true });
       const tokenUs = (issued.usage.nodeCpuMs * 1000) / (need * WORKERS);
       costs.tokens.set(side.name, [...(costs.tokens.get(side.name) ?? []), tokenUs]);
       if (side.name === 'cluster') {
@@ -146,7 +146,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
         costs.tokenRows = perOperation(issued.usage.pgRows, need * WORKERS);
       }
       await Promise.all(side.nodes.map((n) => n.server.request('gc').catch(() => undefined)));
-      const { result, usage } = await side.meter.measure(() => storm(side, issued.result, need, ctx.runMs));
+      const { result, usage } = await side.meter.measure(() => storm(side, issued.result, need, ctx.runMs), { pg: true });
       rates.set(side.name, rate(result));
       const n = Math.max(1, result.accepted);
       const cpuUs = (usage.nodeCpuMs * 1000) / n;
@@ -341,7 +341,6 @@ async function messages(ctx: BenchContext, sides: Side[]): Promise<{ rows: Row[]
         c.add(`${side.name}-rate`, { value: rateNow });
         if (side.name === 'cluster') {
           c.add('redis-cpu', { value: (usage.redisCpuMs * 1000) / delivered });
-          c.add('pg-commits', { value: (usage.pgCommits * 1000) / delivered });
           c.add('redis-calls', { value: usage.redisCalls / Math.max(1, result.published) });
           const publish = usage.redis.get('publish');
           if (publish) c.add('publish-usec', { value: publish.usec / publish.calls });
@@ -367,7 +366,7 @@ async function messages(ctx: BenchContext, sides: Side[]): Promise<{ rows: Row[]
         notes: [
           `1 publisher → 1 subscriber, ${PAYLOAD_BYTES}-byte payloads${shape.qos ? ', 100 in flight' : ''}, sending for up to ${ctx.runMs / 1000} s per rep; CPU summed over both nodes, per delivery; zero loss required`,
           `msg/s: cluster ${num(clusterRate)}, single ${num(singleRate)} (${ratio(clusterRate, singleRate)})`,
-          `Redis CPU ${num(c.get('redis-cpu', 'µs')?.value, 1)} µs per message; PostgreSQL ${num(c.get('pg-commits', '')?.value, 2)} commits per 1000 messages`,
+          `Redis CPU ${num(c.get('redis-cpu', 'µs')?.value, 1)} µs per message`,
         ],
         invalid: Boolean(cluster?.note ?? single?.note),
       }),
