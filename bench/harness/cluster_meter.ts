@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type BackendCpu, backendCpuDelta, type BenchDatabase, type PgReading, rowsWrittenDelta } from './bench_postgres.js';
 import { type BenchRedis, type CommandStats, commandDelta, totalCalls } from './redis_server.js';
@@ -9,6 +10,8 @@ import type { ServerHandle } from './server_process.js';
  * (PGSTAT_IDLE_INTERVAL): a reading waits this long after the work.
  */
 export const PG_FLUSH_MS = 10_500;
+
+let profiles = 0;
 
 /** What a timed part cost, on every process that served it. */
 export interface Usage {
@@ -89,11 +92,16 @@ export class ClusterMeter {
    * PostgreSQL's counters only with `pg` (they cost two waits of
    * {@link PG_FLUSH_MS}); without it `pgCommits` is NaN.
    */
-  async measure<T>(work: () => Promise<T>, opts: { pg?: boolean } = {}): Promise<{ result: T; usage: Usage }> {
+  async measure<T>(work: () => Promise<T>, opts: { pg?: boolean; label?: string } = {}): Promise<{ result: T; usage: Usage }> {
     const pgBefore = opts.pg ? await this.#settledPg() : null;
+    // `--profile`: the timed part only, one profile per node.
+    const profiled = this.nodes.filter((n) => n.profileDir);
+    await Promise.all(profiled.map((n) => n.request('profileStart')));
     const before = await this.#mark();
     const result = await work();
     const after = await this.#mark();
+    const label = `${opts.label ?? 'cluster'}-${++profiles}`;
+    await Promise.all(profiled.map((n) => n.request('profileStop', { file: join(n.profileDir!, `${label}-${n.name}.cpuprofile`) })));
     const pgAfter = opts.pg ? await this.#settledPg() : null;
     const ms = after.at - before.at;
     const redis = commandDelta(before.redis, after.redis);

@@ -138,7 +138,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
     for (const side of sides) {
       const need = Math.min(perWorker, Math.max(2, Math.ceil((rates.get(side.name)! * 1.5 * ctx.runMs) / 1000 / WORKERS)));
       // Token issuance is measured on the way: a storm of reconnecting devices asks for tokens too.
-      const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need), { pg: true });
+      const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need), { pg: true, label: `tokens-${side.name}` });
       const tokenUs = (issued.usage.nodeCpuMs * 1000) / (need * WORKERS);
       costs.tokens.set(side.name, [...(costs.tokens.get(side.name) ?? []), tokenUs]);
       if (side.name === 'cluster') {
@@ -146,7 +146,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
         costs.tokenRows = perOperation(issued.usage.pgRows, need * WORKERS);
       }
       await Promise.all(side.nodes.map((n) => n.server.request('gc').catch(() => undefined)));
-      const { result, usage } = await side.meter.measure(() => storm(side, issued.result, need, ctx.runMs), { pg: true });
+      const { result, usage } = await side.meter.measure(() => storm(side, issued.result, need, ctx.runMs), { pg: true, label: `connect-${side.name}` });
       rates.set(side.name, rate(result));
       const n = Math.max(1, result.accepted);
       const cpuUs = (usage.nodeCpuMs * 1000) / n;
@@ -327,7 +327,7 @@ async function messages(ctx: BenchContext, sides: Side[]): Promise<{ rows: Row[]
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const side of sides) {
         await Promise.all(side.nodes.map((n) => n.server.request('gc').catch(() => undefined)));
-        const { result, usage } = await side.meter.measure(() => run(side, count));
+        const { result, usage } = await side.meter.measure(() => run(side, count), { label: `qos${shape.qos}-${side.name}` });
         const lost = result.expected - result.delivered;
         const delivered = Math.max(1, result.delivered);
         const rateNow = (result.delivered * 1000) / result.durationMs;
