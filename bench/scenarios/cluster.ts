@@ -122,6 +122,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
   const c = new RepCollector();
   const costs = {
     tokens: new Map<string, number[]>(),
+    tokenRates: new Map<string, number[]>(),
     tokenCommits: [] as number[],
     tokenRows: '',
     cluster: [] as { usage: Usage; connects: number }[],
@@ -141,6 +142,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
       const issued = await side.meter.measure(() => tokensFor(side, creds.get(side.name)!, need), { pg: true, label: `tokens-${side.name}` });
       const tokenUs = (issued.usage.nodeCpuMs * 1000) / (need * WORKERS);
       costs.tokens.set(side.name, [...(costs.tokens.get(side.name) ?? []), tokenUs]);
+      costs.tokenRates.set(side.name, [...(costs.tokenRates.get(side.name) ?? []), (need * WORKERS * 1000) / issued.usage.ms]);
       if (side.name === 'cluster') {
         costs.tokenCommits.push(issued.usage.pgCommits / (need * WORKERS));
         costs.tokenRows = perOperation(issued.usage.pgRows, need * WORKERS);
@@ -188,7 +190,7 @@ async function connects(ctx: BenchContext, sides: Side[], idleNote: string): Pro
         `${WORKERS} concurrent (${WORKERS / 2} per node in the cluster), up to ${ctx.runMs / 1000} s per rep, a token the node never saw on every connect`,
         `connects/s: cluster ${num(clusterRate?.value)}, single ${num(singleRate?.value)} (${ratio(clusterRate?.value, singleRate?.value)})`,
         `cluster also spends per connect: Redis ${num(c.get('redis-cpu', 'µs')?.value)} µs, PostgreSQL backends ${num(c.get('pg-cpu', 'µs')?.value)} µs CPU`,
-        `token issuance, node CPU per token: cluster ${num(tokenCost('cluster'))} µs, single ${num(tokenCost('single'))} µs; ${median(costs.tokenCommits).toFixed(2)} PostgreSQL commits per token${costs.tokenRows ? ` (rows per token: ${costs.tokenRows})` : ''}`,
+        `token issuance (50 keep-alive connections), node CPU per token: cluster ${num(tokenCost('cluster'))} µs at ${num(median(costs.tokenRates.get('cluster') ?? []))} tokens/s, single ${num(tokenCost('single'))} µs at ${num(median(costs.tokenRates.get('single') ?? []))} tokens/s; ${median(costs.tokenCommits).toFixed(2)} PostgreSQL commits per token${costs.tokenRows ? ` (rows per token: ${costs.tokenRows})` : ''}`,
         'nodes, Redis and the generator share 2 cores (PostgreSQL floats): ratios bound overhead, they do not show scaling out',
       ],
       invalid: Boolean(cluster?.note ?? single?.note),
