@@ -4,7 +4,7 @@ import { BENCH_POSTGRES, type BenchDatabase, createBenchDatabase, postgresMissin
 import { ClusterMeter, perOperation, type Usage } from '../harness/cluster_meter.js';
 import { RepCollector } from '../harness/collector.js';
 import { openFileLimit } from '../harness/proc.js';
-import { type BenchRedis, redisMissing, startBenchRedis } from '../harness/redis_server.js';
+import { type BenchRedis, commandDelta, redisMissing, startBenchRedis } from '../harness/redis_server.js';
 import { compareRow, type Measurement, type Row, skippedRow } from '../harness/results.js';
 import type { ServerHandle } from '../harness/server_process.js';
 import { median } from '../harness/stats.js';
@@ -13,6 +13,7 @@ import { connectPacket } from '../loadgen/encode.js';
 import { latencyProbe } from '../loadgen/latency.js';
 import { RawMqttClient, type Target } from '../loadgen/mqtt_client.js';
 import { pubSub } from '../loadgen/pubsub.js';
+import { publishUnderPatterns } from '../loadgen/redis_patterns.js';
 import { refusedNote } from './connect.js';
 import { createClients, type Credential, fetchTokens, type LatchkeyUnderTest, mqttTarget, startLatchkey } from './fixtures.js';
 import { measureIdleSessions, settle } from './idle_memory.js';
@@ -30,7 +31,7 @@ const ROWS = {
   redisPublish: { id: 'cluster.redis-per-publish', title: 'Redis commands per publish (QoS 0; QoS 1 in the notes)' },
   redisConnect: { id: 'cluster.redis-per-connect', title: 'Redis commands per connect' },
   pgConnect: { id: 'cluster.pg-per-connect', title: 'PostgreSQL transactions per connect' },
-  redisPatterns: { id: 'cluster.redis-publish-patterns', title: 'Redis time per PUBLISH with one subscription pattern per idle session vs a few patterns' },
+  redisPatterns: { id: 'cluster.redis-publish-patterns', title: 'Redis time per PUBLISH with many subscription patterns held (one per wildcard device subscription) vs none' },
 } as const;
 
 /** Concurrent connecting workers, split evenly over the cluster's nodes. */
@@ -101,7 +102,9 @@ export const clusterScenario: Scenario = {
       const messageRows = await messages(ctx, sides);
       rows.push(...messageRows.rows);
       rows.push(...(await latencies(ctx, sides)));
-      rows.push(...(await memory(ctx, sides, redis, started, messageRows.publishUsec)));
+      const memoryRows = await memory(ctx, sides, redis, started);
+      rows.push(...memoryRows.rows);
+      rows.push(await patternCost(ctx, redis, messageRows.publishUsec, memoryRows.patterns));
       return rows;
     } finally {
       await Promise.all(started.map((n) => n.server.stop()));
@@ -457,7 +460,14 @@ function pct(samples: number[], p: number): string {
 
 // ---------------------------------------------------------------- memory
 
-async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, started: LatchkeyUnderTest[], publishUsec: number): Promise<Row[]> {
+/** What one PUBLISH cost Redis with every idle session's wildcard subscription held on node A. */
+interface ThroughLatchkey {
+  sessions: number;
+  usecPerPublish: number;
+  note: string;
+}
+
+async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, started: LatchkeyUnderTest[]): Promise<{ rows: Row[]; patterns: ThroughLatchkey }> {
   let sessions = size(ctx, 5_000, 500);
   const notes: string[] = [];
   const limit = openFileLimit(process.pid);
@@ -527,9 +537,7 @@ async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, start
   });
   const singleMemory = await measureIdleSessions(ctx, freshSingle, mqttTarget(freshSingle, 'mqtt'), singlePackets, { countSessions: true, filters });
   const redisPerSession = (redisBytes - redisBefore) / sessions;
-  // Redis matches each PUBLISH against every pattern: the growth per pattern, to extrapolate from.
-  const nsPerPattern = ((patternUsec - publishUsec) * 1000) / sessions;
-  return [
+  const rows = [
     compareRow({
       ...ROWS.memory,
       scenario: SCENARIO,
@@ -544,19 +552,53 @@ async function memory(ctx: BenchContext, sides: Side[], redis: BenchRedis, start
       ],
       invalid: Boolean(clusterMemory.note ?? singleMemory.note),
     }),
-    compareRow({
-      ...ROWS.redisPatterns,
-      scenario: SCENARIO,
-      latchkey: { value: patternUsec, unit: 'µs/PUBLISH', reps: [patternUsec], detail: `${sessions.toLocaleString('en-US')} idle subscriptions on A` },
-      reference: { name: 'few patterns', m: { value: publishUsec, unit: 'µs/PUBLISH', reps: [publishUsec] } },
-      target: { kind: 'none' },
-      notes: [
-        'INFO commandstats usec ÷ calls of PUBLISH, QoS 0 A → B; mqemitter-redis turns every wildcard subscription into a Redis pattern, and Redis matches every PUBLISH against every pattern',
-        `≈ ${num(nsPerPattern, 1)} ns more per PUBLISH per pattern (a linear extrapolation: ${num(nsPerPattern, 1)} ms per PUBLISH at 1,000,000 patterns)`,
-        patternNote,
-      ].filter(Boolean),
-    }),
   ];
+  return { rows, patterns: { sessions, usecPerPublish: patternUsec, note: patternNote } };
+}
+
+// ---------------------------------------------------------------- Redis patterns
+
+/**
+ * Redis' time per PUBLISH against the number of subscription patterns it
+ * holds, straight on the cluster's Redis (the nodes idle): the routing
+ * cost of wildcard subscriptions at device counts the machine cannot hold
+ * as sessions, with the point measured through latchkey beside it.
+ */
+async function patternCost(ctx: BenchContext, redis: BenchRedis, fewUsec: number, through: ThroughLatchkey): Promise<Row> {
+  const counts = ctx.quick ? [0, 1_000, 10_000] : [0, 1_000, 10_000, 100_000];
+  const points: { patterns: number; usec: number; bytesPerPattern: number }[] = [];
+  for (const patterns of counts) {
+    const memoryBefore = await redis.usedMemory();
+    await publishUnderPatterns(redis.port, patterns, ctx.quick ? 500 : 1_500, async (publish) => {
+      const memoryHeld = await redis.usedMemory();
+      const before = await redis.commandStats();
+      const sent = await publish();
+      const delta = commandDelta(before, await redis.commandStats()).get('publish');
+      const usec = delta ? delta.usec / delta.calls : Number.NaN;
+      points.push({ patterns, usec, bytesPerPattern: patterns ? (memoryHeld - memoryBefore) / patterns : 0 });
+      ctx.log(`  Redis with ${patterns.toLocaleString('en-US')} patterns: ${usec.toFixed(2)} µs per PUBLISH (${sent} published)`);
+    });
+  }
+  const none = points[0]!;
+  const most = points.at(-1)!;
+  const previous = points.at(-2)!;
+  // The slope between the two largest counts: what each further pattern adds to every PUBLISH.
+  const nsPerPattern = ((most.usec - previous.usec) * 1000) / (most.patterns - previous.patterns);
+  const atMillion = most.usec + (nsPerPattern * (1_000_000 - most.patterns)) / 1000;
+  return compareRow({
+    ...ROWS.redisPatterns,
+    scenario: SCENARIO,
+    latchkey: { value: most.usec, unit: 'µs/PUBLISH', reps: [most.usec], detail: `${most.patterns.toLocaleString('en-US')} patterns` },
+    reference: { name: 'no patterns', m: { value: none.usec, unit: 'µs/PUBLISH', reps: [none.usec] } },
+    target: { kind: 'none' },
+    notes: [
+      `Redis' own time (INFO commandstats) per PUBLISH to a topic no pattern matches: ${points.map((p) => `${p.patterns.toLocaleString('en-US')} patterns ${num(p.usec, 2)} µs`).join(', ')}`,
+      `≈ ${num(nsPerPattern, 1)} ns per pattern per PUBLISH → ${num(atMillion / 1000, 1)} ms per PUBLISH at 1,000,000 patterns (linear), at most ${num(1e6 / atMillion)} PUBLISH/s for the whole cluster`,
+      `${num(most.bytesPerPattern)} B of Redis memory per pattern`,
+      `through latchkey: ${through.sessions.toLocaleString('en-US')} idle sessions with one idle/<id>/# subscription each on node A → ${num(through.usecPerPublish, 1)} µs per PUBLISH (few patterns: ${num(fewUsec, 2)} µs); ${through.note}`,
+      'mqemitter-redis PSUBSCRIBEs one pattern per distinct wildcard filter (an exact topic is a SUBSCRIBE, a hash lookup); Redis checks every PUBLISH against every pattern',
+    ],
+  });
 }
 
 // ---------------------------------------------------------------- formatting

@@ -12,6 +12,7 @@ import { consoleTable } from '../../bench/harness/report.js';
 import { compareRow, skippedRow, type RunResults } from '../../bench/harness/results.js';
 import { connectPacket, publishBatch, publishTemplate } from '../../bench/loadgen/encode.js';
 import { latencyProbe } from '../../bench/loadgen/latency.js';
+import { publishUnderPatterns } from '../../bench/loadgen/redis_patterns.js';
 import { RawMqttClient, type Target } from '../../bench/loadgen/mqtt_client.js';
 import { havePostgres, haveRedis, TEST_POSTGRES } from '../helpers/services.js';
 
@@ -118,6 +119,26 @@ describe.skipIf(!haveRedis())('bench redis-server (skipped without redis-server)
       await redis.stop();
     }
     await expect(run('redis-cli', ['-p', String(redis.port), 'PING'])).rejects.toThrow();
+  });
+
+  it('holds the patterns it was asked for while it publishes, and Redis counts every PUBLISH', async () => {
+    const redis = await startBenchRedis('/dev/null');
+    try {
+      let held = -1;
+      let sent = 0;
+      let counted = 0;
+      await publishUnderPatterns(redis.port, 12_000, 100, async (publish) => {
+        held = Number(/^pubsub_patterns:(\d+)/m.exec((await run('redis-cli', ['-p', String(redis.port), 'INFO', 'stats'])).stdout)?.[1]);
+        const before = await redis.commandStats();
+        sent = await publish();
+        counted = commandDelta(before, await redis.commandStats()).get('publish')?.calls ?? 0;
+      });
+      expect(held).toBe(12_000);
+      expect(sent).toBeGreaterThanOrEqual(50);
+      expect(counted).toBe(sent);
+    } finally {
+      await redis.stop();
+    }
   });
 });
 
