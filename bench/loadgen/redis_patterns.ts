@@ -60,23 +60,31 @@ class RespConnection {
 
 /**
  * Holds `patterns` patterns on one connection (sent in chunks), then
- * publishes for about `publishMs` in pipelined batches from another;
- * resolves with the number of PUBLISHes sent. Read Redis' commandstats
- * around it for the time per PUBLISH.
+ * publishes for about `publishMs` in pipelined batches from another
+ * (`publish` resolves with the number sent; read Redis' commandstats
+ * around it for the time per PUBLISH). Resolves with how long the
+ * patterns took to subscribe.
  *
  * @example const n = await publishUnderPatterns(redis.port, 100_000, 1_000, async () => { … });
  */
-export async function publishUnderPatterns(port: number, patterns: number, publishMs: number, whileHeld: (publish: () => Promise<number>) => Promise<void>): Promise<void> {
+export async function publishUnderPatterns(
+  port: number,
+  patterns: number,
+  publishMs: number,
+  whileHeld: (publish: () => Promise<number>) => Promise<void>,
+): Promise<{ subscribeMs: number }> {
   const subscriber = await RespConnection.open(port);
   const publisher = await RespConnection.open(port);
   try {
     const CHUNK = 5_000;
+    const subscribing = performance.now();
     for (let from = 0; from < patterns; from += CHUNK) {
       const names = Array.from({ length: Math.min(CHUNK, patterns - from) }, (_, i) => `idle/dev-${from + i}*`);
       subscriber.send(['PSUBSCRIBE', ...names]);
     }
     // Every pattern is confirmed with its running count as an integer line.
     await subscriber.until(patterns);
+    const subscribeMs = performance.now() - subscribing;
     await whileHeld(async () => {
       let sent = 0;
       const start = performance.now();
@@ -88,6 +96,7 @@ export async function publishUnderPatterns(port: number, patterns: number, publi
       } while (performance.now() - start < publishMs);
       return sent;
     });
+    return { subscribeMs };
   } finally {
     subscriber.close();
     publisher.close();
