@@ -20,6 +20,8 @@ import { ConsoleSessions } from './console/console_sessions.js';
 import { LiveFeed } from './console/live_feed.js';
 import { ConsoleSessionAuth, COOKIE_NAME, readCookie } from './console/session_auth.js';
 import { initialise } from './init.js';
+import { databasePath, openDatabase } from './store/database.js';
+import { describeStore } from './store/store_location.js';
 import { KEY_PASSPHRASE_ENV, keyPassphrase } from './keys/key_sealing.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -82,6 +84,9 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     // Once, at start: the operator should know, and the fix is one variable.
     log.warn({ env: KEY_PASSPHRASE_ENV }, `signing keys and the CA key are stored unencrypted; set ${KEY_PASSPHRASE_ENV} to encrypt them at rest`);
   }
+  // PostgreSQL holds credentials and audit for the cluster; this node's MQTT session state stays in its own SQLite file.
+  const mqttState = store.sqlite ? undefined : openDatabase(databasePath(config));
+  await store.listen((err) => log.warn({ err: err.message }, 'the store change listener is not connected; retrying (reads go to PostgreSQL meanwhile)'));
   const metrics = new Metrics();
   // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
   const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
@@ -93,7 +98,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   const people = { users: new UserRegistry(store, audit), pats: new PatRegistry(store, audit), apiKeys: new ApiKeyRegistry(store, audit) };
 
-  const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki });
+  const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki, ...(mqttState ? { mqttState } : {}) });
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
   const passwords = new StaticPasswordRegistry(store, audit);
@@ -200,13 +205,19 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     audit.flush();
     issuedTokens.flush();
     store.close();
+    mqttState?.close();
     throw err;
   }
   watcher.start(config.changePollMs);
   const housekeeping = setInterval(() => {
-    revocations.prune();
-    store.changes.prune(24 * 3600_000);
-    issuedTokens.prune(Math.floor(Date.now() / 1000));
+    try {
+      revocations.prune();
+      store.changes.prune(24 * 3600_000);
+      issuedTokens.prune(Math.floor(Date.now() / 1000));
+    } catch (err) {
+      // The store busy or away (PostgreSQL down): pruning waits for the next minute.
+      log.warn({ err: (err as Error).message }, 'housekeeping failed; retrying in a minute');
+    }
   }, 60_000);
   housekeeping.unref();
   const retention = auditRetention(store, audit, log, config.auditRetention);
@@ -217,7 +228,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     http: (http.server.address() as AddressInfo).port,
     https: (https.server.address() as AddressInfo).port,
   };
-  log.info({ ports, issuer: config.issuer }, 'latchkey listening');
+  log.info({ ports, issuer: config.issuer, store: describeStore(config) }, 'latchkey listening');
   // Whoever started us (a supervisor, a test, the demo) waits for this line: do not buffer it.
   log.flush();
 
@@ -245,6 +256,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
         if (!audit.flush()) log.error({ lost: audit.pending }, 'audit events could not be written before shutdown');
         issuedTokens.flush();
         store.close();
+        mqttState?.close();
       })()),
   };
 }

@@ -5,7 +5,8 @@ import { keyPassphrase } from './keys/key_sealing.js';
 import { ensurePki } from './pki/ca.js';
 import { operatorCertificate } from './pki/operator_certificate.js';
 import { serverNames } from './pki/server_names.js';
-import { databasePath } from './store/database.js';
+import { withSharedCa } from './pki/shared_ca.js';
+import { storeLocation } from './store/store_location.js';
 import { securePkiDirectory, securePrivateDirectory } from './store/private_files.js';
 import { Store } from './store/store.js';
 
@@ -28,17 +29,21 @@ export interface Initialised {
  * @example const { store } = await initialise(config);
  */
 export async function initialise(
-  config: Pick<Config, 'dataDir' | 'certsDir' | 'tlsNames' | 'tlsCert' | 'tlsKey'>,
+  config: Pick<Config, 'dataDir' | 'certsDir' | 'store' | 'tlsNames' | 'tlsCert' | 'tlsKey'>,
   passphrase: string | null = keyPassphrase(),
 ): Promise<Initialised> {
   // Before anything is read: refuse to run on files others could read or change.
   securePrivateDirectory(config.dataDir);
   securePkiDirectory(config.certsDir);
-  const store = Store.open(databasePath(config));
+  const store = Store.open(storeLocation(config));
   try {
     const ring = await KeyRing.open(store, passphrase);
     // Re-issued (same CA) when the names change, e.g. the machine got a new address.
-    let pki = await ensurePki(config.certsDir, passphrase, serverNames(config.tlsNames, hostname(), networkInterfaces()));
+    const names = serverNames(config.tlsNames, hostname(), networkInterfaces());
+    const ensure = () => ensurePki(config.certsDir, passphrase, names);
+    const { clusterCa } = store;
+    // Several nodes on one PostgreSQL share one CA (pki/shared_ca.ts); each keeps its own server certificate.
+    let pki = clusterCa ? await store.oneAtATime('ca', () => withSharedCa(clusterCa, config.certsDir, ensure)) : await ensure();
     if (config.tlsCert !== undefined || config.tlsKey !== undefined) {
       const own = operatorCertificate(config.tlsCert, config.tlsKey);
       pki = { ...pki, serverCertPem: own.certPem, serverKeyPem: own.keyPem };

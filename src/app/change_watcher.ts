@@ -15,6 +15,8 @@ export class ChangeWatcher {
   #lastVersion: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
+  /** Reading the feed failed last time (logged once per outage). */
+  #failing = false;
 
   constructor(
     private readonly store: Store,
@@ -56,7 +58,15 @@ export class ChangeWatcher {
   async #drain(): Promise<void> {
     if (!this.store.db.open) return;
     let batch: Change[];
-    while ((batch = this.store.changes.since(this.#lastId)).length > 0) {
+    try {
+      batch = this.store.changes.since(this.#lastId);
+    } catch (err) {
+      // The store is away (PostgreSQL down): look again at the next poll; the feed is read by id, nothing is lost.
+      this.#readFailed(err);
+      return;
+    }
+    this.#failing = false;
+    for (; batch.length > 0; batch = this.#nextBatch()) {
       for (const change of batch) {
         this.#lastId = change.id;
         try {
@@ -66,5 +76,21 @@ export class ChangeWatcher {
         }
       }
     }
+  }
+
+  /** The next batch, or none when the store fails meanwhile (the next poll retries). */
+  #nextBatch(): Change[] {
+    try {
+      return this.store.changes.since(this.#lastId);
+    } catch (err) {
+      this.#readFailed(err);
+      return [];
+    }
+  }
+
+  #readFailed(err: unknown): void {
+    this.#lastVersion = Number.NaN;
+    if (!this.#failing) this.log.warn({ err: (err as Error).message }, 'reading the change feed failed; retrying at every poll');
+    this.#failing = true;
   }
 }

@@ -147,8 +147,8 @@ export class AuditLog {
   }
 }
 
-/** `SQLITE_BUSY`, `SQLITE_FULL`, … or `unknown`: a label with few values, for the metric. */
+/** `SQLITE_BUSY`, `SQLITE_FULL`, a PostgreSQL SQLSTATE, `store_unavailable`, … or `unknown`: a label with few values, for the metric. */
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'unknown';
+  return typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : 'unknown';
 }

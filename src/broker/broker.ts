@@ -8,6 +8,7 @@ import type { CertificateAuthority } from '../pki/ca.js';
 import type { SqlitePersistence } from '../store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
+import type { SqliteDb } from '../store/database.js';
 import { tokenVoidsAt } from '../tokens/credential_floor.js';
 import type { RevocationList } from '../tokens/revocation_list.js';
 import type { TokenIssuer } from '../tokens/token_issuer.js';
@@ -41,6 +42,11 @@ export interface BrokerDeps {
   metrics: Metrics;
   log: Logger;
   pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+  /**
+   * Where MQTT session state lives when the store is not SQLite (PostgreSQL
+   * holds credentials only): a SQLite file of this node. Defaults to the store's own connection.
+   */
+  mqttState?: SqliteDb;
 }
 
 /** A live session as the admin API shows it. */
@@ -90,7 +96,9 @@ export class LatchkeyBroker {
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
     // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module).
-    const persistence = createCredentialSafePersistence(store.db, { neverDelivered: isAuthRequestTopic });
+    const mqttState = deps.mqttState ?? store.sqlite;
+    if (!mqttState) throw new Error('the broker needs a SQLite connection for MQTT session state (mqttState)');
+    const persistence = createCredentialSafePersistence(mqttState, { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {

@@ -20,6 +20,7 @@ import { emit, type CommandOutput } from './output.js';
 export interface GlobalOptions {
   dataDir?: string;
   certsDir?: string;
+  store?: string;
   json?: boolean;
   server?: string;
   token?: string;
@@ -45,8 +46,8 @@ export function globalOptions(cmd: Command): GlobalOptions {
  * @example const config = cliConfig(cmd); // config.dataDir === './data' by default
  */
 export function cliConfig(cmd: Command, flags: RawOptions = {}): Readonly<Config> {
-  const { dataDir, certsDir } = globalOptions(cmd);
-  return loadConfig({ dataDir, certsDir, ...flags });
+  const { dataDir, certsDir, store } = globalOptions(cmd);
+  return loadConfig({ dataDir, certsDir, store, ...flags });
 }
 
 /** An open store with the pieces a command changes things through. */
@@ -78,7 +79,8 @@ export async function withStore<T>(cmd: Command, work: (session: StoreSession) =
   // A command that only knows the local database must not quietly use it when asked for another server.
   localOnly(cmd);
   const config = cliConfig(cmd);
-  const store = Store.open(existingDatabase(config));
+  // PostgreSQL (--store) is the cluster's store: the change reaches every node through its change feed.
+  const store = Store.open(config.store ?? existingDatabase(config));
   const audit = new AuditLog(store, createLogger('silent'));
   try {
     return await work({

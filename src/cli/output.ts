@@ -58,7 +58,8 @@ function classify(err: unknown, hint?: string): { message: string; status: numbe
   }
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') {
     // PkiError and friends: bad input when the code says so, else a plain failure.
-    const status = /^(invalid_|csr_)/.test(err.code) ? USAGE_EXIT : OTHER_EXIT;
+    // store_unavailable: PostgreSQL (--store) did not answer, like a server that cannot be reached.
+    const status = /^(invalid_|csr_)/.test(err.code) ? USAGE_EXIT : err.code === 'store_unavailable' ? EXIT_STATUS.unavailable : OTHER_EXIT;
     return { message: err.message, status };
   }
   if (err instanceof Error) return { message: err.message, status: OTHER_EXIT };

@@ -54,6 +54,7 @@ export function buildProgram(version = '0.0.0'): Command {
     // Declared once on the root, accepted before or after any subcommand.
     .option('--data-dir <dir>', 'SQLite database and signing keys (env LATCHKEY_DATA_DIR, default ./data)')
     .option('--certs-dir <dir>', 'CA and server certificate (env LATCHKEY_CERTS_DIR, default ./certs)')
+    .option('--store <url>', 'a PostgreSQL store shared by several nodes, postgres://user:password@host/db (env LATCHKEY_STORE, default SQLite in --data-dir; prefer the variable: flags show in ps)')
     .option('--json', 'machine-readable output: one JSON object on stdout')
     .option('--server <url>', 'manage the latchkey at this URL over its admin API instead of local files (env LATCHKEY_SERVER), e.g. https://hub.lan:8443')
     .option('--token <token>', 'PAT or API key for --server, with admin:read or admin:write (env LATCHKEY_TOKEN; prefer the variable: flags show in ps)')

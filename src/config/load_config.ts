@@ -1,4 +1,5 @@
 import { LatchkeyError } from '../errors/latchkey_error.js';
+import { checkStoreUrl } from './store_url.js';
 import { parseDuration } from './duration.js';
 import { type Config, envName, OPTIONS, type OptionSpec } from './options.js';
 
@@ -19,6 +20,7 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
     if (raw === null) continue;
     config[spec.key] = parseOption(spec, raw);
   }
+  if (typeof config.store === 'string') checkStoreUrl(config.store);
   config.issuer ??= `http://localhost:${config.httpPort}`;
   // Several devices may share one address (NAT): one broken device must not lock the others out.
   config.authFailureAddressLimit ??= (config.authFailureLimit as number) * 5;

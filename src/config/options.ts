@@ -19,6 +19,8 @@ export interface OptionSpec {
 export interface Config {
   dataDir: string;
   certsDir: string;
+  /** PostgreSQL URL of a store shared by several nodes; unset = SQLite `<dataDir>/latchkey.db`. Never log it whole (store_location.ts). */
+  store?: string;
   host: string;
   mqttPort: number;
   mqttsPort: number;
@@ -74,6 +76,7 @@ export interface Config {
 export const OPTIONS: readonly OptionSpec[] = [
   { key: 'dataDir', flag: 'data-dir', kind: 'string', fallback: './data', doc: 'SQLite database latchkey.db and signing keys' },
   { key: 'certsDir', flag: 'certs-dir', kind: 'string', fallback: './certs', doc: 'CA (ca.crt, ca.key), server certificate and key' },
+  { key: 'store', flag: 'store', kind: 'string', fallback: null, doc: 'PostgreSQL URL (postgres://…) of a store several nodes share, instead of SQLite in --data-dir' },
   { key: 'host', flag: 'host', kind: 'string', fallback: '0.0.0.0', doc: 'address every listener binds' },
   { key: 'mqttPort', flag: 'mqtt-port', kind: 'port', fallback: '1883', doc: 'MQTT over TCP (0 = any free port)' },
   { key: 'mqttsPort', flag: 'mqtts-port', kind: 'port', fallback: '8883', doc: 'MQTT over TLS, client certificates accepted' },

@@ -42,7 +42,10 @@ export class KeyRing {
   static async open(store: Store, passphrase: string | null = null): Promise<KeyRing> {
     const ring = new KeyRing(store, passphrase);
     await sealPlaintextKeys(store, passphrase);
-    if (store.signingKeys.published(Date.now()).length === 0) await createSigningKey(store, passphrase);
+    // Every node of a cluster starts here: one creates the first key, the others then find it.
+    await store.oneAtATime('signingKeys', async () => {
+      if (store.signingKeys.published(Date.now()).length === 0) await createSigningKey(store, passphrase);
+    });
     await ring.reload();
     return ring;
   }

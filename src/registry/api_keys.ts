@@ -140,7 +140,7 @@ export class ApiKeyRegistry {
     this.#require(name);
     this.store.durably(() => {
       this.store.apiKeys.delete(name);
-      forgetPersistedSessions(this.store.db, name);
+      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, name);
       this.store.changes.append('principal', name);
       this.store.changes.append('principal_deleted', name);
     });

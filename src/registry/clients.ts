@@ -332,7 +332,7 @@ export class ClientRegistry {
       for (const serial of serials) this.store.changes.append('certificate_revoked', serial);
       this.store.clients.delete(id);
       // Its persistent MQTT session (subscriptions, queue, will) is not for a later client of this id.
-      forgetPersistedSessions(this.store.db, id);
+      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, id);
       this.store.changes.append('client', id);
       this.store.changes.append('principal_deleted', id);
       return serials;

@@ -87,7 +87,7 @@ export class UserRegistry {
       const count = this.store.personalAccessTokens.list(name).length;
       this.store.users.delete(name);
       // Their persistent MQTT sessions (alice, alice@laptop) are not for a later user of this name.
-      forgetPersistedSessions(this.store.db, name);
+      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, name);
       this.store.changes.append('principal', name);
       this.store.changes.append('principal_deleted', name);
       return count;

@@ -87,7 +87,6 @@ export class ClientsTable {
   readonly #endSecrets;
   readonly #setAuthMethod;
   readonly #deleteSecrets;
-  readonly #graceEnds;
 
   constructor(db: Db) {
     this.#get = db.prepare(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`);
@@ -102,12 +101,9 @@ export class ClientsTable {
       'UPDATE clients SET auth_method = ?, public_jwk = ?, credentials_not_before = COALESCE(?, credentials_not_before), updated_at = ? WHERE id = ?',
     );
     this.#deleteSecrets = db.prepare('DELETE FROM client_secrets WHERE client_id = ?');
-    this.#secrets = db.prepare(
-      'SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
-    );
-    this.#graceEnds = db.prepare(
-      'SELECT MAX(CASE WHEN not_after <= ? THEN not_after END) AS ended, MIN(CASE WHEN not_after > ? THEN not_after END) AS ends FROM client_secrets WHERE client_id = ? AND not_after IS NOT NULL',
-    );
+    // Every secret row of the client, whatever `now`: the same statement and arguments on each
+    // CONNECT, so the PostgreSQL store answers it from memory; the time filter is applied here.
+    this.#secrets = db.prepare('SELECT hash, not_after AS notAfter FROM client_secrets WHERE client_id = ? ORDER BY id');
     this.#addSecret = db.prepare('INSERT INTO client_secrets (client_id, hash, not_after, created_at) VALUES (?, ?, NULL, ?)');
     this.#endSecrets = db.prepare(
       'UPDATE client_secrets SET not_after = ? WHERE client_id = ? AND (not_after IS NULL OR not_after > ?)',
@@ -154,7 +150,7 @@ export class ClientsTable {
 
   /** Secrets valid at `now` (ms): the current one and any still in their grace. */
   validSecrets(id: string, now: number): SecretRecord[] {
-    return this.#secrets.all(id, now) as SecretRecord[];
+    return (this.#secrets.all(id) as SecretRecord[]).filter((s) => s.notAfter === null || s.notAfter > now);
   }
 
   /**
@@ -163,7 +159,14 @@ export class ClientsTable {
    * then on (tokens/credential_floor.ts). Ended rows are kept for this.
    */
   graceEnds(id: string, now: number): { ended: number | null; ends: number | null } {
-    return this.#graceEnds.get(now, now, id) as { ended: number | null; ends: number | null };
+    let ended: number | null = null;
+    let ends: number | null = null;
+    for (const { notAfter } of this.#secrets.all(id) as SecretRecord[]) {
+      if (notAfter === null) continue;
+      if (notAfter <= now) ended = ended === null ? notAfter : Math.max(ended, notAfter);
+      else ends = ends === null ? notAfter : Math.min(ends, notAfter);
+    }
+    return { ended, ends };
   }
 
   /**

@@ -26,10 +26,11 @@ export class ConsoleLoginsTable {
   readonly #prune;
 
   constructor(db: Db) {
-    this.#insert = db.prepare('INSERT INTO console_logins (hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)');
+    // "user" quoted: a reserved word in PostgreSQL (where a bare `user` is the session's role).
+    this.#insert = db.prepare('INSERT INTO console_logins (hash, "user", created_at, expires_at) VALUES (?, ?, ?, ?)');
     // One statement decides single use: of two racing redemptions exactly one updates the row.
     this.#use = db.prepare('UPDATE console_logins SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?');
-    this.#read = db.prepare('SELECT user FROM console_logins WHERE hash = ?');
+    this.#read = db.prepare('SELECT "user" FROM console_logins WHERE hash = ?');
     this.#prune = db.prepare('DELETE FROM console_logins WHERE expires_at < ?');
   }
 

@@ -2,9 +2,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runMigrations } from './migrations.js';
+import type { Db } from './sql.js';
 import { createPrivateFile, tightenFiles } from './private_files.js';
 
-export type Db = Database.Database;
+export type { Db } from './sql.js';
+/** A better-sqlite3 connection: a {@link Db} as it is, plus what only SQLite has (MQTT persistence uses it). */
+export type SqliteDb = Database.Database;
 
 /** Where the database lives: `<data-dir>/latchkey.db` (docs/INTERFACE.md#running-the-server). */
 export function databasePath(config: { dataDir: string }): string {
@@ -19,7 +22,7 @@ export function databasePath(config: { dataDir: string }): string {
  *
  * @example const db = openDatabase('./data/latchkey.db');
  */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string): SqliteDb {
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // 0600 from its first byte; SQLite gives -wal and -shm the database file's mode.

@@ -44,7 +44,7 @@ export class IssuedTokensTable {
       'INSERT OR IGNORE INTO issued_tokens (jti, client_id, iat, exp, channel, scope, bound) VALUES (@jti, @clientId, @iat, @exp, @channel, @scope, @bound)',
     );
     this.#live = db.prepare(
-      `SELECT ${COLUMNS} FROM issued_tokens WHERE exp > @now AND (@clientId IS NULL OR client_id = @clientId)
+      `SELECT ${COLUMNS} FROM issued_tokens WHERE exp > @now AND (CAST(@clientId AS TEXT) IS NULL OR client_id = @clientId)
        AND jti NOT IN (SELECT jti FROM revoked_tokens) ORDER BY iat DESC, jti LIMIT @limit`,
     );
     this.#prune = db.prepare('DELETE FROM issued_tokens WHERE exp <= ?');

@@ -92,7 +92,7 @@ export class LiveSessionsTable {
     );
     this.#remove = db.prepare('DELETE FROM live_sessions WHERE instance = ? AND client_id = ?');
     this.#list = db.prepare(
-      `SELECT ${COLUMNS} FROM live_sessions WHERE ${FRESH} AND (@principal IS NULL OR principal = @principal) ORDER BY client_id, instance`,
+      `SELECT ${COLUMNS} FROM live_sessions WHERE ${FRESH} AND (CAST(@principal AS TEXT) IS NULL OR principal = @principal) ORDER BY client_id, instance`,
     );
     this.#byClientId = db.prepare(`SELECT ${COLUMNS} FROM live_sessions WHERE ${FRESH} AND client_id = @clientId ORDER BY instance`);
     this.#countByPrincipal = db.prepare(`SELECT COUNT(*) FROM live_sessions WHERE ${FRESH} AND principal = @principal`).pluck();

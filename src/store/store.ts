@@ -6,8 +6,14 @@ import { CertificateRenewalsTable } from './certificate_renewals.js';
 import { ChangeFeed } from './changes.js';
 import { ClaimsTable } from './claims.js';
 import { ClientsTable } from './clients.js';
+import { ClusterCaTable } from './cluster_ca.js';
 import { ConsoleLoginsTable } from './console_logins.js';
-import { type Db, durably, openDatabase } from './database.js';
+import Database from 'better-sqlite3';
+import { type Db, durably, openDatabase, type SqliteDb } from './database.js';
+import { ChangeListener } from './postgres/change_listener.js';
+import { PostgresDb } from './postgres/postgres_db.js';
+import { LOCKS } from './postgres/schema.js';
+import { isPostgresUrl } from '../config/store_url.js';
 import { IssuedTokensTable } from './issued_tokens.js';
 import { LiveSessionsTable } from './live_sessions.js';
 import { PersonalAccessTokensTable } from './personal_access_tokens.js';
@@ -38,11 +44,23 @@ export class Store {
   readonly claims: ClaimsTable;
   readonly provisionedClients: ProvisionedClientsTable;
   readonly certificateRenewals: CertificateRenewalsTable;
-  readonly #dataVersion;
+  /** The SQLite connection (also the MQTT persistence's), or null on PostgreSQL. */
+  readonly sqlite: SqliteDb | null;
+  /** The PostgreSQL connection, or null on SQLite. */
+  readonly postgres: PostgresDb | null;
+  /** The CA the nodes share (PostgreSQL only). */
+  readonly clusterCa: ClusterCaTable | null;
+  #listener: ChangeListener | null = null;
   readonly #nameTaken;
   readonly #longestTtl;
 
-  constructor(readonly db: Db) {
+  constructor(
+    readonly db: Db,
+    private readonly postgresUrl: string | null = null,
+  ) {
+    this.sqlite = db instanceof Database ? db : null;
+    this.postgres = db instanceof PostgresDb ? db : null;
+    this.clusterCa = this.postgres ? new ClusterCaTable(db) : null;
     this.clients = new ClientsTable(db);
     this.signingKeys = new SigningKeysTable(db);
     this.revocations = new RevocationsTable(db);
@@ -61,7 +79,6 @@ export class Store {
     this.claims = new ClaimsTable(db);
     this.provisionedClients = new ProvisionedClientsTable(db);
     this.certificateRenewals = new CertificateRenewalsTable(db);
-    this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#nameTaken = db.prepare(
       'SELECT 1 FROM clients WHERE id = @name UNION ALL SELECT 1 FROM users WHERE name = @name UNION ALL SELECT 1 FROM api_keys WHERE name = @name',
     );
@@ -78,9 +95,47 @@ export class Store {
     return this.#longestTtl.get() as number;
   }
 
-  /** Opens `<dataDir>/latchkey.db` (or `:memory:`). */
-  static open(file: string): Store {
-    return new Store(openDatabase(file));
+  /**
+   * Opens a SQLite file (`<dataDir>/latchkey.db`, or `:memory:`), or a
+   * PostgreSQL store by URL (`--store`), bringing its schema up to date.
+   *
+   * @throws StoreUnavailable (code store_unavailable) when PostgreSQL does not answer
+   */
+  static open(location: string): Store {
+    if (isPostgresUrl(location)) return new Store(PostgresDb.open(location), location);
+    return new Store(openDatabase(location));
+  }
+
+  /**
+   * On PostgreSQL: hear changes committed by other nodes and the CLI (the
+   * read cache is off until then). The server calls it; a CLI command does not need it.
+   * Resolves once listening, or after the first failed attempt (it keeps retrying).
+   */
+  async listen(onError?: (err: Error) => void): Promise<void> {
+    if (!this.postgres || !this.postgresUrl || this.#listener) return;
+    this.#listener = new ChangeListener(this.postgresUrl, this.postgres, onError);
+    await this.#listener.start();
+  }
+
+  /**
+   * Runs a check-then-create that every node does at start (the first
+   * signing key, the CA) one node at a time: on PostgreSQL under an advisory
+   * lock, so all nodes end up with the same key and CA. On SQLite it just runs.
+   */
+  async oneAtATime<T>(what: keyof typeof LOCKS, work: () => Promise<T>): Promise<T> {
+    return this.postgres ? this.postgres.withLockAsync(LOCKS[what], work) : work();
+  }
+
+  /** Whether the store answers now; the reason when it does not (for /healthz). */
+  reachable(): { ok: true } | { ok: false; reason: string } {
+    if (!this.db.open) return { ok: false, reason: 'the store is closed' };
+    if (!this.postgres) return { ok: true };
+    try {
+      this.postgres.ping();
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
   }
 
   /** A credential or revocation change: one transaction, fsynced before it returns. */
@@ -88,12 +143,17 @@ export class Store {
     return durably(this.db, work);
   }
 
-  /** Moves whenever another connection commits; cheap enough to poll. */
+  /**
+   * Moves whenever another connection commits (SQLite), or whenever a
+   * change committed anywhere is announced (PostgreSQL); cheap enough to poll.
+   */
   dataVersion(): number {
-    return this.#dataVersion.get() as number;
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   close(): void {
+    void this.#listener?.stop();
+    this.#listener = null;
     if (this.db.open) this.db.close();
   }
 }

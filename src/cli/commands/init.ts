@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
 import { databasePath } from '../../store/database.js';
+import { storeLocation } from '../../store/store_location.js';
+import { redactStoreUrl } from '../../config/store_url.js';
 import { action, cliConfig, localOnly } from '../context.js';
 import { fields } from '../output.js';
 
@@ -23,15 +25,16 @@ export function registerInitCommand(program: Command): void {
       action(async (_args, opts, cmd) => {
         localOnly(cmd);
         const config = cliConfig(cmd, typeof opts.tlsNames === 'string' ? { tlsNames: opts.tlsNames } : {});
-        const database = resolve(databasePath(config));
+        // On PostgreSQL (--store) the database is the operator's; the URL is shown without its password.
+        const database = config.store === undefined ? resolve(databasePath(config)) : redactStoreUrl(config.store);
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
         const before = {
-          database: existsSync(database),
+          database: config.store !== undefined || existsSync(database),
           ca: existsSync(caCert),
           server: existsSync(serverCert),
           // The CLI may have made the database before any key existed.
-          key: existsSync(database) && hasSigningKey(database),
+          key: (config.store !== undefined || existsSync(database)) && hasSigningKey(storeLocation(config)),
         };
         // The PKI is slow to load; only init and start need it.
         const { initialise } = await import('../../init.js');
@@ -70,8 +73,8 @@ export function registerInitCommand(program: Command): void {
     );
 }
 
-function hasSigningKey(database: string): boolean {
-  const store = Store.open(database);
+function hasSigningKey(location: string): boolean {
+  const store = Store.open(location);
   try {
     return store.signingKeys.published(Date.now()).some((k) => k.retiredAt === null);
   } finally {

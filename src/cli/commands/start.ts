@@ -6,7 +6,7 @@ import { cliConfig, localOnly } from '../context.js';
 import { reportError } from '../output.js';
 
 /** Options every command already takes from the root; `start` reads them from there. */
-const GLOBAL_KEYS = new Set(['dataDir', 'certsDir']);
+const GLOBAL_KEYS = new Set(['dataDir', 'certsDir', 'store']);
 
 /** How long a graceful stop may take before the process gives up waiting. */
 const STOP_TIMEOUT_MS = 10_000;

@@ -1,0 +1,16 @@
+import { redactStoreUrl } from '../config/store_url.js';
+import { databasePath } from './database.js';
+
+/**
+ * What `Store.open` is given: the `--store` URL, else `<dataDir>/latchkey.db`.
+ *
+ * @example storeLocation({ dataDir: './data' }) // 'data/latchkey.db'
+ */
+export function storeLocation(config: { dataDir: string; store?: string | undefined }): string {
+  return config.store ?? databasePath(config);
+}
+
+/** How to name the store in output and logs: the file, or the URL without its password. */
+export function describeStore(config: { dataDir: string; store?: string | undefined }): string {
+  return config.store === undefined ? databasePath(config) : redactStoreUrl(config.store);
+}

@@ -1,0 +1,96 @@
+/**
+ * latchkey on a PostgreSQL store (`--store postgres://…`): a server, the
+ * CLI on another "machine" (no data directory of its own), and two nodes
+ * sharing one database.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
+import { caPemOf, certificatesOf } from '../helpers/mtls.js';
+import { closedWithin, connackCode, connect, connectDevice, eventually } from '../helpers/mqtt.js';
+import { havePostgres, postgresDatabase, type TestDatabase } from '../helpers/services.js';
+import { tempDir } from '../helpers/cli.js';
+
+const SCOPE = 'mqtt:publish:dev/{client_id}/# mqtt:subscribe:dev/{client_id}/#';
+
+describe.skipIf(!havePostgres())('latchkey with --store postgres:// (skipped without PostgreSQL)', { timeout: spawnTimeout(6) }, () => {
+  let db: TestDatabase | null = null;
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+    await db?.drop();
+    db = null;
+  });
+
+  async function node(url: string): Promise<TestServer> {
+    const lk = await startTestServer({ store: url });
+    servers.push(lk);
+    return lk;
+  }
+
+  it('the CLI with LATCHKEY_STORE creates a client the server knows, and `client disable` ends its session within 1 s', async () => {
+    db = await postgresDatabase();
+    const lk = await node(db.url);
+    // The CLI runs where there is no latchkey database at all: the store is PostgreSQL.
+    const elsewhere = { LATCHKEY_STORE: db.url, LATCHKEY_DATA_DIR: tempDir() };
+    const created = await runCli(['client', 'create', 'pg-dev', '--scope', SCOPE, '--json'], elsewhere);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const secret = (JSON.parse(created.stdout) as { client_secret: string }).client_secret;
+    const { access_token } = await lk.token('pg-dev', secret);
+    const device = await connectDevice(lk.mqttUrl, 'pg-dev', access_token);
+    expect(device.connected).toBe(true);
+
+    const disabled = await runCli(['client', 'disable', 'pg-dev'], elsewhere);
+    const committed = Date.now();
+    expect(disabled.code, disabled.stderr).toBe(0);
+    await closedWithin(device, 1_000, committed);
+    expect(lk.server.store.clients.get('pg-dev')!.status).toBe('disabled');
+  });
+
+  it('a --store that is not a PostgreSQL URL is a usage error (exit 2), its password never shown', async () => {
+    const result = await runCli(['client', 'list', '--store', 'mysql://admin:hunter2@db/lk']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--store .* must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('two nodes on one PostgreSQL publish the same JWKS and accept each other\'s tokens and certificates', async () => {
+    db = await postgresDatabase();
+    const [a, b] = await Promise.all([node(db.url), node(db.url)]);
+    const jwks = async (lk: TestServer) => (await (await fetch(`${lk.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const [jwksA, jwksB] = await Promise.all([jwks(a), jwks(b)]);
+    expect(jwksA.keys.length).toBe(1);
+    expect(jwksB).toEqual(jwksA);
+    // One CA for the cluster, written into each node's certs directory.
+    expect(caPemOf(b)).toBe(caPemOf(a));
+
+    const secret = a.createClient('roamer', SCOPE);
+    const { access_token } = await a.token('roamer', secret);
+    const onB = await connectDevice(b.mqttUrl, 'roamer', access_token);
+    expect(onB.connected).toBe(true);
+    await onB.endAsync();
+
+    const issued = await (await certificatesOf(a)).issue('roamer', { days: 1 }, 'test');
+    const viaCert = await connect(b.mqttsUrl, {
+      clientId: 'roamer',
+      ca: caPemOf(b),
+      cert: issued.certPem,
+      key: issued.keyPem!,
+      servername: 'localhost',
+      rejectUnauthorized: true,
+    });
+    expect(viaCert.connected).toBe(true);
+    await viaCert.endAsync();
+
+    // Disabled through node A: node B refuses it once the change is heard (its cached row is dropped).
+    a.server.registry.setStatus('roamer', 'disabled', 'test');
+    await eventually(async () => (await connackCode(connectDevice(b.mqttUrl, 'roamer', access_token))) === 5, 3_000, 'node B refusing the disabled client');
+  });
+
+  it('/healthz answers 200 while PostgreSQL answers', async () => {
+    db = await postgresDatabase();
+    const lk = await node(db.url);
+    const res = await fetch(`${lk.baseUrl}/healthz`);
+    expect(res.status).toBe(200);
+  });
+});
