@@ -21,6 +21,8 @@ export interface BenchRedis {
   commandStats(): Promise<CommandStats>;
   /** `used_memory` (bytes Redis allocated for data and buffers). */
   usedMemory(): Promise<number>;
+  /** `pubsub_patterns`: subscription patterns held by all connections together. */
+  patternCount(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startBenchRedis(logFile: string): Promise<BenchRedis> {
         cpuMs: () => cpuMs(pid),
         commandStats: async () => parseCommandStats(await info('commandstats')),
         usedMemory: async () => Number(/^used_memory:(\d+)/m.exec(await info('memory'))?.[1] ?? Number.NaN),
+        patternCount: async () => Number(/^pubsub_patterns:(\d+)/m.exec(await info('stats'))?.[1] ?? Number.NaN),
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGKILL');
