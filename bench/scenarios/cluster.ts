@@ -568,12 +568,14 @@ async function patternCost(ctx: BenchContext, redis: BenchRedis, fewUsec: number
   const counts = ctx.quick ? [0, 1_000, 10_000] : [0, 1_000, 10_000, 100_000];
   // The memory part's sessions have just closed: their patterns leave Redis one by one. Wait for the nodes' own few.
   const deadline = Date.now() + 120_000;
+  const settling = Date.now();
   let others = await redis.patternCount();
   while (others > 50 && Date.now() < deadline) {
     await settle(500);
     others = await redis.patternCount();
   }
-  ctx.log(`  Redis holds ${others} patterns of the nodes' own`);
+  const drainedMs = Date.now() - settling;
+  ctx.log(`  Redis holds ${others} patterns of the nodes' own (after ${(drainedMs / 1000).toFixed(1)} s)`);
   const points: { patterns: number; usec: number; bytesPerPattern: number; subscribeMs: number }[] = [];
   for (const patterns of counts) {
     const memoryBefore = await redis.usedMemory();
@@ -609,6 +611,7 @@ async function patternCost(ctx: BenchContext, redis: BenchRedis, fewUsec: number
       `${num(most.bytesPerPattern)} B of Redis memory per pattern; subscribing them on one connection (as one node does) took ${points.map((p) => `${num(p.subscribeMs / 1000, 1)} s`).join(', ')}`,
       `through latchkey: ${through.sessions.toLocaleString('en-US')} idle sessions with one idle/<id>/# subscription each on node A → ${num(through.usecPerPublish, 1)} µs per PUBLISH (few patterns: ${num(fewUsec, 2)} µs); ${through.note}`,
       'mqemitter-redis PSUBSCRIBEs one pattern per distinct wildcard filter (an exact topic is a SUBSCRIBE, a hash lookup); Redis checks every PUBLISH against every pattern',
+      `the memory part's closed sessions took ${(drainedMs / 1000).toFixed(1)} s to leave Redis's patterns (PUNSUBSCRIBE scans the node connection's list)`,
     ],
   });
 }
