@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ChangeWatcher } from './app/change_watcher.js';
 import { freePort } from './app/free_port.js';
@@ -7,6 +8,8 @@ import { BearerGuard } from './admin/bearer_guard.js';
 import { AuditLog } from './audit/audit_log.js';
 import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
+import { redactedUrl } from './cluster/cluster_url.js';
+import { connectRedisCluster, type RedisCluster } from './cluster/redis_cluster.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { ClaimPrincipals, ClaimResolver } from './broker/credentials/claim_resolver.js';
 import { PatResolver } from './broker/credentials/pat_resolver.js';
@@ -84,10 +87,22 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
     // Once, at start: the operator should know, and the fix is one variable.
     log.warn({ env: KEY_PASSPHRASE_ENV }, `signing keys and the CA key are stored unencrypted; set ${KEY_PASSPHRASE_ENV} to encrypt them at rest`);
   }
-  // PostgreSQL holds credentials and audit for the cluster; this node's MQTT session state stays in its own SQLite file.
-  const mqttState = store.sqlite ? undefined : openDatabase(databasePath(config));
+  // One id per process: Aedes', the live-sessions instance, and in a cluster the metrics' `node` label.
+  const nodeId = randomBytes(8).toString('hex');
+  let cluster: RedisCluster | undefined;
+  if (config.cluster) {
+    try {
+      cluster = await connectRedisCluster(config.cluster, log);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    log.info({ node: nodeId, redis: redactedUrl(config.cluster) }, 'cluster node: MQTT routing and state on Redis');
+  }
+  // PostgreSQL holds credentials and audit for the cluster; without --cluster this node's MQTT session state stays in its own SQLite file.
+  const mqttState = store.sqlite || cluster ? undefined : openDatabase(databasePath(config));
   await store.listen((err) => log.warn({ err: err.message }, 'the store change listener is not connected; retrying (reads go to PostgreSQL meanwhile)'));
-  const metrics = new Metrics();
+  const metrics = new Metrics(cluster ? { node: nodeId } : {});
   // A short lock wait: an audit write blocks the event loop, and a failed one is retried, never lost silently.
   const audit = new AuditLog(store, log, { metrics, busyTimeoutMs: AUDIT_BUSY_TIMEOUT_MS });
   const revocations = new RevocationList(store);
@@ -98,7 +113,15 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
 
   const people = { users: new UserRegistry(store, audit), pats: new PatRegistry(store, audit), apiKeys: new ApiKeyRegistry(store, audit) };
 
-  const broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki, ...(mqttState ? { mqttState } : {}) });
+  let broker: LatchkeyBroker;
+  try {
+    broker = await LatchkeyBroker.create({ config, store, ring, revocations, issuer, audit, metrics, log, pki, nodeId, ...(cluster ? { cluster } : {}), ...(mqttState ? { mqttState } : {}) });
+  } catch (err) {
+    await cluster?.close();
+    store.close();
+    mqttState?.close();
+    throw err;
+  }
   broker.addCredentialKind(new PatResolver(people.pats), new UserPrincipals(store));
   broker.addCredentialKind(new ApiKeyResolver(people.apiKeys), new ApiKeyPrincipals(store));
   const passwords = new StaticPasswordRegistry(store, audit);
@@ -144,7 +167,8 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
   );
 
   const crl = new CrlCache(() => metrics.crlSigned.inc());
-  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready, onboarding: { claims, provisioner, guesses } };
+  // A cluster node that cannot reach Redis cannot route: not ready (docs/CLUSTER.md).
+  const deps = { config, store, ring, revocations, issuer, registry, audit, metrics, log, pki, crl, broker, ready: () => ready, routing: () => cluster?.reachable() ?? true, onboarding: { claims, provisioner, guesses } };
   // The operator console: in-memory sessions shared by the HTTP and HTTPS listeners.
   const consoleSessions = new ConsoleSessions();
   const sessionAuth = new ConsoleSessionAuth(consoleSessions, store, people.pats, audit);

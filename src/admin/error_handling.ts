@@ -17,6 +17,7 @@ const STATUS_OF: Record<LatchkeyErrorCode, { status: number; error: AdminError['
   // Start-up refusals; an HTTP request never meets them, and the details stay in the log.
   insecure_files: { status: 500, error: 'server_error' },
   bad_passphrase: { status: 500, error: 'server_error' },
+  ca_mismatch: { status: 500, error: 'server_error' },
   provisioning_refused: { status: 409, error: 'conflict' },
   not_initialised: { status: 500, error: 'server_error' },
   unauthorized: { status: 401, error: 'invalid_token' },

@@ -59,6 +59,8 @@ async function authenticateSteps(
   password: Buffer | undefined,
   remote: string | null,
 ): Promise<Session> {
+  // A cluster node cut off from Redis could accept the device but not serve it: try another node.
+  if (!ctx.routable()) throw new ConnackError(CONNACK.serverUnavailable, 'cluster unreachable: Redis does not answer');
   const certificate = peerCertificate(ctx, client);
   const tls = typeof (client.conn as Partial<TLSSocket>).getPeerCertificate === 'function';
   const attempt: ConnectAttempt = { clientId: client.id, username, certificate, remote, tls, cleanSession: client.clean };

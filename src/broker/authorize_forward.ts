@@ -11,6 +11,12 @@ import { isProvisionRequestTopic } from './provision_topics.js';
  */
 export function createAuthorizeForward(ctx: BrokerContext) {
   return function authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    // Aedes restores a persistent session's subscriptions before it sends the CONNACK, and would
+    // write a message routed meanwhile ahead of it [MQTT-3.2.0-1] (in a cluster a message on its way
+    // through Redis often arrives then; mqtt.js then never sees its CONNACK). Withheld: a QoS 1/2
+    // message is already in the session's queue (Aedes queues before it routes), which is sent right
+    // after the CONNACK; a QoS 0 one is lost, as QoS 0 allows.
+    if ((client as Client & { connackSent?: boolean }).connackSent === false) return null;
     const session = ctx.sessions.byClientId(client.id) ?? ctx.pending.get(client);
     if (!session || session.client !== client) return null;
     // Requests to the broker ($auth/<id>/token/request, reauth) carry tokens: never delivered.

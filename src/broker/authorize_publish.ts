@@ -31,6 +31,9 @@ export function createAuthorizePublish(ctx: BrokerContext) {
       request(ctx, session, packet);
       return callback(null);
     }
+    // Aedes sends PUBACK before it routes a QoS 1 message: with Redis down it would be acknowledged and
+    // lost. Closing the connection instead makes the device keep it and send it again later.
+    if (!ctx.routable()) return callback(new Error('cluster unreachable: Redis does not answer'));
     if (packet.retain && packet.qos > 0) {
       // Aedes sends PUBACK before it stores a retained message; storing it here,
       // before this hook answers, makes an acknowledged retained message survive kill -9.

@@ -5,8 +5,9 @@ import type { KeyRing } from '../keys/key_ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../pki/ca.js';
-import type { SqlitePersistence } from '../store/aedes_persistence.js';
-import { createCredentialSafePersistence } from '../store/credential_safe_persistence.js';
+import type { RedisCluster } from '../cluster/redis_cluster.js';
+import { createSqlitePersistence, type SqlitePersistence } from '../store/aedes_persistence.js';
+import { createCredentialSafePersistence, type CredentialSafePersistence } from '../store/credential_safe_persistence.js';
 import type { Store } from '../store/store.js';
 import type { SqliteDb } from '../store/database.js';
 import { tokenVoidsAt } from '../tokens/credential_floor.js';
@@ -42,9 +43,14 @@ export interface BrokerDeps {
   metrics: Metrics;
   log: Logger;
   pki: { ca: CertificateAuthority; serverCertPem: string; serverKeyPem: string };
+  /** This node's id, stable for the process: the Aedes id, the live-sessions instance, the metrics `node` label. */
+  nodeId: string;
+  /** With `--cluster`: routing and MQTT state in Redis instead of this process and SQLite. */
+  cluster?: RedisCluster;
   /**
-   * Where MQTT session state lives when the store is not SQLite (PostgreSQL
-   * holds credentials only): a SQLite file of this node. Defaults to the store's own connection.
+   * Where MQTT session state lives without `--cluster` when the store is not
+   * SQLite (PostgreSQL holds credentials only): a SQLite file of this node.
+   * Defaults to the store's own connection.
    */
   mqttState?: SqliteDb;
 }
@@ -73,11 +79,11 @@ export class LatchkeyBroker {
   readonly #listeners: Listeners;
   readonly #wheel: ExpiryWheel<Session>;
   readonly #deps: BrokerDeps;
-  readonly #persistence: SqlitePersistence;
+  readonly #persistence: CredentialSafePersistence;
   /** This process's live sessions, published into the store for the CLI and other nodes. */
   readonly published: LiveSessionPublisher;
 
-  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: SqlitePersistence) {
+  private constructor(deps: BrokerDeps, ctx: BrokerContext, aedes: Aedes, wheel: ExpiryWheel<Session>, persistence: CredentialSafePersistence) {
     this.#deps = deps;
     this.#persistence = persistence;
     this.#ctx = ctx;
@@ -86,7 +92,7 @@ export class LatchkeyBroker {
     this.#listeners = new Listeners(aedes, deps.config, deps.log, (remote, reason) =>
       ctx.connectRefusals.record({ username: null, clientId: null, reason, remote, connack: null }),
     );
-    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log);
+    this.published = new LiveSessionPublisher(deps.store, (id) => ctx.sessions.byClientId(id), () => ctx.sessions.all(), deps.log, deps.nodeId);
   }
 
   static async create(deps: BrokerDeps): Promise<LatchkeyBroker> {
@@ -95,10 +101,9 @@ export class LatchkeyBroker {
     const limits = { maxLevels: config.maxTopicLevels, maxBytes: 65_535 };
     principals.add(new ClientPrincipals(store));
     let aedes: Aedes | null = null;
-    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module).
-    const mqttState = deps.mqttState ?? store.sqlite;
-    if (!mqttState) throw new Error('the broker needs a SQLite connection for MQTT session state (mqttState)');
-    const persistence = createCredentialSafePersistence(mqttState, { neverDelivered: isAuthRequestTopic });
+    // Packets on $auth and $provision topics carry tokens and secrets: they stay in memory (see the module),
+    // whether the rest goes to SQLite or, in a cluster, to Redis.
+    const persistence = createCredentialSafePersistence(deps.cluster?.persistence ?? sqlitePersistence(deps), { neverDelivered: isAuthRequestTopic });
     let broker: LatchkeyBroker | null = null;
     const wheel = new ExpiryWheel<Session>((session) => broker?.onDeadline(session));
     const ctx: BrokerContext = {
@@ -123,6 +128,7 @@ export class LatchkeyBroker {
       pending: new WeakMap(),
       onboarding: null,
       aedes: () => aedes!,
+      routable: () => deps.cluster?.reachable() ?? true,
       persistRetained: (packet) =>
         persistence.storeRetained({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true }),
       endSession: (session, reason, detail) => broker!.endSession(session, reason, detail),
@@ -130,7 +136,10 @@ export class LatchkeyBroker {
       scheduleExpiry: (session) => broker!.scheduleExpiry(session),
     };
     aedes = await Aedes.createBroker({
+      id: deps.nodeId,
       persistence,
+      // Shared by every node in a cluster (credential topics excepted); Aedes' own in-process one otherwise.
+      ...(deps.cluster ? { mq: deps.cluster.mq } : {}),
       authenticate: createAuthenticate(ctx),
       authorizePublish: createAuthorizePublish(ctx),
       authorizeSubscribe: createAuthorizeSubscribe(ctx),
@@ -174,6 +183,9 @@ export class LatchkeyBroker {
     this.#wheel.stop();
     await this.#listeners.close();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+    // After Aedes: closing clients may still write their state. Redis connections are quit here.
+    await this.#persistence.destroy().catch((err: unknown) => this.#deps.log.warn({ err: (err as Error).message }, 'closing the MQTT persistence failed'));
+    await this.#deps.cluster?.close();
     this.#ctx.denials.stop();
     this.#ctx.connectRefusals.stop();
     this.published.stop();
@@ -399,4 +411,11 @@ export class LatchkeyBroker {
     this.#aedes.on('clientError', (client, err) => this.#ctx.log.debug({ client: auditableClientId(client.id), err: err.message }, 'client error'));
     this.#aedes.on('connectionError', (_client, err) => this.#ctx.log.debug({ err: err.message }, 'connection error'));
   }
+}
+
+/** The MQTT state of a node without `--cluster`: SQLite (the store's, or the node's own file beside PostgreSQL). */
+function sqlitePersistence(deps: BrokerDeps): SqlitePersistence {
+  const mqttState = deps.mqttState ?? deps.store.sqlite;
+  if (!mqttState) throw new Error('the broker needs a SQLite connection for MQTT session state (mqttState)');
+  return createSqlitePersistence(mqttState);
 }

@@ -52,6 +52,12 @@ export interface BrokerContext {
   /** Provisioning, hub claims and certificate renewal; null until the composition root enables them. */
   onboarding: OnboardingServices | null;
   aedes(): Aedes;
+  /**
+   * Whether messages can be routed now: always on one node; in a cluster,
+   * while Redis answers. When not, CONNECT and PUBLISH are refused rather
+   * than acknowledged and lost (docs/CLUSTER.md#redis-unreachable).
+   */
+  routable(): boolean;
   /** Writes a retained message to persistence now (see authorize_publish.ts). */
   persistRetained(packet: { topic: string; payload: Buffer | string; qos: number }): Promise<void>;
   /** Ends a session on the broker's initiative, audited once. */

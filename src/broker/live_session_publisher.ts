@@ -21,7 +21,7 @@ const FLUSH_INTERVAL_MS = 200;
  * at a clean stop, its own.
  */
 export class LiveSessionPublisher {
-  readonly instance = randomBytes(8).toString('hex');
+  readonly instance: string;
   readonly #startedAt = Date.now();
   readonly #dirty = new Set<string>();
   #flushTimer: NodeJS.Timeout | null = null;
@@ -33,7 +33,11 @@ export class LiveSessionPublisher {
     private readonly current: (clientId: string) => Session | undefined,
     private readonly all: () => Iterable<Session>,
     private readonly log: Logger,
-  ) {}
+    /** The node's id (the Aedes id too); random when not given. */
+    instance: string = randomBytes(8).toString('hex'),
+  ) {
+    this.instance = instance;
+  }
 
   start(): void {
     this.#running = true;

@@ -1,4 +1,5 @@
 import { LatchkeyError } from '../errors/latchkey_error.js';
+import { parseClusterUrl } from '../cluster/cluster_url.js';
 import { checkStoreUrl } from './store_url.js';
 import { parseDuration } from './duration.js';
 import { type Config, envName, OPTIONS, type OptionSpec } from './options.js';
@@ -18,7 +19,8 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
   for (const spec of OPTIONS) {
     const raw = flags[spec.key] ?? env[envName(spec.flag)] ?? spec.fallback;
     if (raw === null) continue;
-    config[spec.key] = parseOption(spec, raw);
+    // The URL may hold a password: checked on its own, so no message repeats it.
+    config[spec.key] = spec.key === 'cluster' ? parseClusterUrl(raw).href : parseOption(spec, raw);
   }
   if (typeof config.store === 'string') checkStoreUrl(config.store);
   config.issuer ??= `http://localhost:${config.httpPort}`;

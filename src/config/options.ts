@@ -71,6 +71,12 @@ export interface Config {
   certRenewBefore: number;
   /** The first use of a renewed certificate revokes the one it replaced. */
   revokeReplaced: boolean;
+  /**
+   * `redis://` or `rediss://` URL: MQTT messages are routed and MQTT state
+   * (retained messages, persistent sessions) kept in Redis, so several nodes
+   * serve as one broker (docs/CLUSTER.md). Unset: one node, state in SQLite.
+   */
+  cluster?: string;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -104,6 +110,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'publicHost', flag: 'public-host', kind: 'string', fallback: null, doc: 'host name in onboarding strings (default: --host, or the first TLS name when --host is a wildcard)' },
   { key: 'certRenewBefore', flag: 'cert-renew-before', kind: 'seconds', fallback: '30d', doc: 'warn certificate sessions on $auth/<id>/expiring this long before notAfter (at most a third of the lifetime)' },
   { key: 'revokeReplaced', flag: 'revoke-replaced', kind: 'boolean', fallback: 'false', doc: 'the first use of a renewed certificate revokes the one it replaced' },
+  { key: 'cluster', flag: 'cluster', kind: 'string', fallback: null, doc: 'redis:// or rediss:// URL: route MQTT and keep MQTT state in Redis so several nodes serve as one (default: one node, state in SQLite)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', fallback: 'info', doc: 'pino log level (silent, error, warn, info, debug)' },
   { key: 'logFormat', flag: 'log-format', kind: 'string', fallback: 'json', choices: ['json', 'pretty'], doc: 'json lines for machines, or pretty for people' },
 ];

@@ -14,6 +14,7 @@ export type LatchkeyErrorCode =
   | 'conflict'
   | 'insecure_files'
   | 'bad_passphrase'
+  | 'ca_mismatch'
   | 'provisioning_refused'
   | 'not_initialised'
   | 'unauthorized'
@@ -40,6 +41,7 @@ export const EXIT_STATUS: Record<LatchkeyErrorCode, number> = {
   conflict: 4,
   insecure_files: 5,
   bad_passphrase: 5,
+  ca_mismatch: 5,
   provisioning_refused: 6,
   unauthorized: 6,
   forbidden: 6,

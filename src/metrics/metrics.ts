@@ -16,6 +16,14 @@ export class Metrics {
   readonly auditDropped = new Counter({ name: 'latchkey_audit_events_dropped_total', help: 'Audit events dropped because the database refused writes for longer than the buffer holds', registers: [this.registry] });
   readonly crlSigned = new Counter({ name: 'latchkey_crl_signed_total', help: 'CRLs signed for GET /pki/crl (served from cache otherwise)', registers: [this.registry] });
 
+  /**
+   * @param defaultLabels labels on every series; a cluster node passes
+   *   `{ node: <its id> }` so each node's series can be told apart.
+   */
+  constructor(defaultLabels: Record<string, string> = {}) {
+    this.registry.setDefaultLabels(defaultLabels);
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

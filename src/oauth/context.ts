@@ -34,6 +34,8 @@ export interface OAuthServerDeps {
   broker: { onTokenRevoked(jti: string): void };
   /** `/healthz` answers 200 only while this is true. */
   ready(): boolean;
+  /** With `--cluster`: whether Redis answers (MQTT routing); always true on one node. */
+  routing(): boolean;
   /** `POST /provision`; absent, the route is not offered. */
   onboarding?: {
     claims: Pick<ClaimRegistry, 'lookup'>;

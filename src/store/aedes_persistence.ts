@@ -16,9 +16,11 @@ import { levelsMatch, startsWithDollar } from '../policy/topic.js';
 import { decodePacket, encodePacket, type PersistedPacket } from './aedes_persistence/packet_codec.js';
 import { ClientHints } from './aedes_persistence/client_hints.js';
 import { queuedCopy } from './aedes_persistence/packet_copy.js';
+import type { AedesPersistence, BrokerLike, PersistenceClient, PersistenceSubscription } from './aedes_persistence/persistence_interface.js';
 import { SubscriptionIndex, type IndexedSubscription } from './aedes_persistence/subscription_index.js';
 
 export type { PersistedPacket } from './aedes_persistence/packet_codec.js';
+export type { AedesPersistence, PersistenceClient, PersistenceSubscription } from './aedes_persistence/persistence_interface.js';
 
 /**
  * The tables, for the migration runner. `packet` columns hold JSON of every
@@ -93,30 +95,9 @@ export function forgetPersistedSessions(db: Database, principal: string): void {
   }
 }
 
-/** The client fields the persistence reads: Aedes passes its Client, tests a plain object. */
-export interface PersistenceClient {
-  id: string;
-}
-
-/** A SUBSCRIBE entry as Aedes passes it (mqtt-packet's `subscriptions`). */
-export interface PersistenceSubscription {
-  topic: string;
-  qos: number;
-  rh?: number;
-  rap?: boolean;
-  nl?: boolean;
-  /** MQTT 5 Subscription Identifier, restored with the session. */
-  subscriptionIdentifier?: number;
-}
-
 export interface SqlitePersistenceOptions {
   /** Rows read per query while streaming a client's queue (default 256): bounds memory for long queues. */
   pageSize?: number;
-}
-
-/** What `setup` needs from the broker: its id, stamped on wills. */
-interface BrokerLike {
-  id: string;
 }
 
 interface PacketRow {
@@ -243,7 +224,7 @@ function prepareStatements(db: Database) {
  * The Aedes 1.2 persistence interface (promise-returning methods, Readable
  * streams), backed by SQLite. Use {@link createSqlitePersistence}.
  */
-export class SqlitePersistence {
+export class SqlitePersistence implements AedesPersistence {
   readonly #db: Database;
   readonly #sql: ReturnType<typeof prepareStatements>;
   readonly #pageSize: number;

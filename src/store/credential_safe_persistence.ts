@@ -1,7 +1,8 @@
 /**
- * The Aedes persistence latchkey runs: the SQLite one, except that packets on
+ * The Aedes persistence latchkey runs: a durable one (SQLite on one node,
+ * Redis with `--cluster`) behind this wrapper, which keeps packets on
  * credential topics (`$auth/…`, `$provision/…`, see policy/credential_topics.ts)
- * never reach the disk.
+ * from ever reaching the disk or Redis.
  *
  * Why: a `$auth/<id>/reauth` carries an access token, a `token/response` a
  * freshly signed one, a `$provision/…/register/response` a client secret.
@@ -9,7 +10,8 @@
  * offline persistent sessions and in-flight deliveries, and stores wills;
  * every one of those writes would put the credential into the database file
  * or its WAL, where it outlives the DELETE that follows (SQLite reuses free
- * pages and WAL frames, it does not wipe them).
+ * pages and WAL frames, it does not wipe them), or into Redis, where every
+ * node, its RDB/AOF files and its replicas would hold it.
  *
  * What instead: the same state in memory ({@link VolatilePackets}), with the
  * same semantics, for the life of the process, bounded per client. MQTT
@@ -25,16 +27,15 @@
  * are ahead of the durable ones. [MQTT-4.6.0-6] orders messages per topic,
  * and no topic has entries in both places.
  */
-import type { Database } from 'better-sqlite3';
 import { Readable } from 'node:stream';
 import { isCredentialTopic } from '../policy/credential_topics.js';
-import {
-  isSessionOf,
-  type PersistedPacket,
-  type PersistenceClient,
-  SqlitePersistence,
-  type SqlitePersistenceOptions,
-} from './aedes_persistence.js';
+import { isSessionOf, type PersistedPacket } from './aedes_persistence.js';
+import type {
+  AedesPersistence,
+  BrokerLike,
+  PersistenceClient,
+  PersistenceSubscription,
+} from './aedes_persistence/persistence_interface.js';
 import { queuedCopy } from './aedes_persistence/packet_copy.js';
 import { VolatilePackets } from './aedes_persistence/volatile_packets.js';
 
@@ -59,7 +60,7 @@ DELETE FROM aedes_wills WHERE substr(json_extract(packet, '$.f.topic'), 1, 6) = 
   OR substr(json_extract(packet, '$.f.topic'), 1, 11) = '$provision/';
 `;
 
-export interface CredentialSafeOptions extends SqlitePersistenceOptions {
+export interface CredentialSafeOptions {
   /**
    * Credential topics the broker delivers to nobody (requests addressed to
    * the broker itself, withheld by `authorizeForward`): not queued at all,
@@ -69,24 +70,36 @@ export interface CredentialSafeOptions extends SqlitePersistenceOptions {
 }
 
 /**
- * Creates the persistence the broker uses: SQLite for everything but
- * credential topics, memory for those.
+ * Creates the persistence the broker uses: `durable` (SQLite or Redis) for
+ * everything but credential topics, memory for those.
  *
  * @example
- * const persistence = createCredentialSafePersistence(db, { neverDelivered: isAuthRequestTopic });
+ * const persistence = createCredentialSafePersistence(createSqlitePersistence(db), { neverDelivered: isAuthRequestTopic });
  * const broker = await Aedes.createBroker({ persistence });
  */
-export function createCredentialSafePersistence(db: Database, opts: CredentialSafeOptions = {}): CredentialSafePersistence {
-  return new CredentialSafePersistence(db, opts);
+export function createCredentialSafePersistence(durable: AedesPersistence, opts: CredentialSafeOptions = {}): CredentialSafePersistence {
+  return new CredentialSafePersistence(durable, opts);
 }
 
-export class CredentialSafePersistence extends SqlitePersistence {
+export class CredentialSafePersistence implements AedesPersistence {
+  readonly #durable: AedesPersistence;
   readonly #memory = new VolatilePackets();
   readonly #neverDelivered: (topic: string) => boolean;
+  #broker: BrokerLike | undefined;
 
-  constructor(db: Database, opts: CredentialSafeOptions = {}) {
-    super(db, opts);
+  constructor(durable: AedesPersistence, opts: CredentialSafeOptions = {}) {
+    this.#durable = durable;
     this.#neverDelivered = opts.neverDelivered ?? (() => false);
+  }
+
+  /** The broker given to `setup` (the abstract test suite reads it). */
+  get broker(): BrokerLike | undefined {
+    return this.#broker;
+  }
+
+  async setup(broker: BrokerLike): Promise<void> {
+    this.#broker = broker;
+    await this.#durable.setup(broker);
   }
 
   /** The decision: a packet that may carry a credential stays in memory. */
@@ -94,21 +107,69 @@ export class CredentialSafePersistence extends SqlitePersistence {
     return isCredentialTopic(packet?.topic);
   }
 
+  // ---- retained messages ----
+
   /**
    * Never stores a credential topic. An empty payload still reaches the
-   * table, so a retained message an older version stored there is removed.
+   * durable store, so a retained message an older version stored there is removed.
    */
-  override async storeRetained(packet: PersistedPacket): Promise<void> {
+  async storeRetained(packet: PersistedPacket): Promise<void> {
     if (this.#inMemory(packet) && packet.payload && packet.payload.length > 0) return;
-    return super.storeRetained(packet);
+    return this.#durable.storeRetained(packet);
   }
 
-  override async outgoingEnqueue(sub: { clientId: string }, packet: PersistedPacket): Promise<void> {
+  createRetainedStreamCombi(patterns: string[]): Readable {
+    return asReadable(this.#durable.createRetainedStreamCombi(patterns));
+  }
+
+  createRetainedStream(pattern: string): Readable {
+    return asReadable(this.#durable.createRetainedStream(pattern));
+  }
+
+  // ---- subscriptions: no packets, so always durable ----
+
+  addSubscriptions(client: PersistenceClient, subs: PersistenceSubscription[]): Promise<unknown> {
+    return this.#durable.addSubscriptions(client, subs);
+  }
+
+  removeSubscriptions(client: PersistenceClient, topics: string[]): Promise<unknown> {
+    return this.#durable.removeSubscriptions(client, topics);
+  }
+
+  subscriptionsByClient(client: PersistenceClient): Promise<PersistenceSubscription[]> {
+    return this.#durable.subscriptionsByClient(client);
+  }
+
+  countOffline(): Promise<{ subsCount: number; clientsCount: number }> {
+    return this.#durable.countOffline();
+  }
+
+  subscriptionsByTopic(topic: string): ReturnType<AedesPersistence['subscriptionsByTopic']> {
+    return this.#durable.subscriptionsByTopic(topic);
+  }
+
+  cleanSubscriptions(client: PersistenceClient): Promise<unknown> {
+    return this.#durable.cleanSubscriptions(client);
+  }
+
+  getClientList(topic: string): Readable {
+    return asReadable(this.#durable.getClientList(topic));
+  }
+
+  /** A deleted principal's packets held here go with its durable state. */
+  async forgetPrincipal(principal: string): Promise<void> {
+    this.#memory.forget((clientId) => isSessionOf(principal, clientId));
+    return this.#durable.forgetPrincipal(principal);
+  }
+
+  // ---- outgoing queue ----
+
+  async outgoingEnqueue(sub: { clientId: string }, packet: PersistedPacket): Promise<void> {
     return this.outgoingEnqueueCombi([sub], packet);
   }
 
-  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: PersistedPacket): Promise<void> {
-    if (!this.#inMemory(packet)) return super.outgoingEnqueueCombi(subs, packet);
+  async outgoingEnqueueCombi(subs: { clientId: string }[], packet: PersistedPacket): Promise<void> {
+    if (!this.#inMemory(packet)) return this.#durable.outgoingEnqueueCombi(subs, packet);
     if (this.#neverDelivered(packet.topic!)) return;
     // Beyond the memory budget a copy is not queued: lost as a restart would lose it, never spilled to disk.
     for (const sub of subs) this.#memory.enqueue(sub.clientId, packet);
@@ -117,25 +178,25 @@ export class CredentialSafePersistence extends SqlitePersistence {
   /**
    * A PUBREL has no topic, so it goes where its PUBLISH is. A credential
    * PUBLISH not held in memory (dropped at the bound) is refused rather
-   * than matched against a durable row, which would write it to disk.
+   * than matched against a durable entry, which would write it out.
    */
-  override async outgoingUpdate(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
+  async outgoingUpdate(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
     if (this.#memory.update(client.id, packet)) return;
     if (this.#inMemory(packet)) throw new Error('no such packet');
-    return super.outgoingUpdate(client, packet);
+    await this.#durable.outgoingUpdate(client, packet);
   }
 
-  override async outgoingClearMessageId(client: PersistenceClient, packet: PersistedPacket): Promise<PersistedPacket | undefined> {
+  async outgoingClearMessageId(client: PersistenceClient, packet: PersistedPacket): Promise<PersistedPacket | undefined> {
     const messageId = packet?.messageId;
     const held = typeof messageId === 'number' ? this.#memory.clear(client.id, messageId) : undefined;
-    return held ?? super.outgoingClearMessageId(client, packet);
+    return held ?? this.#durable.outgoingClearMessageId(client, packet);
   }
 
   /** The memory queue as it stands now, then the durable one. */
-  override outgoingStream(client: PersistenceClient): Readable {
+  outgoingStream(client: PersistenceClient): Readable {
     const held = this.#memory.outgoing(client.id);
-    const durable = super.outgoingStream(client);
-    if (held.length === 0) return durable;
+    const durable = this.#durable.outgoingStream(client);
+    if (held.length === 0) return asReadable(durable);
     return Readable.from(
       (async function* () {
         yield* held;
@@ -144,9 +205,11 @@ export class CredentialSafePersistence extends SqlitePersistence {
     );
   }
 
+  // ---- incoming QoS 2 ----
+
   /** Refused beyond the per-client bound: Aedes then closes the connection, and the client resends. */
-  override async incomingStorePacket(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
-    if (!this.#inMemory(packet)) return super.incomingStorePacket(client, packet);
+  async incomingStorePacket(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
+    if (!this.#inMemory(packet)) return this.#durable.incomingStorePacket(client, packet);
     if (typeof packet.messageId !== 'number') throw new Error('packet has no messageId');
     const copy = queuedCopy(packet);
     copy.messageId = packet.messageId;
@@ -155,49 +218,58 @@ export class CredentialSafePersistence extends SqlitePersistence {
     }
   }
 
-  override async incomingGetPacket(client: PersistenceClient, packet: PersistedPacket): Promise<PersistedPacket> {
+  async incomingGetPacket(client: PersistenceClient, packet: PersistedPacket): Promise<PersistedPacket> {
     const held = typeof packet.messageId === 'number' ? this.#memory.incoming(client.id, packet.messageId) : undefined;
-    return held ?? super.incomingGetPacket(client, packet);
+    return held ?? this.#durable.incomingGetPacket(client, packet);
   }
 
-  override async incomingDelPacket(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
+  async incomingDelPacket(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
     if (typeof packet.messageId === 'number' && this.#memory.deleteIncoming(client.id, packet.messageId)) return;
-    return super.incomingDelPacket(client, packet);
+    return this.#durable.incomingDelPacket(client, packet);
   }
 
-  /** A deleted principal's packets held here go with its rows (see the base class). */
-  override async forgetPrincipal(principal: string): Promise<void> {
-    this.#memory.forget((clientId) => isSessionOf(principal, clientId));
-    return super.forgetPrincipal(principal);
-  }
-
-  override async cleanIncoming(client: PersistenceClient): Promise<void> {
+  async cleanIncoming(client: PersistenceClient): Promise<void> {
     this.#memory.clearIncoming(client.id);
-    return super.cleanIncoming(client);
+    return this.#durable.cleanIncoming(client);
   }
+
+  // ---- wills ----
 
   /**
    * A will on a credential topic stays in memory. Aedes publishes it itself
    * when the connection drops; after a crash it is gone with the process, so
-   * `streamWill` (orphaned wills of dead brokers) reads the table only.
+   * `streamWill` (orphaned wills of dead brokers) reads the durable store only.
    */
-  override async putWill(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
+  async putWill(client: PersistenceClient, packet: PersistedPacket): Promise<void> {
     if (!this.#inMemory(packet)) {
       this.#memory.deleteWill(client.id);
-      return super.putWill(client, packet);
+      return this.#durable.putWill(client, packet);
     }
-    packet.brokerId = this.broker?.id;
+    packet.brokerId = this.#broker?.id;
     packet.clientId = client.id;
     this.#memory.putWill(client.id, packet);
   }
 
-  override async getWill(client: PersistenceClient): Promise<PersistedPacket | undefined> {
-    return this.#memory.will(client.id) ?? super.getWill(client);
+  async getWill(client: PersistenceClient): Promise<PersistedPacket | undefined | null> {
+    return this.#memory.will(client.id) ?? this.#durable.getWill(client);
   }
 
-  override async delWill(client: PersistenceClient): Promise<PersistedPacket | undefined> {
+  async delWill(client: PersistenceClient & { brokerId?: string }): Promise<PersistedPacket | undefined | null> {
     const held = this.#memory.deleteWill(client.id);
-    const durable = await super.delWill(client);
+    const durable = await this.#durable.delWill(client);
     return held ?? durable;
   }
+
+  streamWill(brokers?: Record<string, unknown>): Readable {
+    return asReadable(this.#durable.streamWill(brokers));
+  }
+
+  destroy(): Promise<void> {
+    return this.#durable.destroy();
+  }
+}
+
+/** Aedes pipes some of these streams: an async generator (the Redis persistence's) becomes a Readable. */
+function asReadable<T>(items: AsyncIterable<T> | Iterable<T>): Readable {
+  return items instanceof Readable ? items : Readable.from(items);
 }

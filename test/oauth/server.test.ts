@@ -46,6 +46,7 @@ beforeAll(async () => {
     // The broker's hook, recorded: the real broker is tested with MQTT elsewhere.
     broker: { onTokenRevoked: (jti) => revokedForBroker.push(jti) },
     ready: () => ready,
+    routing: () => true,
   };
   http = await createOAuthServer(deps, { tls: false });
   https = await createOAuthServer(deps, { tls: true });

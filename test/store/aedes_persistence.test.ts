@@ -10,8 +10,8 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   AEDES_PERSISTENCE_SCHEMA,
+  type AedesPersistence,
   createSqlitePersistence,
-  type SqlitePersistence,
 } from '../../src/store/aedes_persistence.js';
 import { createCredentialSafePersistence } from '../../src/store/credential_safe_persistence.js';
 
@@ -25,7 +25,7 @@ interface AbstractTestContext {
 }
 type AbstractSuite = (opts: {
   test: (name: string, fn: (t: AbstractTestContext) => Promise<void>) => void;
-  persistence: () => SqlitePersistence;
+  persistence: () => AedesPersistence;
   testAsync: boolean;
 }) => void;
 
@@ -62,7 +62,7 @@ async function runAbstractTest(fn: (t: AbstractTestContext) => Promise<void>): P
 // The broker runs the credential-safe one; it must stay a complete persistence for every other topic.
 describe.each([
   ['SqlitePersistence', createSqlitePersistence],
-  ['CredentialSafePersistence', createCredentialSafePersistence],
+  ['CredentialSafePersistence', (db: Database.Database) => createCredentialSafePersistence(createSqlitePersistence(db))],
 ])('aedes-persistence abstract suite: %s', (_name, create) => {
   const dbs: Database.Database[] = [];
   afterAll(() => {

@@ -33,7 +33,7 @@ async function startBroker(neverDelivered?: (topic: string) => boolean) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(AEDES_PERSISTENCE_SCHEMA);
-  const persistence = createCredentialSafePersistence(db, neverDelivered ? { neverDelivered } : {});
+  const persistence = createCredentialSafePersistence(createSqlitePersistence(db), neverDelivered ? { neverDelivered } : {});
   const broker = await Aedes.createBroker({ persistence });
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

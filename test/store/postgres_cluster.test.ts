@@ -3,6 +3,8 @@
  * CLI on another "machine" (no data directory of its own), and two nodes
  * sharing one database.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { caPemOf, certificatesOf } from '../helpers/mtls.js';
@@ -85,6 +87,21 @@ describe.skipIf(!havePostgres())('latchkey with --store postgres:// (skipped wit
     // Disabled through node A: node B refuses it once the change is heard (its cached row is dropped).
     a.server.registry.setStatus('roamer', 'disabled', 'test');
     await eventually(async () => (await connackCode(connectDevice(b.mqttUrl, 'roamer', access_token))) === 5, 3_000, 'node B refusing the disabled client');
+  });
+
+  it('a node whose certs directory holds another CA is refused (exit 5) and that CA is left as it was', async () => {
+    db = await postgresDatabase();
+    await node(db.url);
+    // A single node's own deployment, started on the cluster's store without `migrate`.
+    const own = tempDir();
+    const certsDir = join(own, 'certs');
+    expect((await runCli(['init', '--data-dir', join(own, 'data'), '--certs-dir', certsDir])).code).toBe(0);
+    const ownCa = readFileSync(join(certsDir, 'ca.key'));
+    const started = await runCli(['start', '--store', db.url, '--data-dir', join(own, 'data'), '--certs-dir', certsDir, '--host', '127.0.0.1',
+      '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0']);
+    expect(started.code).toBe(5);
+    expect(started.stderr).toContain('latchkey migrate');
+    expect(readFileSync(join(certsDir, 'ca.key'))).toEqual(ownCa);
   });
 
   it('/healthz answers 200 while PostgreSQL answers', async () => {

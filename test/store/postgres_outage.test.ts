@@ -27,18 +27,19 @@ describe.skipIf(!havePostgres())('PostgreSQL store outages (skipped without Post
     db = null;
   });
 
-  it('a statement that does not answer in time throws store_unavailable after the bound, and the next one works', async () => {
+  it('a statement that does not answer in time throws store_unavailable after the bound, and the next one works', { timeout: 60_000 }, async () => {
     db = await postgresDatabase();
     const connection = new SyncConnection(db.url, 500);
     try {
       expect(connection.query('SELECT 1 AS one', []).rows).toEqual([{ one: 1 }]);
       const started = Date.now();
-      expect(() => connection.query('SELECT pg_sleep(3)', [])).toThrow(expect.objectContaining({ code: 'store_unavailable' }));
+      expect(() => connection.query('SELECT pg_sleep(20)', [])).toThrow(expect.objectContaining({ code: 'store_unavailable' }));
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(450);
-      expect(waited).toBeLessThan(1_500);
+      // Bounded: far below the 20 s the statement would take (the margin is for a loaded machine).
+      expect(waited).toBeLessThan(5_000);
       // The worker dropped the stuck connection and makes a new one in the background.
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 20_000;
       let answer: unknown;
       while (answer === undefined) {
         try {
@@ -54,7 +55,7 @@ describe.skipIf(!havePostgres())('PostgreSQL store outages (skipped without Post
     }
   });
 
-  it('a killed connection fails fast with store_unavailable while reconnecting, then the store works again', async () => {
+  it('a killed connection fails fast with store_unavailable while reconnecting, then the store works again', { timeout: 60_000 }, async () => {
     db = await postgresDatabase();
     const store = Store.open(db.url);
     try {
@@ -77,7 +78,7 @@ describe.skipIf(!havePostgres())('PostgreSQL store outages (skipped without Post
         }
       }
       expect(Date.now() - started).toBeLessThan(2_000);
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 20_000;
       while (!store.reachable().ok) {
         if (Date.now() > deadline) throw new Error('the store did not come back');
         await new Promise((resolve) => setTimeout(resolve, 50));
