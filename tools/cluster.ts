@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { clusterPorts, MAX_NODES, type NodePorts } from './cluster_ports.js';
+import { clusterPorts, MAX_NODES, MAX_PORT_OFFSET, type NodePorts } from './cluster_ports.js';
 
-const HELP = `npm run cluster [-- --nodes 3] [-- --dir ./cluster]
+const HELP = `npm run cluster [-- --nodes 3] [-- --dir ./cluster] [-- --port-offset 0]
 
 Starts several latchkey nodes on this machine, sharing one PostgreSQL store
 and one Redis, on consecutive ports (node 1 on the usual ones):
@@ -26,6 +26,7 @@ and one Redis, on consecutive ports (node 1 on the usual ones):
 
   --nodes <n>   how many nodes (1 to 3, default 3)
   --dir <path>  where each node keeps its local files (default ./cluster)
+  --port-offset <n>  added to every port above (default 0)
   -h, --help    this text
 
 Every node issues tokens as http://localhost:8080 so a token from one is
@@ -37,7 +38,12 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { nodes: { type: 'string', default: '3' }, dir: { type: 'string', default: './cluster' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      nodes: { type: 'string', default: '3' },
+      dir: { type: 'string', default: './cluster' },
+      'port-offset': { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -46,6 +52,11 @@ async function main(): Promise<number> {
   const count = Number(values.nodes);
   if (!Number.isInteger(count) || count < 1 || count > MAX_NODES) {
     process.stderr.write(`error: --nodes must be a whole number from 1 to ${MAX_NODES}\n`);
+    return 2;
+  }
+  const offset = Number(values['port-offset']);
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_PORT_OFFSET) {
+    process.stderr.write(`error: --port-offset must be a whole number from 0 to ${MAX_PORT_OFFSET}\n`);
     return 2;
   }
   const store = process.env.LATCHKEY_STORE ?? DEFAULT_STORE;
@@ -80,7 +91,7 @@ async function main(): Promise<number> {
   }
 
   const dir = resolve(values.dir);
-  const ports = clusterPorts(count);
+  const ports = clusterPorts(count, offset);
   const issuer = `http://localhost:${ports[0]!.http}`;
   const exits: Promise<unknown>[] = [];
   for (const [index, node] of ports.entries()) {
@@ -91,6 +102,7 @@ async function main(): Promise<number> {
       env: { ...process.env, LATCHKEY_STORE: store, LATCHKEY_CLUSTER: redis },
     });
     children.push(child);
+    process.stdout.write(`node ${index + 1} (pid ${child.pid}): mqtt ${node.mqtt} mqtts ${node.mqtts} ws ${node.ws} wss ${node.wss} http ${node.http} https ${node.https}\n`);
     prefixLines(child, `node ${index + 1} `);
     exits.push(once(child, 'exit'));
   }

@@ -15,15 +15,20 @@ export interface NodePorts {
  * ports, each next node one up. WebSocket ports step by two because the
  * usual ws and wss ports (8083, 8084) are themselves neighbours.
  *
+ * `offset` is added to every port.
+ *
  * @example clusterPorts(2)[1] // { mqtt: 1884, mqtts: 8884, ws: 8085, wss: 8086, http: 8081, https: 8444 }
  */
-export function clusterPorts(count: number): NodePorts[] {
+export function clusterPorts(count: number, offset = 0): NodePorts[] {
   return Array.from({ length: count }, (_, k) => ({
-    mqtt: 1883 + k,
-    mqtts: 8883 + k,
-    ws: 8083 + 2 * k,
-    wss: 8084 + 2 * k,
-    http: 8080 + k,
-    https: 8443 + k,
+    mqtt: offset + 1883 + k,
+    mqtts: offset + 8883 + k,
+    ws: offset + 8083 + 2 * k,
+    wss: offset + 8084 + 2 * k,
+    http: offset + 8080 + k,
+    https: offset + 8443 + k,
   }));
 }
+
+/** `--port-offset`: moves every port, so a second cluster (or a test) fits beside the first. */
+export const MAX_PORT_OFFSET = 50_000;
