@@ -48,6 +48,19 @@ export function reportError(err: unknown, errOut: NodeJS.WritableStream = proces
   return status;
 }
 
+/**
+ * PostgreSQL (`--store`) failures a script can act on, as the exit statuses
+ * of the same situations elsewhere: no answer is a server that cannot be
+ * reached (7), refused credentials a server that refused (6, SQLSTATE class
+ * 28), a missing database no database where the CLI looked (8, 3D000).
+ */
+const STORE_EXIT: Record<string, number> = {
+  store_unavailable: EXIT_STATUS.unavailable,
+  '28000': EXIT_STATUS.unauthorized,
+  '28P01': EXIT_STATUS.unauthorized,
+  '3D000': EXIT_STATUS.not_initialised,
+};
+
 function classify(err: unknown, hint?: string): { message: string; status: number } {
   if (err instanceof LatchkeyError) return { message: err.message, status: EXIT_STATUS[err.code] ?? OTHER_EXIT };
   if (err instanceof CommanderError) {
@@ -58,8 +71,7 @@ function classify(err: unknown, hint?: string): { message: string; status: numbe
   }
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') {
     // PkiError and friends: bad input when the code says so, else a plain failure.
-    // store_unavailable: PostgreSQL (--store) did not answer, like a server that cannot be reached.
-    const status = /^(invalid_|csr_)/.test(err.code) ? USAGE_EXIT : err.code === 'store_unavailable' ? EXIT_STATUS.unavailable : OTHER_EXIT;
+    const status = /^(invalid_|csr_)/.test(err.code) ? USAGE_EXIT : (STORE_EXIT[err.code] ?? OTHER_EXIT);
     return { message: err.message, status };
   }
   if (err instanceof Error) return { message: err.message, status: OTHER_EXIT };

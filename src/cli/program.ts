@@ -8,6 +8,7 @@ import { registerConsoleCommand } from './commands/console.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPatCommands } from './commands/pat.js';
 import { registerSessionsCommands } from './commands/sessions.js';
 import { registerProvisionCommand } from './commands/provision.js';
@@ -38,6 +39,7 @@ const COMMAND_GROUPS: readonly ((program: Command) => void)[] = [
   registerAuditCommand,
   registerExplainCommand,
   registerConsoleCommand,
+  registerMigrateCommand,
 ];
 
 /**

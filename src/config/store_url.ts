@@ -13,16 +13,17 @@ export function isPostgresUrl(location: string): boolean {
 /**
  * Checks a `--store` value: only `postgres://` and `postgresql://` URLs.
  *
- * @throws LatchkeyError invalid_option (exit 2), naming the value without its password
+ * @throws LatchkeyError invalid_option (exit 2), naming the value (and `flag`) without its password
  */
-export function checkStoreUrl(raw: string): string {
+export function checkStoreUrl(raw: string, flag: '--store' | '--to' = '--store'): string {
   if (!isPostgresUrl(raw)) {
-    throw new LatchkeyError('invalid_option', `--store "${redactStoreUrl(raw)}" must be a postgres:// or postgresql:// URL (leave it out for SQLite in --data-dir)`);
+    const hint = flag === '--store' ? ' (leave it out for SQLite in --data-dir)' : '';
+    throw new LatchkeyError('invalid_option', `${flag} "${redactStoreUrl(raw)}" must be a postgres:// or postgresql:// URL${hint}`);
   }
   try {
     new URL(raw);
   } catch {
-    throw new LatchkeyError('invalid_option', `--store "${redactStoreUrl(raw)}" is not a valid URL`);
+    throw new LatchkeyError('invalid_option', `${flag} "${redactStoreUrl(raw)}" is not a valid URL`);
   }
   return raw;
 }

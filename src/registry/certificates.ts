@@ -63,9 +63,18 @@ const INPUT_ERRORS: Record<string, LatchkeyErrorCode> = {
  *
  * @example issuerKey(ca) // 'ski:3f9a…'
  */
-export function issuerKey(ca: CertificateAuthority): string {
+export function issuerKey(ca: Pick<CertificateAuthority, 'cert'>): string {
   const ski = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   return ski ? `ski:${ski.keyId.toLowerCase()}` : ca.cert.subject;
+}
+
+/**
+ * {@link issuerKey} of a CA certificate file, without its key (which may be sealed).
+ *
+ * @example issuerKeyOfPem(readFileSync('certs/ca.crt', 'utf8')) // 'ski:3f9a…'
+ */
+export function issuerKeyOfPem(caCertPem: string): string {
+  return issuerKey({ cert: new x509.X509Certificate(caCertPem) });
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, spawnTimeout, startTestServer, type TestServer } from '../helpers/latchkey.js';
 import { caPemOf, certificatesOf } from '../helpers/mtls.js';
 import { closedWithin, connackCode, connect, connectDevice, eventually } from '../helpers/mqtt.js';
-import { havePostgres, postgresDatabase, type TestDatabase } from '../helpers/services.js';
+import { havePostgres, postgresDatabase, TEST_POSTGRES, type TestDatabase } from '../helpers/services.js';
 import { tempDir } from '../helpers/cli.js';
 
 const SCOPE = 'mqtt:publish:dev/{client_id}/# mqtt:subscribe:dev/{client_id}/#';
@@ -54,6 +54,22 @@ describe.skipIf(!havePostgres())('latchkey with --store postgres:// (skipped wit
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--store .* must be a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('PostgreSQL refusing the password exits 6 and a missing database exits 8, for the CLI and for start, the password never shown', async () => {
+    const wrongPassword = new URL(TEST_POSTGRES);
+    wrongPassword.password = 'not-the-password';
+    const missing = new URL(TEST_POSTGRES);
+    missing.pathname = '/lk_no_such_database';
+    for (const [url, code] of [[wrongPassword, 6], [missing, 8]] as const) {
+      const listed = await runCli(['client', 'list', '--store', url.toString()]);
+      expect([url.pathname, listed.code]).toEqual([url.pathname, code]);
+      expect(listed.stderr).not.toContain('not-the-password');
+      const dir = tempDir();
+      const started = await runCli(['start', '--store', url.toString(), '--data-dir', join(dir, 'data'), '--certs-dir', join(dir, 'certs'), '--host', '127.0.0.1',
+        '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0']);
+      expect([url.pathname, started.code]).toEqual([url.pathname, code]);
+    }
   });
 
   it('two nodes on one PostgreSQL publish the same JWKS and accept each other\'s tokens and certificates', async () => {
