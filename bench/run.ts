@@ -129,8 +129,12 @@ async function runAll(
     writeFileSync(docs, benchmarksPage(results, relative(ROOT, file)));
     console.log(`table: ${relative(ROOT, docs)}`);
   }
+  const met = rows.filter((r) => r.pass === true).length;
   const misses = rows.filter((r) => r.pass === false).length;
-  console.log(`${rows.length - misses} targets met, ${misses} missed${failures.length ? `, ${failures.length} scenario(s) failed` : ''} in ${results.durationS.toFixed(0)} s`);
+  const skipped = rows.filter((r) => r.skipped).length;
+  console.log(
+    `${met} targets met, ${misses} missed${skipped ? `, ${skipped} skipped` : ''}${failures.length ? `, ${failures.length} scenario(s) failed` : ''} in ${results.durationS.toFixed(0)} s`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -54,6 +54,17 @@ ${markdownTable(results)}
   delivery is acknowledged. Rates are deliveries per second.
 - **Memory** is the VmRSS growth of the server process (from
   \`/proc/<pid>/status\`, after a forced GC) divided by the sessions held open.
+- **Cluster** (\`--only cluster\`): two latchkey nodes with \`--store\` on a
+  PostgreSQL database the bench creates and drops (server from
+  \`LATCHKEY_BENCH_POSTGRES\`, default the tests' role on 127.0.0.1) and
+  \`--cluster\` on a private redis-server pinned to core 0, against one
+  SQLite node in the same run. Node CPU is summed over both nodes; Redis
+  and PostgreSQL CPU, Redis commands (\`INFO commandstats\`) and
+  PostgreSQL transactions (\`pg_stat_database\`, read 10.5 s after the work,
+  when idle backends have published them) are reported beside it. Without
+  PostgreSQL or redis-server these rows say "skipped" and the rest runs.
+  Nodes, Redis and the generator share two cores: ratios bound the
+  overhead of clustering, they say nothing about scaling out.
 - **Enforcement** latency runs from the action (CLI \`client disable\`
   exiting; the \`POST /oauth/revoke\` request being sent; the token's \`exp\`)
   to the broker closing the device's socket.

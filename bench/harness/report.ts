@@ -23,6 +23,7 @@ export function describe(m: Measurement | null | undefined): string {
 }
 
 function verdict(r: Row): string {
+  if (r.skipped) return 'skipped';
   if (r.pass === null) return '';
   return r.pass ? 'pass' : 'MISS';
 }

@@ -35,6 +35,8 @@ export interface Row {
   target: string;
   pass: boolean | null;
   notes: string[];
+  /** Why the figure could not be measured on this machine (a service missing); the run goes on without it. */
+  skipped?: string;
 }
 
 export interface RunResults {
@@ -53,14 +55,20 @@ export interface RunResults {
   failures: { scenario: string; error: string }[];
 }
 
-/** A target on a ratio (`min`/`max`) or on an absolute value (`abs-max`, ms). */
+/**
+ * A target on a ratio (`min`/`max`) or on an absolute value (`abs-max`,
+ * ms), or none: a figure measured to be known (an overhead, a capacity
+ * input), judged only on being valid.
+ */
 export type Target =
   | { kind: 'min'; ratio: number }
   | { kind: 'max'; ratio: number }
-  | { kind: 'abs-max'; value: number; unit: string };
+  | { kind: 'abs-max'; value: number; unit: string }
+  | { kind: 'none' };
 
 /** @example targetText({ kind: 'min', ratio: 0.55 }) // '≥ 0.55×' */
 export function targetText(t: Target): string {
+  if (t.kind === 'none') return '–';
   if (t.kind === 'min') return `≥ ${t.ratio}×`;
   if (t.kind === 'max') return `≤ ${t.ratio}×`;
   return `≤ ${t.value} ${t.unit}`;
@@ -88,7 +96,8 @@ export function compareRow(args: {
   const r = args.reference?.m.value;
   const ratio = l !== undefined && r !== undefined && Number.isFinite(l) && Number.isFinite(r) && r !== 0 ? l / r : null;
   let pass: boolean | null = null;
-  if (args.target.kind === 'abs-max') pass = l !== undefined && Number.isFinite(l) ? l <= args.target.value : false;
+  if (args.target.kind === 'none') pass = null;
+  else if (args.target.kind === 'abs-max') pass = l !== undefined && Number.isFinite(l) ? l <= args.target.value : false;
   else if (ratio === null) pass = false;
   else pass = args.target.kind === 'min' ? ratio >= args.target.ratio : ratio <= args.target.ratio;
   const notes = [...(args.notes ?? [])];
@@ -111,4 +120,14 @@ export function compareRow(args: {
     pass,
     notes,
   };
+}
+
+/**
+ * A row that could not be measured here, saying why: neither a pass nor a
+ * miss, so a machine without PostgreSQL or Redis still runs the rest.
+ *
+ * @example skippedRow({ id: 'cluster.connect-cpu', scenario: 'cluster', title: '…', why: 'redis-server is not installed' })
+ */
+export function skippedRow(args: { id: string; scenario: string; title: string; why: string }): Row {
+  return { id: args.id, scenario: args.scenario, title: args.title, latchkey: null, reference: null, others: [], ratio: null, target: '–', pass: null, notes: [`skipped: ${args.why}`], skipped: args.why };
 }

@@ -28,6 +28,8 @@ export interface Connected {
 export class RawMqttClient {
   /** PUBLISH packets received. */
   received = 0;
+  /** Called per PUBLISH received with its payload (a view, valid during the call); null keeps the hot path to a count. */
+  onPublish: ((payload: Buffer) => void) | null = null;
   /** Called per PUBACK received with its packet id (publishers' window). */
   onPuback: ((id: number) => void) | null = null;
   /** Called once per `data` chunk, after its packets were handled (progress checks, refilling a window). */
@@ -129,11 +131,10 @@ export class RawMqttClient {
     if (type === PacketType.PUBLISH) {
       this.received++;
       const qos = (flags >> 1) & 3;
-      if (qos === 1) {
-        // [MQTT-3.3.2] packet id follows the topic name.
-        const idAt = 2 + body.readUInt16BE(0);
-        this.#acks.push(puback(body.readUInt16BE(idAt)));
-      }
+      // [MQTT-3.3.2] packet id (QoS > 0) follows the topic name; the payload follows both.
+      const idAt = 2 + body.readUInt16BE(0);
+      if (qos === 1) this.#acks.push(puback(body.readUInt16BE(idAt)));
+      this.onPublish?.(body.subarray(qos > 0 ? idAt + 2 : idAt));
       return;
     }
     if (type === PacketType.PUBACK) {

@@ -3,7 +3,10 @@ import { publishBatch, publishTemplate } from './encode.js';
 import { RawMqttClient, type Target } from './mqtt_client.js';
 
 export interface PubSubOptions {
+  /** Where publishers connect, and subscribers too unless {@link subscriberTarget} is set. */
   target: Target;
+  /** Where subscribers connect (another cluster node); default {@link target}. */
+  subscriberTarget?: Target;
   /** CONNECT packet of each publisher. */
   publishers: Buffer[];
   /** CONNECT packet of each subscriber. */
@@ -49,20 +52,20 @@ const QOS0_BATCH = 64;
 export async function pubSub(opts: PubSubOptions): Promise<PubSubResult> {
   const subscribers: RawMqttClient[] = [];
   const publishers: RawMqttClient[] = [];
-  const connectAll = async (packets: Buffer[], into: RawMqttClient[]) => {
+  const connectAll = async (target: Target, packets: Buffer[], into: RawMqttClient[]) => {
     for (const packet of packets) {
-      const { client, returnCode } = await RawMqttClient.connect(opts.target, packet);
+      const { client, returnCode } = await RawMqttClient.connect(target, packet);
       if (returnCode !== 0) throw new Error(`CONNECT refused with ${returnCode}`);
       into.push(client);
     }
   };
   try {
-    await connectAll(opts.subscribers, subscribers);
+    await connectAll(opts.subscriberTarget ?? opts.target, opts.subscribers, subscribers);
     for (const s of subscribers) {
       const granted = await s.subscribe(opts.filter, opts.qos);
       if (granted !== opts.qos) throw new Error(`SUBSCRIBE ${opts.filter} answered ${granted}`);
     }
-    await connectAll(opts.publishers, publishers);
+    await connectAll(opts.target, opts.publishers, publishers);
 
     const template = publishTemplate(opts.topic, Buffer.alloc(opts.payloadBytes, 0x61), opts.qos);
     let published = 0;

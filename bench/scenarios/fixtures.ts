@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchContext, launch } from '../harness/context.js';
 import type { ServerHandle } from '../harness/server_process.js';
+import type { LatchkeyServerOptions } from '../servers/latchkey_server.js';
 import { formPost, httpLoad } from '../loadgen/http_load.js';
 import type { Target } from '../loadgen/mqtt_client.js';
 
@@ -10,23 +11,31 @@ export interface LatchkeyUnderTest {
   server: ServerHandle;
   dataDir: string;
   certsDir: string;
+  /** What the child was started with: {@link launch} it again with these for a fresh process on the same data. */
+  options: LatchkeyServerOptions;
 }
 
 /**
  * Starts latchkey in a child process with fresh data and certs directories,
  * on disk unless `memoryDisk` asks for /dev/shm (only where provisioning
  * thousands of clients, each an fsync'd commit, is not what is measured).
+ * `store` and `cluster` make it a cluster node (docs/CLUSTER.md).
  *
  * @example const lk = await startLatchkey(ctx, 'connect');
  */
-export async function startLatchkey(ctx: BenchContext, label: string, opts: { memoryDisk?: boolean } = {}): Promise<LatchkeyUnderTest> {
+export async function startLatchkey(
+  ctx: BenchContext,
+  label: string,
+  opts: { memoryDisk?: boolean; store?: string; cluster?: string; name?: string } = {},
+): Promise<LatchkeyUnderTest> {
   const root = opts.memoryDisk && existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', `latchkey-bench-${label}-`)) : join(ctx.workDir, `latchkey-${label}`);
   const dataDir = join(root, 'data');
   const certsDir = join(root, 'certs');
   mkdirSync(root, { recursive: true });
-  const server = await launch(ctx, 'latchkey', 'latchkey', { dataDir, certsDir });
+  const options: LatchkeyServerOptions = { dataDir, certsDir, ...(opts.store ? { store: opts.store } : {}), ...(opts.cluster ? { cluster: opts.cluster } : {}) };
   if (root.startsWith('/dev/shm/')) ctx.cleanup(() => rmSync(root, { recursive: true, force: true }));
-  return { server, dataDir, certsDir };
+  const server = await launch(ctx, opts.name ?? 'latchkey', 'latchkey', options);
+  return { server, dataDir, certsDir, options };
 }
 
 /** A registered client and its secret. */

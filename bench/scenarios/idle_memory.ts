@@ -46,7 +46,7 @@ export const memoryScenario: Scenario = {
 
       const results: Record<string, Measurement & { heapPerSession: number }> = {};
       for (const server of [aedes, fresh]) {
-        const m = await measure(ctx, server, mqttTarget(server, 'mqtt'), packets);
+        const m = await measureIdleSessions(ctx, server, mqttTarget(server, 'mqtt'), packets, { countSessions: server === fresh });
         results[server.name] = m;
       }
       const l = results.latchkey ?? null;
@@ -75,20 +75,44 @@ export const memoryScenario: Scenario = {
   },
 };
 
-async function measure(ctx: BenchContext, server: ServerHandle, target: Target, packets: Buffer[]): Promise<Measurement & { heapPerSession: number }> {
+/** What {@link measureIdleSessions} found, with the JS heap's share of it. */
+export type SessionMemory = Measurement & { heapPerSession: number };
+
+/**
+ * Opens one session per CONNECT packet (100 at a time) against `target`,
+ * each subscribing to `filters[i]` at QoS 1 when filters are given, and
+ * returns the growth of `server`'s VmRSS (after GC on both readings) per
+ * open session. `countSessions` asks the server (a latchkey) how many
+ * sessions it holds, so a session it dropped cannot pass unnoticed.
+ * `whileOpen` runs after the readings, before the sessions close.
+ *
+ * @example const m = await measureIdleSessions(ctx, lk, mqttTarget(lk, 'mqtt'), packets, { countSessions: true });
+ */
+export async function measureIdleSessions(
+  ctx: BenchContext,
+  server: ServerHandle,
+  target: Target,
+  packets: Buffer[],
+  opts: { countSessions: boolean; filters?: string[]; whileOpen?: () => Promise<void> },
+): Promise<SessionMemory> {
   await server.request('gc');
   await settle();
   const before = server.rssKb();
   const heapBefore = await server.request<NodeJS.MemoryUsage>('memory');
   const clients: RawMqttClient[] = [];
   let refused = 0;
+  let subscribeRefused = 0;
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < packets.length) {
-        const { client, returnCode } = await RawMqttClient.connect(target, packets[next++]!);
-        if (returnCode === 0) clients.push(client);
-        else {
+        const i = next++;
+        const { client, returnCode } = await RawMqttClient.connect(target, packets[i]!);
+        if (returnCode === 0) {
+          clients.push(client);
+          const filter = opts.filters?.[i];
+          if (filter !== undefined && (await client.subscribe(filter, 1)) !== 1) subscribeRefused++;
+        } else {
           refused++;
           client.destroy();
         }
@@ -101,15 +125,17 @@ async function measure(ctx: BenchContext, server: ServerHandle, target: Target, 
   const after = server.rssKb();
   const heapAfter = await server.request<NodeJS.MemoryUsage>('memory');
   const open = clients.filter((c) => c.closedAt === null).length;
-  const sessionsSeen = server.name === 'latchkey' ? await server.request<number>('sessionCount') : open;
+  const sessionsSeen = opts.countSessions ? await server.request<number>('sessionCount') : open;
   const perSession = ((after - before) * 1024) / Math.max(1, open);
   const heapPerSession = (heapAfter.heapUsed - heapBefore.heapUsed) / Math.max(1, open);
   const externalPerSession = (heapAfter.external - heapBefore.external) / Math.max(1, open);
   ctx.log(`  ${server.name}: ${open} sessions open (${sessionsSeen} seen by the server), RSS ${before} → ${after} kB, ${perSession.toFixed(0)} B/session (JS heap ${heapPerSession.toFixed(0)} B, external ${externalPerSession.toFixed(0)} B)`);
+  await opts.whileOpen?.();
   for (const c of clients) c.destroy();
   await Promise.all(clients.map((c) => c.closed));
   const problems = [
     refused ? `${refused} refused` : '',
+    subscribeRefused ? `${subscribeRefused} subscriptions refused` : '',
     open !== packets.length ? `${packets.length - open} not open at measurement` : '',
     sessionsSeen !== open ? `server counted ${sessionsSeen} sessions` : '',
   ].filter(Boolean);
@@ -124,6 +150,6 @@ async function measure(ctx: BenchContext, server: ServerHandle, target: Target, 
   };
 }
 
-function settle(ms = 1_000): Promise<void> {
+export function settle(ms = 1_000): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

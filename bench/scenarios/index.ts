@@ -1,4 +1,5 @@
 import type { Scenario } from '../harness/context.js';
+import { clusterScenario } from './cluster.js';
 import { connectScenario } from './connect.js';
 import { enforcementScenario } from './enforcement.js';
 import { memoryScenario } from './idle_memory.js';
@@ -8,4 +9,4 @@ import { tlsScenario } from './tls_connect.js';
 import { tokenScenario } from './token_endpoint.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: Scenario[] = [connectScenario, tlsScenario, mtlsScenario, publishScenario, memoryScenario, tokenScenario, enforcementScenario];
+export const SCENARIOS: Scenario[] = [connectScenario, tlsScenario, mtlsScenario, publishScenario, memoryScenario, tokenScenario, enforcementScenario, clusterScenario];

@@ -10,6 +10,10 @@ export interface LatchkeyServerOptions {
   certsDir: string;
   /** pino level; the bench runs at `info` like an operator would. */
   logLevel?: string;
+  /** `--store`: a PostgreSQL URL shared by cluster nodes (default SQLite in dataDir). */
+  store?: string;
+  /** `--cluster`: the Redis URL cluster nodes route MQTT and keep MQTT state through. */
+  cluster?: string;
 }
 
 export interface CreateClientsArgs {
@@ -43,12 +47,17 @@ export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<
       issuer: 'http://localhost:bench',
       logLevel: opts.logLevel ?? 'info',
     },
-    {},
+    // The documented environment variables, so the same child starts whatever the build names these options.
+    { ...(opts.store ? { LATCHKEY_STORE: opts.store } : {}), ...(opts.cluster ? { LATCHKEY_CLUSTER: opts.cluster } : {}) },
   );
+  // A build without these options would silently start a lone SQLite node and measure the wrong thing.
+  const resolved = config as unknown as Record<string, unknown>;
+  if (opts.store && !resolved.store) throw new Error('this build has no --store option (LATCHKEY_STORE ignored)');
+  if (opts.cluster && !resolved.cluster) throw new Error('this build has no --cluster option (LATCHKEY_CLUSTER ignored)');
   // The logger `latchkey start` uses: JSON lines written asynchronously to stdout (here a file).
   const server = await startLatchkey(config, createLogger(config.logLevel));
-  // What `cert issue` does, over the server's own store (CA loaded from the certs directory).
-  const certificates = new CertificateRegistry(server.store, server.audit, await loadCa(opts.certsDir));
+  // What `cert issue` does, over the server's own store (CA loaded from the certs directory), when first asked.
+  let certificates: CertificateRegistry | null = null;
   return {
     ports: { ...server.ports },
     ops: {
@@ -63,6 +72,7 @@ export async function startLatchkeyServer(opts: LatchkeyServerOptions): Promise<
       },
       issueCerts: async (raw) => {
         const { ids } = raw as { ids: string[] };
+        certificates ??= new CertificateRegistry(server.store, server.audit, await loadCa(opts.certsDir));
         const out: { id: string; certPem: string; keyPem: string }[] = [];
         for (const id of ids) {
           const issued = await certificates.issue(id, { days: 1 }, 'bench');
