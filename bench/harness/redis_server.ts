@@ -1,10 +1,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { serverCorePrefix } from './pin.js';
 import { cpuMs } from './proc.js';
+import { freePort } from '../../src/app/free_port.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +47,7 @@ export function redisMissing(): string | null {
  */
 export async function startBenchRedis(logFile: string): Promise<BenchRedis> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = await freePort('127.0.0.1');
     const logFd = openSync(logFile, 'a');
     const argv = [...serverCorePrefix(), 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', logFd, logFd] });
@@ -126,12 +126,3 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, given
   return false;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
+import { freePort } from '../../src/app/free_port.js';
 
 /**
  * The real PostgreSQL and Redis the cluster tests run against.
@@ -82,7 +82,7 @@ export interface TestRedis {
  */
 export async function startRedis(): Promise<TestRedis> {
   for (let attempt = 0; ; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = await freePort('127.0.0.1');
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,16 +103,6 @@ export async function startRedis(): Promise<TestRedis> {
     // Another test took the port between our probe and redis binding it: try another.
     if (attempt >= 4) throw new Error(`redis-server did not start:\n${output}`);
   }
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
