@@ -8,7 +8,7 @@ import { BearerGuard } from './admin/bearer_guard.js';
 import { AuditLog } from './audit/audit_log.js';
 import { pruneAudit } from './audit/audit_retention.js';
 import { LatchkeyBroker } from './broker/broker.js';
-import { redactedUrl } from './cluster/cluster_url.js';
+import { redactUrl } from './config/redact_url.js';
 import { connectRedisCluster, type RedisCluster } from './cluster/redis_cluster.js';
 import { ApiKeyResolver } from './broker/credentials/api_key_resolver.js';
 import { ClaimPrincipals, ClaimResolver } from './broker/credentials/claim_resolver.js';
@@ -97,7 +97,7 @@ export async function startLatchkey(requested: Readonly<Config>, log: Logger = c
       store.close();
       throw err;
     }
-    log.info({ node: nodeId, redis: redactedUrl(config.cluster) }, 'cluster node: MQTT routing and state on Redis');
+    log.info({ node: nodeId, redis: redactUrl(config.cluster) }, 'cluster node: MQTT routing and state on Redis');
   }
   // PostgreSQL holds credentials and audit for the cluster; without --cluster this node's MQTT session state stays in its own SQLite file.
   const mqttState = store.sqlite || cluster ? undefined : openDatabase(databasePath(config));

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { redactUrl } from '../src/config/redact_url.js';
 import { clusterPorts, MAX_NODES, MAX_PORT_OFFSET, type NodePorts } from './cluster_ports.js';
 
 const HELP = `npm run cluster [-- --nodes 3] [-- --dir ./cluster] [-- --port-offset 0]
@@ -63,7 +64,7 @@ async function main(): Promise<number> {
   try {
     await ensureDatabase(store);
   } catch (err) {
-    process.stderr.write(`error: PostgreSQL at ${redacted(store)} did not answer (${(err as Error).message}).\n` +
+    process.stderr.write(`error: PostgreSQL at ${redactUrl(store)} did not answer (${(err as Error).message}).\n` +
       'Start PostgreSQL, or set LATCHKEY_STORE to a postgres:// URL of a role that may create a database.\n');
     return 7;
   }
@@ -106,7 +107,7 @@ async function main(): Promise<number> {
     prefixLines(child, `node ${index + 1} `);
     exits.push(once(child, 'exit'));
   }
-  process.stdout.write(`${count} nodes starting on ${redacted(store)} and ${redacted(redis)}; issuer ${issuer}. Ctrl-C stops them.\n`);
+  process.stdout.write(`${count} nodes starting on ${redactUrl(store)} and ${redactUrl(redis)}; issuer ${issuer}. Ctrl-C stops them.\n`);
   await Promise.race(exits);
   // One node gone (crashed or stopped): stop the rest, so nothing is left behind.
   stopAll();
@@ -162,13 +163,6 @@ async function answers(port: number): Promise<boolean> {
     await new Promise((wait) => setTimeout(wait, 100));
   }
   return false;
-}
-
-/** A URL fit for a terminal: never its password. */
-function redacted(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 main().then(

@@ -3,7 +3,7 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 /**
  * `--cluster`: the Redis that routes MQTT between nodes and holds their MQTT
  * state. Only `redis://` and `rediss://` (TLS); the password, if any, never
- * appears in a message ({@link redactedUrl}).
+ * appears in a message (config/redact_url.ts).
  *
  * @example parseClusterUrl('redis://:secret@10.0.0.5:6379/0').host // '10.0.0.5:6379'
  * @throws LatchkeyError `invalid_option` (exit 2)
@@ -20,15 +20,4 @@ export function parseClusterUrl(raw: string): URL {
   }
   if (url.hostname === '') throw new LatchkeyError('invalid_option', '--cluster names no host, e.g. redis://10.0.0.5:6379');
   return url;
-}
-
-/**
- * The URL as it may be logged or shown: user name kept, password replaced.
- *
- * @example redactedUrl('redis://app:secret@10.0.0.5:6379') // 'redis://app:***@10.0.0.5:6379'
- */
-export function redactedUrl(raw: string): string {
-  const url = new URL(raw);
-  if (url.password !== '') url.password = '***';
-  return url.href;
 }

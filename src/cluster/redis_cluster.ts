@@ -3,7 +3,7 @@ import type mqemitter from 'mqemitter';
 import MQEmitterRedis from 'mqemitter-redis';
 import { LatchkeyError } from '../errors/latchkey_error.js';
 import type { Logger } from '../log/logger.js';
-import { redactedUrl } from './cluster_url.js';
+import { redactUrl } from '../config/redact_url.js';
 import { CredentialLocalMq } from './credential_local_mq.js';
 import { RedisPersistence } from './redis_persistence.js';
 
@@ -40,7 +40,7 @@ export interface RedisCluster {
  * @throws LatchkeyError `unavailable`
  */
 export async function connectRedisCluster(url: string, log: Logger): Promise<RedisCluster> {
-  const shown = redactedUrl(url);
+  const shown = redactUrl(url);
   await probe(url, shown);
   const options: RedisOptions = { maxRetriesPerRequest: RETRIES_PER_COMMAND, connectTimeout: START_TIMEOUT_MS };
   const open = (role: string): Redis => {

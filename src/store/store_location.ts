@@ -1,4 +1,4 @@
-import { redactStoreUrl } from '../config/store_url.js';
+import { redactUrl } from '../config/redact_url.js';
 import { databasePath } from './database.js';
 
 /**
@@ -12,5 +12,5 @@ export function storeLocation(config: { dataDir: string; store?: string | undefi
 
 /** How to name the store in output and logs: the file, or the URL without its password. */
 export function describeStore(config: { dataDir: string; store?: string | undefined }): string {
-  return config.store === undefined ? databasePath(config) : redactStoreUrl(config.store);
+  return config.store === undefined ? databasePath(config) : redactUrl(config.store);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkStoreUrl, redactStoreUrl } from '../../src/config/store_url.js';
+import { checkStoreUrl } from '../../src/config/store_url.js';
+import { redactUrl } from '../../src/config/redact_url.js';
 import { bindValues, tablesOf, translate } from '../../src/store/postgres/translate.js';
 import { toPostgresDdl } from '../../src/store/postgres/schema.js';
 
@@ -44,8 +45,8 @@ describe('--store URLs', () => {
   });
 
   it('never shows a password', () => {
-    expect(redactStoreUrl('postgres://lk:s3cr%40t@db:5432/lk?sslmode=require')).toBe('postgres://lk:***@db:5432/lk?sslmode=require');
-    expect(redactStoreUrl('postgres://db/lk?user=lk&password=hunter2')).toBe('postgres://db/lk?user=lk&password=***');
-    expect(redactStoreUrl('postgres://db/lk')).toBe('postgres://db/lk');
+    expect(redactUrl('postgres://lk:s3cr%40t@db:5432/lk?sslmode=require')).toBe('postgres://lk:***@db:5432/lk?sslmode=require');
+    expect(redactUrl('postgres://db/lk?user=lk&password=hunter2')).toBe('postgres://db/lk?user=lk&password=***');
+    expect(redactUrl('postgres://db/lk')).toBe('postgres://db/lk');
   });
 });

@@ -6,7 +6,7 @@ import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
 import { databasePath } from '../../store/database.js';
 import { storeLocation } from '../../store/store_location.js';
-import { redactStoreUrl } from '../../config/store_url.js';
+import { redactUrl } from '../../config/redact_url.js';
 import { action, cliConfig, localOnly } from '../context.js';
 import { fields } from '../output.js';
 
@@ -26,7 +26,7 @@ export function registerInitCommand(program: Command): void {
         localOnly(cmd);
         const config = cliConfig(cmd, typeof opts.tlsNames === 'string' ? { tlsNames: opts.tlsNames } : {});
         // On PostgreSQL (--store) the database is the operator's; the URL is shown without its password.
-        const database = config.store === undefined ? resolve(databasePath(config)) : redactStoreUrl(config.store);
+        const database = config.store === undefined ? resolve(databasePath(config)) : redactUrl(config.store);
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
         const before = {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkStoreUrl, redactStoreUrl } from '../../config/store_url.js';
+import { checkStoreUrl } from '../../config/store_url.js';
+import { redactUrl } from '../../config/redact_url.js';
 import { LatchkeyError } from '../../errors/latchkey_error.js';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import type { ClusterCaRecord } from '../../store/cluster_ca.js';
@@ -30,7 +31,7 @@ export function registerMigrateCommand(program: Command): void {
         // The source is always SQLite in --data-dir, whatever --store / LATCHKEY_STORE say.
         const databaseFile = existingDatabase(config);
         const ca = readCa(config.certsDir);
-        const to = redactStoreUrl(url);
+        const to = redactUrl(url);
 
         const source = Store.open(databaseFile);
         try {
