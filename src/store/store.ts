@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { AssertionJtisTable } from './assertion_jtis.js';
 import { ApiKeysTable } from './api_keys.js';
 import { AuditTable } from './audit.js';
@@ -8,7 +9,6 @@ import { ClaimsTable } from './claims.js';
 import { ClientsTable } from './clients.js';
 import { ClusterCaTable } from './cluster_ca.js';
 import { ConsoleLoginsTable } from './console_logins.js';
-import Database from 'better-sqlite3';
 import { type Db, durably, openDatabase, type SqliteDb } from './database.js';
 import { ChangeListener } from './postgres/change_listener.js';
 import { PostgresDb } from './postgres/postgres_db.js';
