@@ -3,7 +3,6 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { checkPrefixedToken, generatePrefixedToken, randomBase62, TOKEN_PREFIX } from '../keys/prefixed_token.js';
 import { hashSecret, secretMatches } from '../keys/secrets.js';
 import type { ApiKeyRecord, ApiKeySecretRecord, ApiKeyStatus } from '../store/api_keys.js';
-import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './clients.js';
 import { CredentialRefusal } from './credential_refusal.js';
@@ -140,7 +139,7 @@ export class ApiKeyRegistry {
     this.#require(name);
     this.store.durably(() => {
       this.store.apiKeys.delete(name);
-      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, name);
+      this.store.forgetPersistedSessions(name);
       this.store.changes.append('principal', name);
       this.store.changes.append('principal_deleted', name);
     });

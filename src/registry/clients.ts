@@ -3,7 +3,6 @@ import { LatchkeyError } from '../errors/latchkey_error.js';
 import { parsePublicJwk } from '../keys/public_jwk.js';
 import { generateSecret, hashSecret } from '../keys/secrets.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRecord, type ClientStatus } from '../store/clients.js';
-import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import { newIncarnation } from '../tokens/incarnation.js';
 import { normaliseScopes, validateName } from './validate.js';
@@ -332,7 +331,7 @@ export class ClientRegistry {
       for (const serial of serials) this.store.changes.append('certificate_revoked', serial);
       this.store.clients.delete(id);
       // Its persistent MQTT session (subscriptions, queue, will) is not for a later client of this id.
-      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, id);
+      this.store.forgetPersistedSessions(id);
       this.store.changes.append('client', id);
       this.store.changes.append('principal_deleted', id);
       return serials;

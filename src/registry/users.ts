@@ -1,6 +1,5 @@
 import type { AuditLog } from '../audit/audit_log.js';
 import { LatchkeyError } from '../errors/latchkey_error.js';
-import { forgetPersistedSessions } from '../store/aedes_persistence.js';
 import type { Store } from '../store/store.js';
 import type { UserRecord, UserStatus } from '../store/users.js';
 import type { Actor } from './clients.js';
@@ -87,7 +86,7 @@ export class UserRegistry {
       const count = this.store.personalAccessTokens.list(name).length;
       this.store.users.delete(name);
       // Their persistent MQTT sessions (alice, alice@laptop) are not for a later user of this name.
-      if (this.store.sqlite) forgetPersistedSessions(this.store.sqlite, name);
+      this.store.forgetPersistedSessions(name);
       this.store.changes.append('principal', name);
       this.store.changes.append('principal_deleted', name);
       return count;

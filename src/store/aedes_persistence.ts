@@ -87,7 +87,7 @@ export function isSessionOf(principal: string, clientId: string): boolean {
  * running broker must also drop its in-memory index:
  * {@link SqlitePersistence.forgetPrincipal}.
  *
- * @example store.durably(() => { store.clients.delete(id); forgetPersistedSessions(store.db, id); })
+ * @example store.durably(() => { store.clients.delete(id); store.forgetPersistedSessions(id); })
  */
 export function forgetPersistedSessions(db: Database, principal: string): void {
   for (const table of CLIENT_TABLES) {

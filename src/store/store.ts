@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { forgetPersistedSessions } from './aedes_persistence.js';
 import { AssertionJtisTable } from './assertion_jtis.js';
 import { ApiKeysTable } from './api_keys.js';
 import { AuditTable } from './audit.js';
@@ -136,6 +137,16 @@ export class Store {
     } catch (err) {
       return { ok: false, reason: (err as Error).message };
     }
+  }
+
+  /**
+   * Forgets the persistent MQTT sessions of a deleted client, user or API key
+   * kept in this store (run it inside the deletion's transaction). Only SQLite
+   * keeps MQTT state; on PostgreSQL it lives in Redis, where every node forgets
+   * it on the `principal_deleted` change.
+   */
+  forgetPersistedSessions(principal: string): void {
+    if (this.sqlite) forgetPersistedSessions(this.sqlite, principal);
   }
 
   /** A credential or revocation change: one transaction, fsynced before it returns. */
