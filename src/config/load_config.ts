@@ -19,10 +19,11 @@ export function loadConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.e
   for (const spec of OPTIONS) {
     const raw = flags[spec.key] ?? env[envName(spec.flag)] ?? spec.fallback;
     if (raw === null) continue;
-    // The URL may hold a password: checked on its own, so no message repeats it.
-    config[spec.key] = spec.key === 'cluster' ? parseClusterUrl(raw).href : parseOption(spec, raw);
+    config[spec.key] = parseOption(spec, raw);
   }
+  // The URLs may hold a password: checked on their own, so no message repeats it.
   if (typeof config.store === 'string') checkStoreUrl(config.store);
+  if (typeof config.cluster === 'string') config.cluster = parseClusterUrl(config.cluster).href;
   config.issuer ??= `http://localhost:${config.httpPort}`;
   // Several devices may share one address (NAT): one broken device must not lock the others out.
   config.authFailureAddressLimit ??= (config.authFailureLimit as number) * 5;
