@@ -55,6 +55,7 @@ export class CertificatesTable {
   readonly #revoke;
   readonly #revoked;
   readonly #unrevokedOf;
+  readonly #issuers;
 
   constructor(db: Db) {
     this.#insert = db.prepare(
@@ -66,6 +67,7 @@ export class CertificatesTable {
     this.#revoke = db.prepare('UPDATE certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL');
     this.#revoked = db.prepare(`SELECT ${COLUMNS} FROM certificates WHERE revoked_at IS NOT NULL`);
     this.#unrevokedOf = db.prepare('SELECT serial FROM certificates WHERE client_id = ? AND revoked_at IS NULL').pluck();
+    this.#issuers = db.prepare('SELECT DISTINCT issuer FROM certificates').pluck();
   }
 
   insert(record: Omit<CertificateRecord, 'revokedAt'>): void {
@@ -93,5 +95,10 @@ export class CertificatesTable {
 
   revoked(): CertificateRecord[] {
     return this.#revoked.all() as CertificateRecord[];
+  }
+
+  /** Every CA (issuer key) that signed a recorded certificate. */
+  issuers(): string[] {
+    return this.#issuers.all() as string[];
   }
 }

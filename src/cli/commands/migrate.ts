@@ -90,7 +90,7 @@ function readCa(certsDir: string): ClusterCaRecord {
  * @throws LatchkeyError invalid_option (exit 2)
  */
 async function refuseForeignCa(source: Store, ca: ClusterCaRecord, certsDir: string): Promise<void> {
-  const issuers = source.db.prepare('SELECT DISTINCT issuer FROM certificates').pluck().all() as string[];
+  const issuers = source.certificates.issuers();
   if (issuers.length === 0) return;
   // The PKI is slow to load; only this check needs it.
   const { issuerKeyOfPem } = await import('../../registry/certificates.js');
