@@ -10,32 +10,7 @@
  */
 import { POSTGRES_TABLES } from './schema.js';
 
-/** The tables copied, in an order that respects foreign keys. */
-export const COPIED_TABLES = [
-  'clients',
-  'client_secrets',
-  'signing_keys',
-  'revoked_tokens',
-  'audit_events',
-  'certificates',
-  'users',
-  'personal_access_tokens',
-  'api_keys',
-  'api_key_secrets',
-  'assertion_jtis',
-  'issued_tokens',
-  'client_static_passwords',
-  'provisioning_templates',
-  'claims',
-  'provisioned_clients',
-  'certificate_renewals',
-  'console_logins',
-] as const satisfies readonly (typeof POSTGRES_TABLES)[number][];
-
-export type CopiedTable = (typeof COPIED_TABLES)[number];
-
-/** The tables left behind, and why (docs/CLUSTER.md#moving-up-from-sqlite). */
-export const SKIPPED_TABLES: Readonly<Record<string, string>> = {
+const SKIPPED = {
   changes: 'the change feed tells running nodes what changed; nodes on PostgreSQL start from its own',
   live_instances: 'per process: each node announces itself',
   live_sessions: 'per process: sessions are announced again when devices reconnect',
@@ -45,7 +20,15 @@ export const SKIPPED_TABLES: Readonly<Record<string, string>> = {
   aedes_incoming: 'MQTT state is not kept in PostgreSQL',
   aedes_wills: 'MQTT state is not kept in PostgreSQL',
   sqlite_sequence: "SQLite's own bookkeeping (AUTOINCREMENT); PostgreSQL's sequences are set after the copy",
-};
+} as const;
+
+/** The tables left behind, and why (docs/CLUSTER.md#moving-up-from-sqlite). */
+export const SKIPPED_TABLES: Readonly<Record<string, string>> = SKIPPED;
+
+export type CopiedTable = Exclude<(typeof POSTGRES_TABLES)[number], keyof typeof SKIPPED>;
+
+/** The tables copied: every table of the PostgreSQL store but the skipped ones, in its foreign-key order. */
+export const COPIED_TABLES: readonly CopiedTable[] = POSTGRES_TABLES.filter((table): table is CopiedTable => !(table in SKIPPED_TABLES));
 
 /**
  * Checks that every table of the source is either copied or knowingly
