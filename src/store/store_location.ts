@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { redactUrl } from '../config/redact_url.js';
 import { databasePath } from './database.js';
 
@@ -10,7 +11,7 @@ export function storeLocation(config: { dataDir: string; store?: string | undefi
   return config.store ?? databasePath(config);
 }
 
-/** How to name the store in output and logs: the file, or the URL without its password. */
+/** How to name the store in output and logs: the file's absolute path, or the URL without its password. */
 export function describeStore(config: { dataDir: string; store?: string | undefined }): string {
-  return config.store === undefined ? databasePath(config) : redactUrl(config.store);
+  return config.store === undefined ? resolve(databasePath(config)) : redactUrl(config.store);
 }

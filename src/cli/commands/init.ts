@@ -4,9 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PKI_FILES } from '../../pki/pki_files.js';
 import { Store } from '../../store/store.js';
-import { databasePath } from '../../store/database.js';
-import { storeLocation } from '../../store/store_location.js';
-import { redactUrl } from '../../config/redact_url.js';
+import { describeStore, storeLocation } from '../../store/store_location.js';
 import { action, cliConfig, localOnly } from '../context.js';
 import { fields } from '../output.js';
 
@@ -25,16 +23,17 @@ export function registerInitCommand(program: Command): void {
       action(async (_args, opts, cmd) => {
         localOnly(cmd);
         const config = cliConfig(cmd, typeof opts.tlsNames === 'string' ? { tlsNames: opts.tlsNames } : {});
-        // On PostgreSQL (--store) the database is the operator's; the URL is shown without its password.
-        const database = config.store === undefined ? resolve(databasePath(config)) : redactUrl(config.store);
+        const database = describeStore(config);
+        // On PostgreSQL (--store) the database is the operator's: it exists before init.
+        const databaseExists = config.store !== undefined || existsSync(database);
         const caCert = resolve(join(config.certsDir, PKI_FILES.caCert));
         const serverCert = resolve(join(config.certsDir, PKI_FILES.serverCert));
         const before = {
-          database: config.store !== undefined || existsSync(database),
+          database: databaseExists,
           ca: existsSync(caCert),
           server: existsSync(serverCert),
           // The CLI may have made the database before any key existed.
-          key: (config.store !== undefined || existsSync(database)) && hasSigningKey(storeLocation(config)),
+          key: databaseExists && hasSigningKey(storeLocation(config)),
         };
         // The PKI is slow to load; only init and start need it.
         const { initialise } = await import('../../init.js');
