@@ -50,17 +50,23 @@ export interface TestDatabase {
  */
 export async function postgresDatabase(): Promise<TestDatabase> {
   const name = `lk_test_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
+  await asPostgresAdmin(`CREATE DATABASE ${name}`);
   const url = new URL(TEST_POSTGRES);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { url: url.toString(), drop: async () => void (await asPostgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
 }
 
-async function admin(sql: string): Promise<void> {
+/**
+ * One statement as the test server's administrator (its own connection to
+ * the `TEST_POSTGRES` database, closed after).
+ *
+ * @example await asPostgresAdmin('SELECT pg_terminate_backend($1)', [pid]);
+ */
+export async function asPostgresAdmin(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES });
   await client.connect();
   try {
-    await client.query(sql);
+    return await client.query(sql, params);
   } finally {
     await client.end();
   }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { SyncConnection } from '../../src/store/postgres/sync_connection.js';
-import { havePostgres, postgresDatabase, TEST_POSTGRES, type TestDatabase } from '../helpers/services.js';
+import { asPostgresAdmin, havePostgres, postgresDatabase, type TestDatabase } from '../helpers/services.js';
 
 /**
  * Cuts the database off: no new connections (so the store cannot reconnect
@@ -14,26 +14,11 @@ import { havePostgres, postgresDatabase, TEST_POSTGRES, type TestDatabase } from
  * were open, and a function that lets connections in again.
  */
 async function cutOff(url: string): Promise<{ terminated: number; restore(): Promise<void> }> {
-  const database = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
-  await admin.connect();
-  try {
-    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
-    const result = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
-    return { terminated: result.rowCount ?? 0, restore: () => asAdmin(`ALTER DATABASE ${pg.escapeIdentifier(database)} ALLOW_CONNECTIONS true`) };
-  } finally {
-    await admin.end();
-  }
-}
-
-async function asAdmin(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
+  const name = new URL(url).pathname.slice(1);
+  const database = pg.escapeIdentifier(name);
+  await asPostgresAdmin(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+  const result = await asPostgresAdmin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+  return { terminated: result.rowCount ?? 0, restore: async () => void (await asPostgresAdmin(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`)) };
 }
 
 describe.skipIf(!havePostgres())('PostgreSQL store outages (skipped without PostgreSQL)', () => {
