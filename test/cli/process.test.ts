@@ -85,7 +85,7 @@ async function healthy(port: number): Promise<boolean> {
 
 const serverArgs = (root: string) => [
   'start', '--data-dir', join(root, 'data'), '--certs-dir', join(root, 'certs'), '--host', '127.0.0.1',
-  '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--log-level', 'info',
+  '--http-port', '0', '--https-port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--ws-port', '0', '--wss-port', '0', '--log-level', 'info',
 ];
 
 describe('process hygiene', () => {
